@@ -1,0 +1,94 @@
+"""The `gankit` command: each subcommand parses its arguments and calls one plain function.
+
+A `GankitError` (bad preset, key, value, path or file) ends in one line on stderr and exit
+code 2; argparse's own usage errors exit with 2 as well.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from gankit.errors import GankitError
+
+
+def cmd_train(args) -> None:
+    from gankit.config import DEFAULT_PRESET, apply_overrides, load_preset
+    from gankit.train import run
+
+    if args.resume:
+        if args.preset or args.out:
+            raise GankitError("--resume continues a run with its own config and directory: drop "
+                              "--preset/--out (use --set train.steps=M to extend it)")
+        run_dir, grid = run.resume(args.resume, args.set)
+    else:
+        cfg = apply_overrides(load_preset(args.preset or DEFAULT_PRESET), args.set)
+        run_dir, grid = run.start(cfg, args.out)
+    print(f"run directory: {run_dir}")
+    print(f"final samples: {grid}")
+
+
+def cmd_sample(args) -> None:
+    from gankit.sample import write_samples
+
+    path = write_samples(args.snapshot, args.out, n=args.n, seed=args.seed)
+    print(f"wrote {path}")
+
+
+def cmd_presets(args) -> None:
+    from gankit.config import DEFAULT_PRESET, preset_descriptions
+
+    for name, text in preset_descriptions().items():
+        mark = " (default)" if name == DEFAULT_PRESET else ""
+        print(f"{name:16s} {text}{mark}")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gankit", description="Train, sample and measure GANs.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train a GAN from a preset")
+    p.add_argument("--preset", help="preset name (gankit presets lists them)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value, e.g. --set train.steps=500 (repeatable)")
+    p.add_argument("--out", help="run directory to create (default: runs/NNNNN-PRESET)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted or finished run")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("sample", help="draw images from a trained generator")
+    p.add_argument("snapshot", metavar="RUN_DIR_OR_SNAPSHOT")
+    p.add_argument("--n", type=_positive_int, default=64, help="number of samples (default 64)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="FILE.png (a grid) or FILE.npz (uint8 images)")
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("presets", help="list the presets")
+    p.set_defaults(func=cmd_presets)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except GankitError as e:
+        print(f"gankit {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"gankit {args.command}: interrupted; completed checkpoints are intact "
+              "(continue with gankit train --resume RUN_DIR)", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""Configuration: nested dataclasses of plain values, named presets, `--set a.b=value` overrides.
+
+A preset is a JSON file in `gankit/presets/` holding a description and the values it changes
+from the defaults below. Overrides are checked against the dataclass fields: an unknown key
+or a value of the wrong type is an error, never silently ignored (as in nanoGPT's configurator).
+"""
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+
+from gankit.errors import GankitError
+
+DEFAULT_PRESET = "dcgan-mnist"
+
+
+@dataclass
+class DataConfig:
+    name: str = "mnist"          # mnist | fashion | folder | toy-ring | toy-grid
+    path: str = ""               # empty: the bundled MNIST (for mnist); else IDX dir, .npz or folder
+    image_size: int = 0          # 0: the source's own size
+    channels: int = 0            # 0: the source's own channel count (folder: 3)
+    split: str = "train"         # IDX files: train | test | all
+    download: bool = False       # fetch MNIST/Fashion-MNIST through torchvision into data.path
+    n_toy: int = 100_000         # points drawn from a toy mixture
+
+
+@dataclass
+class ModelConfig:
+    name: str = "dcgan28"        # mlp | dcgan28 | dcgan64 | toy-mlp
+    z_dim: int = 64
+    g_hidden: int = 64
+    d_hidden: int = 16
+    upsample: str = "transposed"  # transposed | resize
+    n_layers: int = 3            # toy-mlp depth
+    bn_init_mean: float = 1.0    # DCGAN paper: BatchNorm scale ~ N(1, 0.02); the course uses 0
+
+
+@dataclass
+class LossConfig:
+    d_loss: str = "bce"
+    g_loss: str = "non-saturating"  # non-saturating | minimax
+    label_smoothing: float = 0.0    # one-sided: real targets become 1 - label_smoothing
+
+
+@dataclass
+class OptimConfig:
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 2000            # generator steps
+    batch_size: int = 128
+    d_steps: int = 1             # discriminator steps per generator step (k in Goodfellow et al.)
+    seed: int = 0
+    sample_every: int = 500      # steps between sample grids
+    log_every: int = 50          # steps between lines of stats.jsonl
+    ckpt_every: int = 1000       # steps between checkpoints (and at the end)
+    n_samples: int = 64          # images in each sample grid, from one fixed noise batch
+    device: str = "auto"         # auto | cpu | cuda
+    time_limit: float = 0.0      # seconds; stop early (with a checkpoint) after this long, 0: none
+
+
+@dataclass
+class Config:
+    preset: str = DEFAULT_PRESET
+    description: str = ""
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+SECTIONS = ("data", "model", "loss", "optim", "train")
+
+
+def _preset_files() -> dict:
+    folder = resources.files("gankit") / "presets"
+    return {p.name[:-5]: p for p in folder.iterdir() if p.name.endswith(".json")}
+
+
+def preset_names() -> list[str]:
+    return sorted(_preset_files())
+
+
+def preset_descriptions() -> dict[str, str]:
+    return {name: json.loads(p.read_text())["description"] for name, p in
+            sorted(_preset_files().items())}
+
+
+def _coerce(key: str, value, kind):
+    """Convert `value` (a JSON value or a --set string) to the field's type, or fail clearly."""
+    if isinstance(value, str) and kind is not str:
+        text = value.strip()
+        try:
+            if kind is bool:
+                if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError
+                return text.lower() in ("true", "1", "yes")
+            if kind is int and "e" in text.lower():  # 1e3 is a fine way to write 1000
+                number = float(text)
+                if not number.is_integer():
+                    raise ValueError
+                return int(number)
+            return kind(text)
+        except ValueError:
+            raise GankitError(f"{key} must be {kind.__name__}, got {value!r}") from None
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise GankitError(f"{key} must be {kind.__name__}, got {value!r}")
+    return value
+
+
+def _set(cfg: Config, key: str, value) -> None:
+    section, _, name = key.partition(".")
+    if section not in SECTIONS or not name:
+        raise GankitError(f"unknown config key {key!r}: keys look like section.name with section "
+                          f"one of {', '.join(SECTIONS)} (see config.json of any run)")
+    sub = getattr(cfg, section)
+    fields = {f.name: f for f in dataclasses.fields(sub)}
+    if name not in fields:
+        raise GankitError(f"unknown config key {key!r}: {section} has "
+                          f"{', '.join(fields)}")
+    kind = type(getattr(type(sub)(), name))
+    setattr(sub, name, _coerce(key, value, kind))
+
+
+def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
+    for item in overrides:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise GankitError(f"--set expects key=value, got {item!r} (e.g. --set train.steps=500)")
+        _set(cfg, key.strip(), value)
+    return cfg
+
+
+def from_dict(d: dict, preset: str = DEFAULT_PRESET) -> Config:
+    cfg = Config(preset=d.get("preset", preset), description=d.get("description", ""))
+    for section in SECTIONS:
+        values = d.get(section, {})
+        if not isinstance(values, dict):
+            raise GankitError(f"config section {section!r} must be a mapping")
+        for name, value in values.items():
+            _set(cfg, f"{section}.{name}", value)
+    extra = set(d) - set(SECTIONS) - {"preset", "description"}
+    if extra:
+        raise GankitError(f"unknown config section(s) {sorted(extra)}: use {', '.join(SECTIONS)}")
+    return cfg
+
+
+def load_preset(name: str) -> Config:
+    files = _preset_files()
+    if name not in files:
+        raise GankitError(f"unknown preset {name!r}: choose one of {', '.join(sorted(files))} "
+                          "(gankit presets lists them)")
+    return from_dict(json.loads(files[name].read_text()), preset=name)
+
+
+def validate(cfg: Config) -> None:
+    """Range checks that types alone cannot express."""
+    t = cfg.train
+    for key in ("steps", "batch_size", "d_steps", "sample_every", "log_every", "ckpt_every",
+                "n_samples"):
+        if getattr(t, key) < 1:
+            raise GankitError(f"train.{key} must be at least 1, got {getattr(t, key)}")
+    if t.device not in ("auto", "cpu", "cuda"):
+        raise GankitError(f"train.device must be auto, cpu or cuda, got {t.device!r}")
+    if not 0.0 <= cfg.loss.label_smoothing < 0.5:
+        raise GankitError(f"loss.label_smoothing must be in [0, 0.5), got {cfg.loss.label_smoothing}")
+    for key in ("lr_g", "lr_d"):
+        if not getattr(cfg.optim, key) > 0:
+            raise GankitError(f"optim.{key} must be positive, got {getattr(cfg.optim, key)}")
+    if cfg.model.z_dim < 1 or cfg.model.g_hidden < 1 or cfg.model.d_hidden < 1:
+        raise GankitError("model.z_dim, model.g_hidden and model.d_hidden must be at least 1")

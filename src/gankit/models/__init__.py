@@ -1,0 +1,72 @@
+"""Model registry: a name maps to a (generator, discriminator) pair of plain nn.Modules.
+
+`build_models` derives the data-dependent arguments (channels, image shape) from the data,
+so a preset only names what a user would choose (widths, z size, up-sampling). The
+generator's full constructor arguments are returned too: they go into `generator.json`, so
+a snapshot rebuilds its generator with no training code.
+"""
+
+from torch import nn
+
+from gankit.errors import GankitError
+from gankit.models.blocks import UPSAMPLE_MODES
+from gankit.models.dcgan import (DCGANDiscriminator28, DCGANDiscriminator64, DCGANGenerator28,
+                                 DCGANGenerator64)
+from gankit.models.mlp import MLPDiscriminator, MLPGenerator, ToyDiscriminator, ToyGenerator
+
+GENERATORS = {
+    "mlp": MLPGenerator,
+    "dcgan28": DCGANGenerator28,
+    "dcgan64": DCGANGenerator64,
+    "toy-mlp": ToyGenerator,
+}
+DISCRIMINATORS = {
+    "mlp": MLPDiscriminator,
+    "dcgan28": DCGANDiscriminator28,
+    "dcgan64": DCGANDiscriminator64,
+    "toy-mlp": ToyDiscriminator,
+}
+MODEL_NAMES = tuple(GENERATORS)
+# The image size each conv model produces; MLPs take any shape.
+NATIVE_SIZE = {"dcgan28": 28, "dcgan64": 64}
+
+
+def model_kwargs(model, data_shape: tuple) -> tuple[dict, dict]:
+    """Constructor arguments of G and D for a ModelConfig and a data shape (C, H, W) or (2,)."""
+    name = model.name
+    if name not in GENERATORS:
+        raise GankitError(f"unknown model.name {name!r}: choose one of {', '.join(MODEL_NAMES)}")
+    if model.upsample not in UPSAMPLE_MODES:
+        raise GankitError(f"model.upsample must be one of {', '.join(UPSAMPLE_MODES)}, "
+                          f"got {model.upsample!r}")
+    if name == "toy-mlp":
+        if tuple(data_shape) != (2,):
+            raise GankitError("model.name 'toy-mlp' needs a 2D toy data set (data.name toy-ring "
+                              "or toy-grid)")
+        return (dict(z_dim=model.z_dim, hidden=model.g_hidden, n_layers=model.n_layers),
+                dict(hidden=model.d_hidden, n_layers=model.n_layers))
+    if len(data_shape) != 3:
+        raise GankitError(f"model.name {name!r} needs image data; for toy data use "
+                          "model.name=toy-mlp")
+    c, h, w = data_shape
+    if name == "mlp":
+        return (dict(z_dim=model.z_dim, shape=(c, h, w), hidden=model.g_hidden),
+                dict(shape=(c, h, w), hidden=model.d_hidden))
+    size = NATIVE_SIZE[name]
+    if (h, w) != (size, size):
+        raise GankitError(f"model.name {name!r} makes {size}x{size} images but the data is "
+                          f"{h}x{w}: set data.image_size={size}")
+    g = dict(z_dim=model.z_dim, channels=c, hidden=model.g_hidden, upsample=model.upsample)
+    d = dict(channels=c, hidden=model.d_hidden)
+    if name == "dcgan28":
+        g["bn_mean"] = d["bn_mean"] = model.bn_init_mean
+    return g, d
+
+
+def build_generator(name: str, kwargs: dict) -> nn.Module:
+    return GENERATORS[name](**kwargs)
+
+
+def build_models(model, data_shape: tuple) -> tuple[nn.Module, nn.Module, dict]:
+    g_kwargs, d_kwargs = model_kwargs(model, data_shape)
+    return GENERATORS[model.name](**g_kwargs), DISCRIMINATORS[model.name](**d_kwargs), g_kwargs

@@ -1,0 +1,104 @@
+"""DCGAN generators and discriminators (Radford et al., 2016).
+
+The five rules of the paper hold for every model here: no pooling (strided convs only),
+BatchNorm in G and D, no fully connected hidden layers, ReLU in G with a Tanh output,
+LeakyReLU(0.2) in D with a raw logit output (the sigmoid lives in the loss).
+"""
+
+import torch
+from torch import nn
+
+from gankit.models.blocks import up_conv
+from gankit.models.init import dcgan_init
+
+
+def _g_block(c_in, c_out, kernel, stride, padding, size_in, upsample, last=False):
+    up = up_conv(c_in, c_out, kernel, stride, padding, size_in, upsample, bias=last)
+    if last:
+        return nn.Sequential(up, nn.Tanh())
+    return nn.Sequential(up, nn.BatchNorm2d(c_out), nn.ReLU(inplace=True))
+
+
+def _d_block(c_in, c_out, kernel, stride, padding=0, bn=True):
+    layers = [nn.Conv2d(c_in, c_out, kernel, stride, padding, bias=not bn)]
+    if bn:
+        layers.append(nn.BatchNorm2d(c_out))
+    layers.append(nn.LeakyReLU(0.2, inplace=True))
+    return nn.Sequential(*layers)
+
+
+class DCGANGenerator28(nn.Module):
+    """The course's week-2 DCGAN generator for 28x28 images: z as a (z_dim, 1, 1) map."""
+
+    def __init__(self, z_dim: int = 64, channels: int = 1, hidden: int = 64,
+                 upsample: str = "transposed", bn_mean: float = 1.0):
+        super().__init__()
+        self.z_dim = z_dim
+        h = hidden
+        self.net = nn.Sequential(
+            _g_block(z_dim, h * 4, 3, 2, 0, 1, upsample),         # (B, 4h, 3, 3)
+            _g_block(h * 4, h * 2, 4, 1, 0, 3, upsample),         # (B, 2h, 6, 6)
+            _g_block(h * 2, h, 3, 2, 0, 6, upsample),             # (B, h, 13, 13)
+            _g_block(h, channels, 4, 2, 0, 13, upsample, last=True),  # (B, C, 28, 28)
+        )
+        dcgan_init(self, bn_mean)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(z.view(len(z), self.z_dim, 1, 1))
+
+
+class DCGANDiscriminator28(nn.Module):
+    """The course's week-2 DCGAN discriminator: three stride-2 convs down to one logit."""
+
+    def __init__(self, channels: int = 1, hidden: int = 16, bn_mean: float = 1.0):
+        super().__init__()
+        h = hidden
+        self.net = nn.Sequential(
+            _d_block(channels, h, 4, 2),                  # (B, h, 13, 13)
+            _d_block(h, h * 2, 4, 2),                     # (B, 2h, 5, 5)
+            nn.Conv2d(h * 2, 1, 4, 2),                    # (B, 1, 1, 1)
+        )
+        dcgan_init(self, bn_mean)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(x).view(len(x))                   # (B,) logits
+
+
+class DCGANGenerator64(nn.Module):
+    """The DCGAN paper's 64x64 generator: z projected to 4x4, then four doublings."""
+
+    def __init__(self, z_dim: int = 100, channels: int = 3, hidden: int = 64,
+                 upsample: str = "transposed"):
+        super().__init__()
+        self.z_dim = z_dim
+        h = hidden
+        self.net = nn.Sequential(
+            _g_block(z_dim, h * 8, 4, 1, 0, 1, upsample),         # (B, 8h, 4, 4)
+            _g_block(h * 8, h * 4, 4, 2, 1, 4, upsample),         # (B, 4h, 8, 8)
+            _g_block(h * 4, h * 2, 4, 2, 1, 8, upsample),         # (B, 2h, 16, 16)
+            _g_block(h * 2, h, 4, 2, 1, 16, upsample),            # (B, h, 32, 32)
+            _g_block(h, channels, 4, 2, 1, 32, upsample, last=True),  # (B, C, 64, 64)
+        )
+        dcgan_init(self)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(z.view(len(z), self.z_dim, 1, 1))
+
+
+class DCGANDiscriminator64(nn.Module):
+    """The DCGAN paper's 64x64 discriminator (no BatchNorm on the first layer, as in the paper)."""
+
+    def __init__(self, channels: int = 3, hidden: int = 64):
+        super().__init__()
+        h = hidden
+        self.net = nn.Sequential(
+            _d_block(channels, h, 4, 2, 1, bn=False),     # (B, h, 32, 32)
+            _d_block(h, h * 2, 4, 2, 1),                  # (B, 2h, 16, 16)
+            _d_block(h * 2, h * 4, 4, 2, 1),              # (B, 4h, 8, 8)
+            _d_block(h * 4, h * 8, 4, 2, 1),              # (B, 8h, 4, 4)
+            nn.Conv2d(h * 8, 1, 4, 1, 0),                 # (B, 1, 1, 1)
+        )
+        dcgan_init(self)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(x).view(len(x))                   # (B,) logits

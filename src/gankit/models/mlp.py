@@ -1,0 +1,71 @@
+"""The MLP GAN of the course's first week, and a small MLP pair for the 2D toy mixtures."""
+
+import math
+
+import torch
+from torch import nn
+
+
+class MLPGenerator(nn.Module):
+    """Noise -> Linear+BatchNorm+ReLU blocks that double the width -> Linear -> Tanh image."""
+
+    def __init__(self, z_dim: int = 64, shape: tuple = (1, 28, 28), hidden: int = 128,
+                 n_blocks: int = 4):
+        super().__init__()
+        self.z_dim, self.shape = z_dim, tuple(shape)
+        widths = [z_dim] + [hidden * 2**i for i in range(n_blocks)]  # 64, 128, 256, 512, 1024
+        blocks = [nn.Sequential(nn.Linear(a, b), nn.BatchNorm1d(b), nn.ReLU(inplace=True))
+                  for a, b in zip(widths, widths[1:])]                # (B, widths[i+1])
+        self.net = nn.Sequential(
+            *blocks,
+            nn.Linear(widths[-1], math.prod(self.shape)),             # (B, C*H*W)
+            nn.Tanh(),
+        )
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(z.view(len(z), self.z_dim)).view(len(z), *self.shape)  # (B, C, H, W)
+
+
+class MLPDiscriminator(nn.Module):
+    """Image -> Linear+LeakyReLU(0.2) blocks that halve the width -> one logit."""
+
+    def __init__(self, shape: tuple = (1, 28, 28), hidden: int = 128, n_blocks: int = 3):
+        super().__init__()
+        widths = [math.prod(shape)] + [hidden * 2**i for i in reversed(range(n_blocks))]
+        blocks = [nn.Sequential(nn.Linear(a, b), nn.LeakyReLU(0.2, inplace=True))
+                  for a, b in zip(widths, widths[1:])]                # (B, widths[i+1])
+        self.net = nn.Sequential(*blocks, nn.Linear(widths[-1], 1))   # (B, 1)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(x.flatten(1)).view(len(x))                     # (B,) logits
+
+
+class ToyGenerator(nn.Module):
+    """z -> ReLU MLP -> a point in the plane (linear output: toy data is not in [-1, 1])."""
+
+    def __init__(self, z_dim: int = 16, hidden: int = 128, n_layers: int = 3, out_dim: int = 2):
+        super().__init__()
+        self.z_dim = z_dim
+        layers, width = [], z_dim
+        for _ in range(n_layers):
+            layers += [nn.Linear(width, hidden), nn.ReLU(inplace=True)]  # (B, hidden)
+            width = hidden
+        self.net = nn.Sequential(*layers, nn.Linear(width, out_dim))    # (B, 2)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(z)
+
+
+class ToyDiscriminator(nn.Module):
+    """A point in the plane -> LeakyReLU MLP -> one logit."""
+
+    def __init__(self, hidden: int = 128, n_layers: int = 3, in_dim: int = 2):
+        super().__init__()
+        layers, width = [], in_dim
+        for _ in range(n_layers):
+            layers += [nn.Linear(width, hidden), nn.LeakyReLU(0.2, inplace=True)]  # (B, hidden)
+            width = hidden
+        self.net = nn.Sequential(*layers, nn.Linear(width, 1))          # (B, 1)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(x).view(len(x))                                  # (B,) logits

@@ -1,0 +1,81 @@
+"""The alternating GAN update of Goodfellow et al. (2014), Algorithm 1, and nothing else.
+
+One `train_step` is `d_steps` discriminator updates followed by one generator update:
+1. D on a real batch (label 1) and on G's fakes, detached so no gradient reaches G (label 0);
+2. G through D with D's parameters frozen, so D is a fixed judge and only G moves.
+
+The generator update reuses the fakes of the last D update, whose graph through G is still
+intact (as pytorch/examples' DCGAN does): no second forward pass through G.
+"""
+
+import torch
+
+from gankit.data import IndexSampler
+from gankit.losses import get_losses
+from gankit.models import build_models
+
+
+class Trainer:
+    def __init__(self, cfg, data, device: torch.device):
+        self.cfg, self.device = cfg, device
+        self.G, self.D, self.g_kwargs = build_models(cfg.model, data.shape)
+        self.G.to(device)
+        self.D.to(device)
+        o = cfg.optim
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=o.lr_g, betas=(o.beta1, o.beta2))
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2))
+        self.d_loss, self.g_loss = get_losses(cfg.loss.d_loss, cfg.loss.g_loss)
+        # Toy data has `points`, images have `images`; either way (N, ...) on the device.
+        self.x = (data.points if hasattr(data, "points") else data.images).to(device)
+        self.sampler = IndexSampler(len(self.x), cfg.train.batch_size)
+        self.step = 0
+
+    def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        return torch.randn(n, self.cfg.model.z_dim, generator=generator).to(self.device)
+
+    def train_step(self) -> torch.Tensor:
+        """One generator step. Returns [d_loss, g_loss, mean D(x), mean D(G(z))] (detached)."""
+        t = self.cfg.train
+        for k in range(t.d_steps):
+            real = self.x[self.sampler.next(self.device)]           # (B, ...)
+            z = self.noise(t.batch_size)                             # (B, z_dim)
+            with torch.set_grad_enabled(k == t.d_steps - 1):         # only the last G pass is reused
+                fake = self.G(z)
+            real_logits = self.D(real)                               # (B,)
+            fake_logits = self.D(fake.detach())                      # (B,)
+            loss_d = self.d_loss(real_logits, fake_logits, self.cfg.loss.label_smoothing)
+            self.opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            self.opt_d.step()
+
+        self.D.requires_grad_(False)                                 # freeze the judge
+        loss_g = self.g_loss(self.D(fake))
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        self.D.requires_grad_(True)
+        self.step += 1
+        return torch.stack([loss_d, loss_g, torch.sigmoid(real_logits).mean(),
+                            torch.sigmoid(fake_logits).mean()]).detach()
+
+    @torch.no_grad()
+    def sample(self, z: torch.Tensor) -> torch.Tensor:
+        """G in eval mode (BatchNorm running statistics), then back to training mode."""
+        self.G.eval()
+        try:
+            return self.G(z.to(self.device)).cpu()
+        finally:
+            self.G.train()
+
+    def state_dict(self) -> dict:
+        return {"G": self.G.state_dict(), "D": self.D.state_dict(),
+                "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+                "sampler": self.sampler.state_dict(), "step": self.step}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.sampler.load_state_dict(state["sampler"])
+        self.step = int(state["step"])

@@ -1,0 +1,39 @@
+"""Pictures of samples: image grids (torchvision) and scatter plots of 2D points (matplotlib)."""
+
+from pathlib import Path
+
+import torch
+from torchvision.utils import save_image
+
+from gankit.train.checkpoint import atomic_write
+
+
+def save_grid(images: torch.Tensor, path: Path, nrow: int = 8) -> None:
+    """(N, C, H, W) in [-1, 1] -> one PNG grid."""
+    atomic_write(Path(path), lambda tmp: save_image(images.float(), tmp, format="png", nrow=nrow,
+                                                    normalize=True, value_range=(-1, 1),
+                                                    padding=2, pad_value=0.5))
+
+
+def save_scatter(points: torch.Tensor, path: Path, centres: torch.Tensor | None = None,
+                 title: str = "") -> None:
+    """(N, 2) generated points, with the mixture's centres marked where known."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
+    p = points.float().numpy()
+    ax.scatter(p[:, 0], p[:, 1], s=2, alpha=0.4, color="tab:blue", label="generated")
+    if centres is not None:
+        c = centres.numpy()
+        ax.scatter(c[:, 0], c[:, 1], s=30, marker="x", color="tab:red", label="mode centres")
+        lim = abs(c).max() * 1.5
+        ax.set_xlim(-lim, lim)
+        ax.set_ylim(-lim, lim)
+    ax.set_aspect("equal")
+    ax.set_title(title, fontsize=9)
+    ax.legend(loc="upper right", fontsize=7)
+    fig.tight_layout()
+    atomic_write(Path(path), lambda tmp: fig.savefig(tmp, format="png"))
+    plt.close(fig)

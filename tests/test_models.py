@@ -1,0 +1,78 @@
+import pytest
+import torch
+from torch import nn
+
+from gankit.config import ModelConfig
+from gankit.errors import GankitError
+from gankit.models import build_models
+from gankit.models.dcgan import (DCGANDiscriminator28, DCGANDiscriminator64, DCGANGenerator28,
+                                 DCGANGenerator64)
+from gankit.models.mlp import MLPDiscriminator, MLPGenerator, ToyDiscriminator, ToyGenerator
+
+
+@pytest.mark.parametrize("upsample", ["transposed", "resize"])
+def test_dcgan28_shapes(upsample):
+    G = DCGANGenerator28(z_dim=10, channels=1, hidden=8, upsample=upsample)
+    D = DCGANDiscriminator28(channels=1, hidden=4)
+    x = G(torch.randn(5, 10))
+    assert x.shape == (5, 1, 28, 28)
+    assert x.min() >= -1 and x.max() <= 1
+    assert D(x).shape == (5,)
+
+
+@pytest.mark.parametrize("upsample", ["transposed", "resize"])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_dcgan64_shapes(upsample, channels):
+    G = DCGANGenerator64(z_dim=16, channels=channels, hidden=4, upsample=upsample)
+    D = DCGANDiscriminator64(channels=channels, hidden=4)
+    x = G(torch.randn(3, 16))
+    assert x.shape == (3, channels, 64, 64)
+    assert D(x).shape == (3,)
+
+
+def test_resize_generator_has_no_transposed_convs():
+    G = DCGANGenerator28(z_dim=8, hidden=4, upsample="resize")
+    assert not any(isinstance(m, nn.ConvTranspose2d) for m in G.modules())
+    assert any(isinstance(m, nn.Upsample) for m in G.modules())
+
+
+def test_mlp_and_toy_shapes():
+    G, D = MLPGenerator(z_dim=12, shape=(1, 28, 28), hidden=16), MLPDiscriminator(hidden=16)
+    x = G(torch.randn(4, 12))
+    assert x.shape == (4, 1, 28, 28) and D(x).shape == (4,)
+    Gt, Dt = ToyGenerator(z_dim=3, hidden=8), ToyDiscriminator(hidden=8)
+    p = Gt(torch.randn(6, 3))
+    assert p.shape == (6, 2) and Dt(p).shape == (6,)
+
+
+def test_dcgan_rules_hold():
+    """DCGAN's five rules: no pooling, BatchNorm in G and D, no hidden Linear, ReLU/Tanh in G,
+    LeakyReLU in D with no output activation."""
+    for G, D in [(DCGANGenerator28(), DCGANDiscriminator28()),
+                 (DCGANGenerator64(), DCGANDiscriminator64())]:
+        mods = list(G.modules()) + list(D.modules())
+        assert not any(isinstance(m, (nn.MaxPool2d, nn.AvgPool2d, nn.Linear)) for m in mods)
+        assert any(isinstance(m, nn.BatchNorm2d) for m in G.modules())
+        assert any(isinstance(m, nn.BatchNorm2d) for m in D.modules())
+        assert isinstance(list(G.modules())[-1], nn.Tanh)
+        assert any(isinstance(m, nn.ReLU) for m in G.modules())
+        assert not any(isinstance(m, nn.LeakyReLU) for m in G.modules())
+        assert all(m.negative_slope == 0.2 for m in D.modules() if isinstance(m, nn.LeakyReLU))
+        assert isinstance(list(D.modules())[-1], nn.Conv2d)  # a raw logit
+
+
+def test_dcgan_init_is_n_0_002():
+    torch.manual_seed(0)
+    G = DCGANGenerator64(hidden=32)
+    w = torch.cat([m.weight.flatten() for m in G.modules() if isinstance(m, nn.ConvTranspose2d)])
+    assert abs(w.mean().item()) < 1e-3
+    assert w.std().item() == pytest.approx(0.02, rel=0.05)
+
+
+def test_build_models_checks_shapes():
+    with pytest.raises(GankitError, match="image_size=64"):
+        build_models(ModelConfig(name="dcgan64"), (3, 28, 28))
+    with pytest.raises(GankitError, match="toy"):
+        build_models(ModelConfig(name="toy-mlp"), (1, 28, 28))
+    with pytest.raises(GankitError, match="unknown model.name"):
+        build_models(ModelConfig(name="resnet"), (1, 28, 28))
