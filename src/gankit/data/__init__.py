@@ -179,7 +179,7 @@ class IndexSampler:
                 f"the checkpoint was trained on {state['n']} examples in batches of "
                 f"{state['batch_size']}, but this run has {self.n} in batches of "
                 f"{self.batch_size}: resume with the same data and batch size")
-        self.perm = torch.as_tensor(state["perm"], dtype=torch.long).clone()
+        self.perm = torch.as_tensor(state["perm"], dtype=torch.long).cpu().clone()
         self.pos = int(state["pos"])
         self.epoch = int(state["epoch"])
 
