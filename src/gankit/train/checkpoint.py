@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors import SafetensorsError
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 import gankit
@@ -82,7 +82,7 @@ def load_snapshot(path, device="cpu") -> tuple[torch.nn.Module, dict]:
     except (json.JSONDecodeError, KeyError, TypeError) as e:
         raise GankitError(f"{meta_path} is not a valid generator card ({e}): re-export the "
                           "snapshot with gankit train") from None
-    except (SafetensorsError, RuntimeError, OSError) as e:
+    except (SafetensorError, RuntimeError, OSError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise GankitError(f"{weights} could not be loaded ({first}): the file is corrupt or "
                           "from another model") from None
