@@ -19,6 +19,8 @@ from tqdm import tqdm
 from gankit.config import Config, from_dict, validate
 from gankit.data import load_data
 from gankit.errors import GankitError
+from gankit.losses import get_losses
+from gankit.models import model_kwargs
 from gankit.train import checkpoint as ckpt
 from gankit.train.trainer import Trainer
 from gankit.viz import save_grid, save_scatter
@@ -165,7 +167,10 @@ class Run:
 
 def start(cfg: Config, out: str | None) -> tuple[Path, Path]:
     validate(cfg)
-    data = load_training_data(cfg)  # fail on bad data before a run directory is created
+    # Fail on bad data, model or loss before a run directory is created.
+    data = load_training_data(cfg)
+    model_kwargs(cfg.model, data.shape)
+    get_losses(cfg.loss.d_loss, cfg.loss.g_loss)
     run_dir = new_run_dir(out, cfg.preset)
     ckpt.write_json(run_dir / "config.json", cfg.to_dict())
     return run_dir, Run(cfg, run_dir, data).fit()

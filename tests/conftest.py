@@ -1,0 +1,28 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def fashion_npz() -> Path:
+    path = SHARED_DATA / "fashion-mnist-70k.npz"
+    if not path.is_file():
+        pytest.skip(f"{path} not found: the shared data sets live beside the repository")
+    return path
+
+
+@pytest.fixture
+def image_folder(tmp_path) -> Path:
+    """Twelve small RGB and grayscale PNGs in nested folders."""
+    rng = np.random.default_rng(0)
+    root = tmp_path / "images"
+    for i in range(12):
+        sub = root / f"part{i % 2}"
+        sub.mkdir(parents=True, exist_ok=True)
+        shape = (40 + i, 48, 3) if i % 3 else (50, 50)
+        Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8)).save(sub / f"im{i}.png")
+    return root

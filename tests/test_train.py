@@ -1,0 +1,125 @@
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from gankit.config import apply_overrides, load_preset, preset_names
+from gankit.train import run
+from gankit.train.checkpoint import load_snapshot
+
+# Small enough that every preset trains a step in about a second on a CPU.
+FAST = ["train.steps=1", "train.batch_size=8", "train.n_samples=4", "train.device=cpu"]
+
+
+def preset_overrides(name, fashion_npz, image_folder):
+    extra = {"dcgan-fashion": [f"data.path={fashion_npz}"],
+             "sngan-fashion": [f"data.path={fashion_npz}"],
+             "dcgan64-folder": [f"data.path={image_folder}"]}
+    return FAST + extra.get(name, [])
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_every_preset_trains_a_step(name, tmp_path, fashion_npz, image_folder):
+    cfg = apply_overrides(load_preset(name), preset_overrides(name, fashion_npz, image_folder))
+    if cfg.data.name == "fashion" and cfg.data.path:
+        cfg.data.path = str(fashion_npz)
+    run_dir, grid = run.start(cfg, str(tmp_path / "run"))
+    assert grid.is_file() and grid.stat().st_size > 0
+    names = {p.name for p in run_dir.iterdir()}
+    assert {"config.json", "stats.jsonl", "samples", "generator.safetensors", "generator.json",
+            "state.pt"} <= names
+    record = json.loads((run_dir / "stats.jsonl").read_text().splitlines()[-1])
+    assert record["step"] == 1
+    assert all(torch.isfinite(torch.tensor(record[k])) for k in run.STAT_NAMES)
+    G, meta = load_snapshot(run_dir)
+    assert meta["model"] == cfg.model.name and meta["gankit_version"]
+    x = G(torch.randn(2, G.z_dim))
+    assert tuple(x.shape[1:]) == tuple(meta["data_shape"])
+
+
+def tiny(steps, *more):
+    return apply_overrides(load_preset("dcgan-mnist"),
+                           [f"train.steps={steps}", "train.batch_size=16", "model.g_hidden=8",
+                            "model.d_hidden=8", "train.device=cpu", "train.log_every=2",
+                            "train.sample_every=2", "train.ckpt_every=2", *more])
+
+
+def weights(run_dir):
+    state = torch.load(run_dir / "state.pt", weights_only=True)
+    return state["trainer"]
+
+
+def test_resume_is_bit_identical(tmp_path):
+    # 10 steps straight, versus 5 steps, then resume and extend to 10.
+    straight, _ = run.start(tiny(10), str(tmp_path / "a"))
+    half, _ = run.start(tiny(5), str(tmp_path / "b"))
+    run.resume(str(half), ["train.steps=10"])
+    a, b = weights(straight), weights(half)
+    assert a["step"] == b["step"] == 10
+    for part in ("G", "D"):
+        for key in a[part]:
+            assert torch.equal(a[part][key], b[part][key]), f"{part}.{key} differs"
+    for part in ("opt_g", "opt_d"):
+        for pid, s in a[part]["state"].items():
+            assert torch.equal(s["exp_avg"], b[part]["state"][pid]["exp_avg"])
+    ga = load_file(straight / "generator.safetensors")
+    gb = load_file(half / "generator.safetensors")
+    assert all(torch.equal(ga[k], gb[k]) for k in ga)
+    lines = (half / "stats.jsonl").read_text().splitlines()
+    assert [json.loads(l)["step"] for l in lines] == [2, 4, 5, 6, 8, 10]
+
+
+def test_resume_of_a_finished_run_extends_it(tmp_path):
+    run_dir, _ = run.start(tiny(2), str(tmp_path / "r"))
+    run.resume(str(run_dir), ["train.steps=4"])
+    assert weights(run_dir)["step"] == 4
+    assert json.loads((run_dir / "config.json").read_text())["train"]["steps"] == 4
+    assert (run_dir / "samples" / "step-000004.png").is_file()
+
+
+def test_runs_are_numbered_and_never_reused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first, _ = run.start(tiny(1), None)
+    second, _ = run.start(tiny(1), None)
+    assert first.name == "00000-dcgan-mnist" and second.name == "00001-dcgan-mnist"
+    assert first.parent.name == second.parent.name == "runs"
+
+
+def test_samples_use_one_fixed_noise_in_eval_mode(tmp_path):
+    cfg = tiny(2)
+    r = run.Run(cfg, tmp_path, run.load_training_data(cfg))
+    a = r.trainer.sample(r.fixed_z)
+    b = r.trainer.sample(r.fixed_z)
+    assert torch.equal(a, b)  # eval mode: no batch statistics, no randomness
+    assert r.trainer.G.training  # and back to training mode afterwards
+
+
+def test_d_steps_k_updates_d_k_times(tmp_path):
+    cfg = tiny(1, "train.d_steps=3")
+    r = run.Run(cfg, tmp_path, run.load_training_data(cfg))
+    r.trainer.train_step()
+    d_state = r.trainer.opt_d.state_dict()["state"]
+    g_state = r.trainer.opt_g.state_dict()["state"]
+    assert int(next(iter(d_state.values()))["step"]) == 3
+    assert int(next(iter(g_state.values()))["step"]) == 1
+
+
+def test_g_step_goes_through_a_frozen_d(tmp_path):
+    """G's update must leave no gradient on D: D's grads after a full step are exactly those
+    its own optimizer stepped with."""
+    cfg = tiny(1)
+    r = run.Run(cfg, tmp_path, run.load_training_data(cfg))
+    t = r.trainer
+    seen = {}
+    d_step = t.opt_d.step
+
+    def record_then_step(*args, **kwargs):
+        seen["grads"] = [p.grad.clone() for p in t.D.parameters()]
+        return d_step(*args, **kwargs)
+
+    t.opt_d.step = record_then_step
+    t.train_step()
+    assert all(torch.equal(p.grad, g) for p, g in zip(t.D.parameters(), seen["grads"]))
+    assert all(p.requires_grad for p in t.D.parameters())  # unfrozen again for the next D step
+    assert all(p.grad is not None for p in t.G.parameters())
