@@ -34,6 +34,20 @@ def cmd_sample(args) -> None:
     print(f"wrote {path}")
 
 
+def cmd_eval(args) -> None:
+    from gankit.metrics import evaluate_snapshot, summary_rows
+
+    record, out = evaluate_snapshot(args.snapshot, args.metrics, args.n)
+    rows = summary_rows(record["metrics"])
+    width = max(len(name) for name, _ in rows)
+    for name, text in rows:
+        print(f"{name:<{width}}  {text}")
+    p = record["provenance"]
+    print(f"({p['n_generated']} generated vs {p.get('real')}; extractor: {p['extractor']}; "
+          f"{p['seconds']} s)")
+    print(f"appended to {out}")
+
+
 def cmd_presets(args) -> None:
     from gankit.config import DEFAULT_PRESET, preset_descriptions
 
@@ -70,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="FILE.png (a grid) or FILE.npz (uint8 images)")
     p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("eval", help="measure a generator (FID, KID, IS, precision/recall, coverage)")
+    p.add_argument("snapshot", metavar="RUN_DIR_OR_SNAPSHOT")
+    p.add_argument("--metrics", help="comma-separated: fid,kid,is,pr,coverage for images "
+                   "(default all), modes for 2D toy mixtures")
+    p.add_argument("--n", type=_positive_int, help="generated samples (default 10000; toys 2500)")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("presets", help="list the presets")
     p.set_defaults(func=cmd_presets)

@@ -64,6 +64,9 @@ class TrainConfig:
     n_samples: int = 64          # images in each sample grid, from one fixed noise batch
     device: str = "auto"         # auto | cpu | cuda
     time_limit: float = 0.0      # seconds; stop early (with a checkpoint) after this long, 0: none
+    eval_every: int = 0          # steps between metric evaluations logged to stats.jsonl, 0: never
+    eval_n: int = 2000           # generated samples per evaluation during training
+    eval_metrics: str = ""       # comma-separated; empty: fid,coverage for images, modes for toys
 
 
 @dataclass
@@ -173,6 +176,8 @@ def validate(cfg: Config) -> None:
                 "n_samples"):
         if getattr(t, key) < 1:
             raise GankitError(f"train.{key} must be at least 1, got {getattr(t, key)}")
+    if t.eval_every < 0 or t.eval_n < 2:
+        raise GankitError("train.eval_every must be >= 0 (0: off) and train.eval_n at least 2")
     if t.device not in ("auto", "cpu", "cuda"):
         raise GankitError(f"train.device must be auto, cpu or cuda, got {t.device!r}")
     if not 0.0 <= cfg.loss.label_smoothing < 0.5:

@@ -4,6 +4,7 @@ The run directory is a contract (as in StyleGAN2-ADA): `config.json`, `stats.jso
 `samples/step-NNNNNN.png` from one fixed noise batch, the generator snapshot and `state.pt`.
 """
 
+import dataclasses
 import json
 import math
 import os
@@ -104,11 +105,27 @@ class Run:
             save_grid(fake, path, nrow=int(math.ceil(math.sqrt(len(fake)))))
         return path
 
+    def measure(self) -> dict:
+        """The metrics of `train.eval_every`, on G in eval mode (no training RNG is drawn)."""
+        from gankit.metrics import evaluate, parse_metrics
+        tc, t = self.cfg.train, self.trainer
+        toy_data = hasattr(self.data, "centres")
+        names = parse_metrics(tc.eval_metrics or ("modes" if toy_data else "fid,coverage"),
+                              toy_data)
+        meta = {"data_shape": list(self.data.shape), "data": dataclasses.asdict(self.cfg.data),
+                "step": t.step, "preset": self.cfg.preset}
+        t.G.eval()
+        try:
+            return evaluate(t.G, meta, names, n=tc.eval_n)
+        finally:
+            t.G.train()
+
     def save_checkpoint(self) -> None:
         t = self.trainer
         ckpt.save_snapshot(self.dir, t.G, self.cfg.model.name, t.g_kwargs, self.data.shape,
                            getattr(self.data, "class_names", None),
-                           extra={"step": t.step, "preset": self.cfg.preset})
+                           extra={"step": t.step, "preset": self.cfg.preset,
+                                  "data": dataclasses.asdict(self.cfg.data)})
         ckpt.save_state(self.dir, {"trainer": t.state_dict(), "rng": ckpt.rng_state(),
                                    "elapsed": self.elapsed})
 
@@ -149,6 +166,9 @@ class Run:
                                         f"D(G(z)) {means[3]:.2f}")
                     window.zero_()
                     n_window, t_window = 0, now
+                if tc.eval_every and (t.step % tc.eval_every == 0 or done):
+                    stats_file.write(json.dumps({"step": t.step, **self.measure()}) + "\n")
+                    stats_file.flush()
                 if t.step % tc.sample_every == 0 or done:
                     last_sample = self.save_samples()
                 if t.step % tc.ckpt_every == 0 or done:
@@ -165,12 +185,25 @@ class Run:
         return last_sample
 
 
+def check_measurable(cfg: Config, data) -> None:
+    from gankit.metrics import parse_metrics
+    from gankit.metrics.evaluator import EVALUATORS
+    toy_data = hasattr(data, "centres")
+    parse_metrics(cfg.train.eval_metrics or ("modes" if toy_data else "fid"), toy_data)
+    if not toy_data and cfg.data.name not in EVALUATORS:
+        raise GankitError(f"train.eval_every needs a domain evaluator, and there is none for "
+                          f"data.name {cfg.data.name!r} ({', '.join(EVALUATORS)} have one): "
+                          "set train.eval_every=0")
+
+
 def start(cfg: Config, out: str | None) -> tuple[Path, Path]:
     validate(cfg)
     # Fail on bad data, model or loss before a run directory is created.
     data = load_training_data(cfg)
     model_kwargs(cfg.model, data.shape)
     get_losses(cfg.loss.d_loss, cfg.loss.g_loss)
+    if cfg.train.eval_every:
+        check_measurable(cfg, data)
     run_dir = new_run_dir(out, cfg.preset)
     ckpt.write_json(run_dir / "config.json", cfg.to_dict())
     return run_dir, Run(cfg, run_dir, data).fit()

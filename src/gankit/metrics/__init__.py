@@ -1,0 +1,172 @@
+"""Measure a generator: one registry of metrics, one `evaluate` that returns a provenance record.
+
+    record = evaluate(G, meta, ["fid", "kid", "is", "pr", "coverage"], n=10_000)
+
+Image metrics are computed in the feature space of the data set's domain evaluator
+(`evaluator.py`): FID/KID/precision-recall on its penultimate features, IS and class coverage
+on its softmax. Toy mixtures get the VEEGAN mode metrics. Real features are cached on disk per
+(data set, split, extractor), since they never change.
+"""
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+
+import gankit
+from gankit.data import load_data
+from gankit.errors import GankitError
+from gankit.metrics import image, toy
+from gankit.metrics.evaluator import EVALUATORS, evaluator_card, featurize, load_evaluator
+
+IMAGE_METRICS = ("fid", "kid", "is", "pr", "coverage")
+TOY_METRICS = ("modes",)
+METRICS = IMAGE_METRICS + TOY_METRICS
+DEFAULT_N = {"image": 10_000, "toy": 2_500}
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("GANKIT_CACHE", Path.home() / ".cache" / "gankit"))
+
+
+def parse_metrics(text: str, toy_data: bool) -> list[str]:
+    names = [m.strip() for m in text.split(",") if m.strip()]
+    allowed = TOY_METRICS if toy_data else IMAGE_METRICS
+    bad = [m for m in names if m not in allowed]
+    if bad or not names:
+        kind = "toy-mixture" if toy_data else "image"
+        raise GankitError(f"--metrics {text!r}: {', '.join(bad) or 'nothing'} is not a metric for "
+                          f"{kind} generators; choose from {','.join(allowed)}")
+    return names
+
+
+@torch.no_grad()
+def generate(G, n: int, seed: int, batch: int = 500) -> torch.Tensor:
+    from gankit.sample import generate as _generate
+    return _generate(G, n, seed, batch)
+
+
+def to_evaluator_input(x: torch.Tensor) -> torch.Tensor:
+    """(N, C, H, W) in [-1, 1] -> (N, 1, 28, 28): grey, at the evaluator's resolution."""
+    if x.shape[1] == 3:
+        x = x.mean(dim=1, keepdim=True)
+    if x.shape[-1] != 28:
+        x = F.interpolate(x, size=(28, 28), mode="bilinear", antialias=True, align_corners=False)
+    return x.clamp(-1, 1)
+
+
+def _data_identity(data_cfg: dict) -> str:
+    """What names a real data set for the cache: its source file's size and mtime, or 'bundled'."""
+    path = data_cfg.get("path") or ""
+    if not path:
+        return f"{data_cfg['name']}:bundled"
+    p = Path(path).resolve()
+    st = p.stat() if p.exists() else None
+    return f"{data_cfg['name']}:{p}:{st.st_size if st else 0}:{st.st_mtime_ns if st else 0}"
+
+
+def real_features(data_cfg: dict, dataset: str, n_real: int, seed: int = 0) -> tuple:
+    """Evaluator features and logits of up to n_real real images, cached on disk."""
+    card = evaluator_card(dataset)
+    split = data_cfg.get("split", "train")
+    key_text = json.dumps([_data_identity(data_cfg), split, card["weights_sha256"], n_real, seed])
+    key = hashlib.sha256(key_text.encode()).hexdigest()[:16]
+    path = cache_dir() / "real-features" / f"{dataset}-{split}-{key}.safetensors"
+    if path.is_file():
+        t = load_file(path)
+        return t["features"], t["logits"], int(t["n_total"])
+    data = load_data(data_cfg["name"], data_cfg.get("path") or None, split=split)
+    x = data.images
+    n_total = len(x)
+    if n_real < n_total:  # a fixed subset, the same on every call
+        idx = torch.randperm(n_total, generator=torch.Generator().manual_seed(seed))[:n_real]
+        x = x[idx]
+    feats, logits = featurize(load_evaluator(dataset), to_evaluator_input(x))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    save_file({"features": feats.contiguous(), "logits": logits.contiguous(),
+               "n_total": torch.tensor(n_total)}, str(tmp))
+    os.replace(tmp, path)
+    return feats, logits, n_total
+
+
+def evaluate(G, meta: dict, metrics: list[str], n: int | None = None, seed: int = 123,
+             n_real: int = 10_000) -> dict:
+    """Measure G (a generator in eval mode) against the real data its card names."""
+    start = time.perf_counter()
+    data_cfg = meta.get("data") or {"name": "mnist", "path": ""}
+    provenance = {"gankit_version": gankit.__version__, "step": meta.get("step"),
+                  "preset": meta.get("preset"), "seed": seed}
+    if len(meta["data_shape"]) == 1:  # a 2D toy mixture
+        n = n or DEFAULT_N["toy"]
+        ref = load_data(data_cfg["name"], n_toy=1)
+        points = generate(G, n, seed)
+        values = {"modes": toy.toy_metrics(points, ref.centres, ref.std)}
+        provenance.update(n_generated=n, real=f"{ref.name}: {len(ref.centres)} centres, "
+                          f"std {ref.std}", extractor="none (2D points)")
+    else:
+        n = n or DEFAULT_N["image"]
+        dataset = data_cfg["name"]
+        if dataset not in EVALUATORS:
+            raise GankitError(f"no domain evaluator for data.name {dataset!r} (there are "
+                              f"{', '.join(EVALUATORS)}); for other images use Inception FID")
+        card = evaluator_card(dataset)
+        real_f, real_l, n_total = real_features(data_cfg, dataset, n_real)
+        fake_f, fake_l = featurize(load_evaluator(dataset), to_evaluator_input(generate(G, n, seed)))
+        values = {}
+        if "fid" in metrics:
+            values["fid"] = image.fid(real_f, fake_f)
+        if "kid" in metrics:
+            values["kid"], values["kid_std"] = image.kid(real_f, fake_f)
+        if "is" in metrics:
+            values["is"], values["is_std"] = image.inception_score(fake_l)
+        if "pr" in metrics:
+            values["precision"], values["recall"] = image.precision_recall(real_f, fake_f)
+        if "coverage" in metrics:
+            values["coverage"] = image.class_coverage(fake_l)
+        provenance.update(
+            n_generated=n, n_real=len(real_f),
+            real=f"{dataset} ({data_cfg.get('path') or 'bundled'}), split "
+                 f"{data_cfg.get('split', 'train')}: {len(real_f)} of {n_total} images",
+            extractor=f"gankit {dataset} evaluator (penultimate layer)",
+            extractor_sha256=card["weights_sha256"])
+    provenance["seconds"] = round(time.perf_counter() - start, 2)
+    return {"metrics": values, "provenance": provenance}
+
+
+def summary_rows(values: dict) -> list[tuple[str, str]]:
+    """Flatten a metrics dict into (name, text) rows for a table."""
+    rows = []
+    for name, v in values.items():
+        if name == "coverage":
+            rows += [("classes covered (>= 1 %)", f"{v['covered']}/{v['n_classes']}"),
+                     ("KL(classes || uniform)", f"{v['kl_uniform']:.4f}")]
+        elif name == "modes":
+            rows += [("modes covered", f"{v['modes_covered']}/{v['n_modes']}"),
+                     ("high-quality samples", f"{v['high_quality_pct']:.1f} %")]
+        elif name.endswith("_std"):
+            continue
+        elif f"{name}_std" in values:
+            rows.append((name.upper(), f"{v:.4g} ± {values[name + '_std']:.2g}"))
+        else:
+            rows.append((name.upper() if len(name) <= 3 else name, f"{v:.4g}"))
+    return rows
+
+
+def evaluate_snapshot(path: str, metrics: str | None, n: int | None) -> tuple[dict, Path]:
+    """`gankit eval`: measure a snapshot and append the record to its run's metrics.jsonl."""
+    from gankit.train.checkpoint import load_snapshot, snapshot_paths
+    G, meta = load_snapshot(path)
+    toy_data = len(meta["data_shape"]) == 1
+    names = parse_metrics(metrics or ",".join(TOY_METRICS if toy_data else IMAGE_METRICS),
+                          toy_data)
+    record = evaluate(G, meta, names, n)
+    out = snapshot_paths(path)[0].parent / "metrics.jsonl"
+    with open(out, "a") as f:
+        f.write(json.dumps(record) + "\n")
+    return record, out
