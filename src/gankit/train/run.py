@@ -10,6 +10,7 @@ import math
 import os
 import random
 import re
+import sys
 import time
 from pathlib import Path
 
@@ -137,8 +138,9 @@ class Run:
         start = time.perf_counter() - self.elapsed
         last_sample = None
         stats_file = open(self.dir / "stats.jsonl", "a")
+        # In a terminal the bar redraws in place; in a log file, one line every 30 s.
         bar = tqdm(total=tc.steps, initial=t.step, unit="step", dynamic_ncols=True,
-                   desc=self.cfg.preset, disable=None)
+                   desc=self.cfg.preset, mininterval=0.5 if sys.stderr.isatty() else 30)
         try:
             while t.step < tc.steps:
                 window += t.train_step()
