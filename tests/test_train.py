@@ -123,3 +123,31 @@ def test_g_step_goes_through_a_frozen_d(tmp_path):
     assert all(torch.equal(p.grad, g) for p, g in zip(t.D.parameters(), seen["grads"]))
     assert all(p.requires_grad for p in t.D.parameters())  # unfrozen again for the next D step
     assert all(p.grad is not None for p in t.G.parameters())
+
+
+def test_ema_update_is_exact_on_known_numbers(tmp_path):
+    cfg = tiny(1, "train.ema_decay=0.5")
+    r = run.Run(cfg, tmp_path, run.load_training_data(cfg))
+    t = r.trainer
+    p = next(t.G.parameters())
+    ema_p = next(t.G_ema.module.parameters())
+    with torch.no_grad():
+        p.fill_(1.0)
+        t.G_ema.update_parameters(t.G)      # first update copies: 1
+        assert torch.all(ema_p == 1.0)
+        p.fill_(12.0)
+        t.G_ema.update_parameters(t.G)      # decay min(0.5, 2/11) = 2/11: 1 + 11 * 9/11 = 10
+        assert torch.allclose(ema_p, torch.full_like(ema_p, 10.0))
+        p.fill_(0.0)
+        t.G_ema.update_parameters(t.G)      # decay min(0.5, 3/12) = 0.25: 10 * 0.25 = 2.5
+        assert torch.allclose(ema_p, torch.full_like(ema_p, 2.5))
+    assert r.trainer.generator is t.G_ema.module
+
+
+def test_resume_with_ema_is_bit_identical(tmp_path):
+    straight, _ = run.start(tiny(6, "train.ema_decay=0.9"), str(tmp_path / "a"))
+    half, _ = run.start(tiny(3, "train.ema_decay=0.9"), str(tmp_path / "b"))
+    run.resume(str(half), ["train.steps=6"])
+    ga = load_file(straight / "generator.safetensors")
+    gb = load_file(half / "generator.safetensors")
+    assert all(torch.equal(ga[k], gb[k]) for k in ga)

@@ -63,6 +63,7 @@ class TrainConfig:
     ckpt_every: int = 1000       # steps between checkpoints (and at the end)
     n_samples: int = 64          # images in each sample grid, from one fixed noise batch
     device: str = "auto"         # auto | cpu | cuda
+    ema_decay: float = 0.0       # EMA of G's weights for sampling and evaluation, 0: off
     time_limit: float = 0.0      # seconds; stop early (with a checkpoint) after this long, 0: none
     eval_every: int = 0          # steps between metric evaluations logged to stats.jsonl, 0: never
     eval_n: int = 2000           # generated samples per evaluation during training
@@ -176,6 +177,8 @@ def validate(cfg: Config) -> None:
                 "n_samples"):
         if getattr(t, key) < 1:
             raise GankitError(f"train.{key} must be at least 1, got {getattr(t, key)}")
+    if not 0.0 <= t.ema_decay < 1.0:
+        raise GankitError(f"train.ema_decay must be in [0, 1) (0: no EMA), got {t.ema_decay}")
     if t.eval_every < 0 or t.eval_n < 2:
         raise GankitError("train.eval_every must be >= 0 (0: off) and train.eval_n at least 2")
     if t.device not in ("auto", "cpu", "cuda"):

@@ -98,11 +98,11 @@ class Run:
     # -- outputs -------------------------------------------------------------------------
     def save_samples(self) -> Path:
         path = self.dir / "samples" / f"step-{self.trainer.step:06d}.png"
-        fake = self.trainer.sample(self.fixed_z)
         if hasattr(self.data, "centres"):
             many = self.trainer.sample(self.trainer.noise(2500, torch.Generator().manual_seed(1)))
             save_scatter(many, path, self.data.centres, f"{self.cfg.preset}, step {self.trainer.step}")
         else:
+            fake = self.trainer.sample(self.fixed_z)
             save_grid(fake, path, nrow=int(math.ceil(math.sqrt(len(fake)))))
         return path
 
@@ -115,15 +115,16 @@ class Run:
                               toy_data)
         meta = {"data_shape": list(self.data.shape), "data": dataclasses.asdict(self.cfg.data),
                 "step": t.step, "preset": self.cfg.preset}
-        t.G.eval()
+        G = t.generator
+        G.eval()
         try:
-            return evaluate(t.G, meta, names, n=tc.eval_n)
+            return evaluate(G, meta, names, n=tc.eval_n)
         finally:
-            t.G.train()
+            G.train()
 
     def save_checkpoint(self) -> None:
         t = self.trainer
-        ckpt.save_snapshot(self.dir, t.G, self.cfg.model.name, t.g_kwargs, self.data.shape,
+        ckpt.save_snapshot(self.dir, t.generator, self.cfg.model.name, t.g_kwargs, self.data.shape,
                            getattr(self.data, "class_names", None),
                            extra={"step": t.step, "preset": self.cfg.preset,
                                   "data": dataclasses.asdict(self.cfg.data)})

@@ -9,6 +9,7 @@ intact (as pytorch/examples' DCGAN does): no second forward pass through G.
 """
 
 import torch
+from torch.optim.swa_utils import AveragedModel
 
 from gankit.data import IndexSampler
 from gankit.losses import get_losses
@@ -29,6 +30,22 @@ class Trainer:
         self.x = (data.points if hasattr(data, "points") else data.images).to(device)
         self.sampler = IndexSampler(len(self.x), cfg.train.batch_size)
         self.step = 0
+        # An exponential moving average of G's weights and BatchNorm statistics, used for
+        # sampling and evaluation when train.ema_decay > 0.
+        self.G_ema = None
+        if cfg.train.ema_decay > 0:
+            self.G_ema = AveragedModel(self.G, avg_fn=self._ema_avg, use_buffers=True)
+
+    def _ema_avg(self, averaged, current, n_averaged):
+        # Ramp the decay up from 0 (as TensorFlow's ExponentialMovingAverage does with
+        # num_updates) so the first weights, which are noise, wash out quickly.
+        decay = min(self.cfg.train.ema_decay, (1 + n_averaged) / (10 + n_averaged))
+        return averaged + (current - averaged) * (1 - decay)
+
+    @property
+    def generator(self) -> torch.nn.Module:
+        """The generator to sample from: the EMA when there is one."""
+        return self.G_ema.module if self.G_ema is not None else self.G
 
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         return torch.randn(n, self.cfg.model.z_dim, generator=generator).to(self.device)
@@ -54,6 +71,8 @@ class Trainer:
         loss_g.backward()
         self.opt_g.step()
         self.D.requires_grad_(True)
+        if self.G_ema is not None:
+            self.G_ema.update_parameters(self.G)
         self.step += 1
         return torch.stack([loss_d, loss_g, torch.sigmoid(real_logits).mean(),
                             torch.sigmoid(fake_logits).mean()]).detach()
@@ -61,16 +80,18 @@ class Trainer:
     @torch.no_grad()
     def sample(self, z: torch.Tensor) -> torch.Tensor:
         """G in eval mode (BatchNorm running statistics), then back to training mode."""
-        self.G.eval()
+        G = self.generator
+        G.eval()
         try:
-            return self.G(z.to(self.device)).cpu()
+            return G(z.to(self.device)).cpu()
         finally:
-            self.G.train()
+            G.train()
 
     def state_dict(self) -> dict:
         return {"G": self.G.state_dict(), "D": self.D.state_dict(),
                 "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
-                "sampler": self.sampler.state_dict(), "step": self.step}
+                "sampler": self.sampler.state_dict(), "step": self.step,
+                "G_ema": self.G_ema.state_dict() if self.G_ema is not None else {}}
 
     def load_state_dict(self, state: dict) -> None:
         self.G.load_state_dict(state["G"])
@@ -78,4 +99,6 @@ class Trainer:
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
         self.sampler.load_state_dict(state["sampler"])
+        if self.G_ema is not None:
+            self.G_ema.load_state_dict(state["G_ema"])
         self.step = int(state["step"])

@@ -1,0 +1,125 @@
+"""Quality benchmark: train presets on the CPU for a fixed image budget, then measure them.
+
+    python benchmarks/quality.py                      # everything (about an hour on 2 cores)
+    python benchmarks/quality.py --only toy-ring,toy-grid
+    python benchmarks/quality.py --only default-vs-course
+
+Rows:
+- each preset trained for --kimg thousand real images (toys: --toy-kimg), measured with
+  `gankit.metrics.evaluate` (10,000 samples for images, 2,500 for toys);
+- the default preset and the course's week-2 DCGAN (`dcgan-course`), each trained for the same
+  wall time (--seconds), as the issue's target compares them;
+- a real-vs-real floor for each data set: two disjoint halves of the real data.
+The table is printed and recorded in docs/benchmarks.md.
+"""
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from gankit.config import DEFAULT_PRESET, apply_overrides, load_preset
+from gankit.data import load_data
+from gankit.metrics import evaluate, image
+from gankit.metrics.evaluator import featurize, load_evaluator
+from gankit.train import run
+from gankit.train.checkpoint import load_snapshot
+
+sys.path.insert(0, str(Path(__file__).parent))
+from record import machine, markdown_table, record  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA_PATHS = {"dcgan-fashion": SHARED / "fashion-mnist-70k.npz"}
+HEADER = ["run", "data", "budget", "wall s", "FID", "KID ×1e3", "IS", "precision", "recall",
+          "classes", "modes", "high-quality %"]
+
+
+def train_and_measure(preset: str, overrides: list[str], label: str, budget: str) -> list:
+    cfg = apply_overrides(load_preset(preset), overrides)
+    if preset in DATA_PATHS:
+        cfg.data.path = str(DATA_PATHS[preset])
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        run_dir, _ = run.start(cfg, str(Path(tmp) / "run"))
+        wall = time.perf_counter() - t0
+        G, meta = load_snapshot(run_dir)
+    toy = len(meta["data_shape"]) == 1
+    names = ["modes"] if toy else ["fid", "kid", "is", "pr", "coverage"]
+    m = evaluate(G, meta, names)["metrics"]
+    if toy:
+        mm = m["modes"]
+        return [label, cfg.data.name, budget, f"{wall:.0f}", "", "", "", "", "", "",
+                f"{mm['modes_covered']}/{mm['n_modes']}", f"{mm['high_quality_pct']:.1f}"]
+    c = m["coverage"]
+    return [label, cfg.data.name, budget, f"{wall:.0f}", f"{m['fid']:.2f}",
+            f"{m['kid'] * 1e3:.2f} ± {m['kid_std'] * 1e3:.2f}", f"{m['is']:.2f}",
+            f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{c['covered']}/{c['n_classes']}",
+            "", ""]
+
+
+def floor_row(dataset: str, path: str) -> list:
+    """Real vs real: the best a generator could score, two disjoint halves of up to 20k images."""
+    data = load_data(dataset, path or None)
+    perm = torch.randperm(len(data.images), generator=torch.Generator().manual_seed(0))
+    half = min(len(perm) // 2, 10_000)
+    ev = load_evaluator(dataset)
+    fa, la = featurize(ev, data.images[perm[:half]])
+    fb, _ = featurize(ev, data.images[perm[half:2 * half]])
+    kid, kid_std = image.kid(fa, fb)
+    p, r = image.precision_recall(fa, fb)
+    c = image.class_coverage(la)
+    return [f"real vs real ({half} vs {half})", dataset, "", "", f"{image.fid(fa, fb):.2f}",
+            f"{kid * 1e3:.2f} ± {kid_std * 1e3:.2f}", f"{image.inception_score(la)[0]:.2f}",
+            f"{p:.3f}", f"{r:.3f}", f"{c['covered']}/{c['n_classes']}", "", ""]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--kimg", type=int, default=256, help="image budget per image preset (k)")
+    ap.add_argument("--toy-kimg", type=int, default=1024, help="point budget per toy preset (k)")
+    ap.add_argument("--seconds", type=float, default=270.0,
+                    help="wall time for the default-vs-course comparison")
+    ap.add_argument("--only", default="", help="comma-separated subset of: default-vs-course, "
+                    "mlp-mnist, dcgan-mnist, dcgan-fashion, toy-ring, toy-grid, floors")
+    ap.add_argument("--no-record", action="store_true")
+    args = ap.parse_args()
+    torch.set_num_threads(torch.get_num_threads())
+    only = set(filter(None, args.only.split(",")))
+    want = lambda name: not only or name in only  # noqa: E731
+    rows = []
+
+    if want("default-vs-course"):
+        for preset in (DEFAULT_PRESET, "dcgan-course"):
+            over = ["train.steps=1000000", f"train.time_limit={args.seconds}",
+                    "train.sample_every=1000000"]
+            label = f"{preset} ({args.seconds:.0f} s)" + (" (default)" if preset == DEFAULT_PRESET else "")
+            rows.append(train_and_measure(preset, over, label, f"{args.seconds:.0f} s"))
+            print(rows[-1], flush=True)
+    for preset in ("mlp-mnist", "dcgan-mnist", "dcgan-fashion", "toy-ring", "toy-grid"):
+        if not want(preset):
+            continue
+        kimg = args.toy_kimg if preset.startswith("toy") else args.kimg
+        batch = load_preset(preset).train.batch_size
+        steps = max(1, kimg * 1000 // batch)
+        over = [f"train.steps={steps}", f"train.sample_every={steps}"]
+        rows.append(train_and_measure(preset, over, preset, f"{kimg} kimg"))
+        print(rows[-1], flush=True)
+    if want("floors"):
+        rows.append(floor_row("mnist", ""))
+        rows.append(floor_row("fashion", str(SHARED / "fashion-mnist-70k.npz")))
+        print(rows[-2:], flush=True)
+
+    table = markdown_table(HEADER, rows)
+    print(table)
+    if not args.no_record:
+        record(f"quality{'-' + '-'.join(sorted(only)) if only else ''}",
+               f"## Quality (`python benchmarks/quality.py{' --only ' + args.only if only else ''}`)\n\n"
+               f"Machine: {machine()}. Metrics in the domain evaluator's feature space; "
+               f"10,000 generated images (toys: 2,500 points) against up to 10,000 real.\n\n{table}")
+
+
+if __name__ == "__main__":
+    main()
