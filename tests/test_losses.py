@@ -55,3 +55,10 @@ def test_saturating_gradient_vanishes_where_non_saturating_does_not():
 def test_unknown_loss_name():
     with pytest.raises(GankitError, match="loss.g_loss"):
         get_losses("bce", "wasserstein-ish")
+
+
+def test_r1_penalty_of_a_linear_critic_is_its_squared_weight_norm():
+    from gankit.losses import r1_penalty
+    w = torch.tensor([3.0, 4.0])
+    x = torch.randn(16, 2, requires_grad=True)
+    assert r1_penalty(x, x @ w).item() == pytest.approx(25.0)

@@ -42,6 +42,8 @@ class LossConfig:
     d_loss: str = "bce"
     g_loss: str = "non-saturating"  # non-saturating | minimax
     label_smoothing: float = 0.0    # one-sided: real targets become 1 - label_smoothing
+    r1_gamma: float = 0.0           # R1 gradient penalty on real data (Mescheder et al. 2018), 0: off
+    r1_every: int = 1               # lazy R1: apply every this many D steps (StyleGAN2 uses 16)
 
 
 @dataclass
@@ -63,6 +65,7 @@ class TrainConfig:
     ckpt_every: int = 1000       # steps between checkpoints (and at the end)
     n_samples: int = 64          # images in each sample grid, from one fixed noise batch
     device: str = "auto"         # auto | cpu | cuda
+    threads: int = 0             # CPU threads for torch, 0: torch's default (one per core)
     ema_decay: float = 0.0       # EMA of G's weights for sampling and evaluation, 0: off
     time_limit: float = 0.0      # seconds; stop early (with a checkpoint) after this long, 0: none
     eval_every: int = 0          # steps between metric evaluations logged to stats.jsonl, 0: never
@@ -179,12 +182,16 @@ def validate(cfg: Config) -> None:
             raise GankitError(f"train.{key} must be at least 1, got {getattr(t, key)}")
     if not 0.0 <= t.ema_decay < 1.0:
         raise GankitError(f"train.ema_decay must be in [0, 1) (0: no EMA), got {t.ema_decay}")
+    if t.threads < 0:
+        raise GankitError(f"train.threads must be >= 0 (0: one per core), got {t.threads}")
     if t.eval_every < 0 or t.eval_n < 2:
         raise GankitError("train.eval_every must be >= 0 (0: off) and train.eval_n at least 2")
     if t.device not in ("auto", "cpu", "cuda"):
         raise GankitError(f"train.device must be auto, cpu or cuda, got {t.device!r}")
     if not 0.0 <= cfg.loss.label_smoothing < 0.5:
         raise GankitError(f"loss.label_smoothing must be in [0, 0.5), got {cfg.loss.label_smoothing}")
+    if cfg.loss.r1_gamma < 0 or cfg.loss.r1_every < 1:
+        raise GankitError("loss.r1_gamma must be >= 0 and loss.r1_every at least 1")
     for key in ("lr_g", "lr_d"):
         if not getattr(cfg.optim, key) > 0:
             raise GankitError(f"optim.{key} must be positive, got {getattr(cfg.optim, key)}")

@@ -35,6 +35,17 @@ def g_loss_non_saturating(fake_logits: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
 
 
+def r1_penalty(real: torch.Tensor, real_logits: torch.Tensor) -> torch.Tensor:
+    """R1 (Mescheder et al. 2018): E ||grad_x D(x)||^2 on real data, to be scaled by gamma / 2.
+
+    Penalising D's gradient on real data keeps D from carving sharp cliffs around the data,
+    which is what lets a plain GAN converge instead of circling (their Theorem 4.1).
+    `real` must have requires_grad set before D saw it.
+    """
+    (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
+    return grad.pow(2).flatten(1).sum(1).mean()
+
+
 D_LOSSES = {"bce": d_loss_bce}
 G_LOSSES = {"minimax": g_loss_minimax, "non-saturating": g_loss_non_saturating}
 

@@ -81,6 +81,8 @@ class Run:
 
     def __init__(self, cfg: Config, run_dir: Path, data, resume_state: dict | None = None):
         self.cfg, self.dir, self.data = cfg, Path(run_dir), data
+        if cfg.train.threads:
+            torch.set_num_threads(cfg.train.threads)
         seed_everything(cfg.train.seed)
         self.device = pick_device(cfg.train.device)
         self.trainer = Trainer(cfg, self.data, self.device)

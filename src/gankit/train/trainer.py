@@ -12,7 +12,7 @@ import torch
 from torch.optim.swa_utils import AveragedModel
 
 from gankit.data import IndexSampler
-from gankit.losses import get_losses
+from gankit.losses import get_losses, r1_penalty
 from gankit.models import build_models
 
 
@@ -30,6 +30,8 @@ class Trainer:
         self.x = (data.points if hasattr(data, "points") else data.images).to(device)
         self.sampler = IndexSampler(len(self.x), cfg.train.batch_size)
         self.step = 0
+        self.d_updates = 0
+        self.r1_gamma = cfg.loss.r1_gamma
         # An exponential moving average of G's weights and BatchNorm statistics, used for
         # sampling and evaluation when train.ema_decay > 0.
         self.G_ema = None
@@ -58,9 +60,15 @@ class Trainer:
             z = self.noise(t.batch_size)                             # (B, z_dim)
             with torch.set_grad_enabled(k == t.d_steps - 1):         # only the last G pass is reused
                 fake = self.G(z)
+            r1 = self.r1_gamma > 0 and self.d_updates % self.cfg.loss.r1_every == 0
+            real.requires_grad_(r1)
             real_logits = self.D(real)                               # (B,)
             fake_logits = self.D(fake.detach())                      # (B,)
             loss_d = self.d_loss(real_logits, fake_logits, self.cfg.loss.label_smoothing)
+            if r1:  # lazy R1 (StyleGAN2): every r1_every D steps, scaled up to compensate
+                loss_d = loss_d + (self.r1_gamma / 2 * self.cfg.loss.r1_every
+                                   * r1_penalty(real, real_logits))
+            self.d_updates += 1
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             self.opt_d.step()
@@ -91,6 +99,7 @@ class Trainer:
         return {"G": self.G.state_dict(), "D": self.D.state_dict(),
                 "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
                 "sampler": self.sampler.state_dict(), "step": self.step,
+                "d_updates": self.d_updates,
                 "G_ema": self.G_ema.state_dict() if self.G_ema is not None else {}}
 
     def load_state_dict(self, state: dict) -> None:
@@ -102,3 +111,4 @@ class Trainer:
         if self.G_ema is not None:
             self.G_ema.load_state_dict(state["G_ema"])
         self.step = int(state["step"])
+        self.d_updates = int(state["d_updates"])

@@ -1,0 +1,75 @@
+"""The shipped domain evaluators: intact, the right shape, and as accurate as their cards claim."""
+
+import hashlib
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from gankit.errors import GankitError
+from gankit.metrics.evaluator import (DATA_FILES, EVALUATORS, SPLIT_SIZES, Evaluator, accuracy,
+                                      evaluator_card, featurize, load_evaluator, load_split,
+                                      split_indices)
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+TARGET = {"mnist": 0.985, "fashion": 0.91}
+
+
+def test_shapes_of_a_fresh_model():
+    model = Evaluator(channels=8, feature_dim=16).eval()
+    x = torch.rand(5, 1, 28, 28) * 2 - 1
+    assert model(x).shape == (5, 10)
+    assert model.features(x).shape == (5, 16)
+
+
+@pytest.mark.parametrize("dataset", EVALUATORS)
+def test_shipped_weights_match_card(dataset):
+    card = evaluator_card(dataset)
+    weights = resources.files("gankit").joinpath("metrics", "weights", card["weights_file"])
+    assert hashlib.sha256(weights.read_bytes()).hexdigest() == card["weights_sha256"]
+    assert card["test_accuracy"] >= TARGET[dataset]
+    assert card["split"]["n_test"] == SPLIT_SIZES[dataset][1]
+
+
+@pytest.mark.parametrize("dataset", EVALUATORS)
+def test_load_evaluator_features(dataset):
+    model = load_evaluator(dataset)
+    assert not model.training
+    x = torch.rand(4, 1, 28, 28) * 2 - 1
+    feats, logits = featurize(model, x)
+    assert feats.shape == (4, evaluator_card(dataset)["config"]["feature_dim"])
+    assert logits.shape == (4, 10)
+    assert torch.allclose(logits, model(x), atol=1e-5)  # featurize is forward, split in two
+
+
+def test_unknown_name_raises():
+    with pytest.raises(GankitError, match="mnist, fashion"):
+        load_evaluator("cifar10")
+    with pytest.raises(GankitError):
+        evaluator_card("svhn")
+
+
+@pytest.mark.parametrize("dataset", EVALUATORS)
+def test_split_is_fixed_and_disjoint(dataset):
+    n, n_test = SPLIT_SIZES[dataset]
+    train, test = split_indices(dataset, n)
+    assert len(test) == n_test and len(train) == n - n_test
+    assert len(np.intersect1d(train, test)) == 0
+    again_train, again_test = split_indices(dataset, n)
+    assert np.array_equal(train, again_train) and np.array_equal(test, again_test)
+    with pytest.raises(GankitError):
+        split_indices(dataset, n - 1)
+
+
+@pytest.mark.parametrize("dataset", EVALUATORS)
+def test_held_out_accuracy(dataset):
+    npz = DATA / DATA_FILES[dataset]
+    if not npz.is_file():
+        pytest.skip(f"shared data file {npz} not present")
+    x, y = load_split(dataset, "test", npz)
+    assert x.shape[1:] == (1, 28, 28) and x.min() >= -1 and x.max() <= 1 and y.dtype == torch.int64
+    # a fixed 2,000-image subset of the held-out split keeps this test to a second or two
+    keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))[:2000]
+    assert accuracy(load_evaluator(dataset), x[keep], y[keep]) >= TARGET[dataset]
