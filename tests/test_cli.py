@@ -126,3 +126,33 @@ def test_console_entry_point_has_no_traceback(tmp_path):
                           capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
+
+
+def test_eval_prints_a_table_and_appends_provenance(trained, capsys, monkeypatch, tmp_path):
+    import json
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path / "cache"))
+    assert main(["eval", str(trained), "--n", "300", "--metrics", "fid,kid,is,pr,coverage"]) == 0
+    out = capsys.readouterr().out
+    for row in ("FID", "KID", "IS", "precision", "recall", "classes covered"):
+        assert row in out
+    record = json.loads((trained / "metrics.jsonl").read_text().splitlines()[-1])
+    assert set(record["metrics"]) >= {"fid", "kid", "kid_std", "is", "precision", "coverage"}
+    p = record["provenance"]
+    assert p["n_generated"] == 300 and p["n_real"] == 10_000
+    assert len(p["extractor_sha256"]) == 64 and p["gankit_version"]
+    assert "bundled" in p["real"]
+    assert list((tmp_path / "cache" / "real-features").iterdir())  # real features cached
+    assert main(["eval", str(trained), "--metrics", "modes"]) == 2
+    assert "not a metric" in error_line(capsys)
+
+
+def test_eval_every_logs_metrics_into_stats(tmp_path, monkeypatch):
+    import json
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "run"
+    assert main(["train", "--out", str(out), *TINY, "--set", "train.eval_every=1",
+                 "--set", "train.eval_n=50"]) == 0
+    lines = [json.loads(l) for l in (out / "stats.jsonl").read_text().splitlines()]
+    measured = [l for l in lines if "metrics" in l]
+    assert [l["step"] for l in measured] == [1, 2]
+    assert "fid" in measured[0]["metrics"] and "coverage" in measured[0]["metrics"]

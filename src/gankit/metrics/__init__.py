@@ -70,6 +70,15 @@ def _data_identity(data_cfg: dict) -> str:
     return f"{data_cfg['name']}:{p}:{st.st_size if st else 0}:{st.st_mtime_ns if st else 0}"
 
 
+def _split_text(data_cfg: dict) -> str:
+    path = data_cfg.get("path") or ""
+    if not path:
+        return "(bundled, all)"
+    if path.endswith(".npz"):
+        return f"({path}, all)"
+    return f"({path}, split {data_cfg.get('split', 'train')})"
+
+
 def real_features(data_cfg: dict, dataset: str, n_real: int, seed: int = 0) -> tuple:
     """Evaluator features and logits of up to n_real real images, cached on disk."""
     card = evaluator_card(dataset)
@@ -131,8 +140,7 @@ def evaluate(G, meta: dict, metrics: list[str], n: int | None = None, seed: int 
             values["coverage"] = image.class_coverage(fake_l)
         provenance.update(
             n_generated=n, n_real=len(real_f),
-            real=f"{dataset} ({data_cfg.get('path') or 'bundled'}), split "
-                 f"{data_cfg.get('split', 'train')}: {len(real_f)} of {n_total} images",
+            real=f"{dataset} {_split_text(data_cfg)}: {len(real_f)} of {n_total} images",
             extractor=f"gankit {dataset} evaluator (penultimate layer)",
             extractor_sha256=card["weights_sha256"])
     provenance["seconds"] = round(time.perf_counter() - start, 2)

@@ -6,11 +6,17 @@ features can be cached. torchmetrics does the FID/KID/IS math: it is handed the 
 through an identity "extractor".
 """
 
+import warnings
+
 import torch
 from torch import nn
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.inception import InceptionScore
 from torchmetrics.image.kid import KernelInceptionDistance
+
+
+# torchmetrics warns that KID and IS keep every feature in memory; that is the intent here.
+warnings.filterwarnings("ignore", message=r".*will save all extracted features in buffer")
 
 
 class _Given(nn.Identity):
