@@ -37,13 +37,14 @@ def cmd_sample(args) -> None:
 def cmd_eval(args) -> None:
     from gankit.metrics import evaluate_snapshot, summary_rows
 
-    record, out = evaluate_snapshot(args.snapshot, args.metrics, args.n)
+    record, out = evaluate_snapshot(args.snapshot, args.metrics, args.n, args.inception_weights)
     rows = summary_rows(record["metrics"])
     width = max(len(name) for name, _ in rows)
     for name, text in rows:
         print(f"{name:<{width}}  {text}")
     p = record["provenance"]
-    print(f"({p['n_generated']} generated vs {p.get('real')}; extractor: {p['extractor']}; "
+    extractor = p.get("extractor") or p.get("inception_extractor")
+    print(f"({p['n_generated']} generated vs {p.get('real')}; extractor: {extractor}; "
           f"{p['seconds']} s)")
     print(f"appended to {out}")
 
@@ -87,9 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="measure a generator (FID, KID, IS, precision/recall, coverage)")
     p.add_argument("snapshot", metavar="RUN_DIR_OR_SNAPSHOT")
-    p.add_argument("--metrics", help="comma-separated: fid,kid,is,pr,coverage for images "
-                   "(default all), modes for 2D toy mixtures")
+    p.add_argument("--metrics", help="comma-separated: fid,kid,is,pr,coverage (default) and "
+                   "inception_fid for images; modes for 2D toy mixtures")
     p.add_argument("--n", type=_positive_int, help="generated samples (default 10000; toys 2500)")
+    p.add_argument("--inception-weights", metavar="PATH",
+                   help="InceptionV3 weights (.pth or .safetensors) for --metrics inception_fid")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("presets", help="list the presets")

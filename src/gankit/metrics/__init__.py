@@ -21,10 +21,11 @@ from safetensors.torch import load_file, save_file
 import gankit
 from gankit.data import load_data
 from gankit.errors import GankitError
-from gankit.metrics import image, toy
+from gankit.metrics import image, inception, toy
 from gankit.metrics.evaluator import EVALUATORS, evaluator_card, featurize, load_evaluator
 
 IMAGE_METRICS = ("fid", "kid", "is", "pr", "coverage")
+INCEPTION_METRICS = ("inception_fid",)
 TOY_METRICS = ("modes",)
 METRICS = IMAGE_METRICS + TOY_METRICS
 DEFAULT_N = {"image": 10_000, "toy": 2_500}
@@ -36,7 +37,7 @@ def cache_dir() -> Path:
 
 def parse_metrics(text: str, toy_data: bool) -> list[str]:
     names = [m.strip() for m in text.split(",") if m.strip()]
-    allowed = TOY_METRICS if toy_data else IMAGE_METRICS
+    allowed = TOY_METRICS if toy_data else IMAGE_METRICS + INCEPTION_METRICS
     bad = [m for m in names if m not in allowed]
     if bad or not names:
         kind = "toy-mixture" if toy_data else "image"
@@ -79,33 +80,73 @@ def _split_text(data_cfg: dict) -> str:
     return f"({path}, split {data_cfg.get('split', 'train')})"
 
 
-def real_features(data_cfg: dict, dataset: str, n_real: int, seed: int = 0) -> tuple:
-    """Evaluator features and logits of up to n_real real images, cached on disk."""
-    card = evaluator_card(dataset)
+def _real_text(data_cfg: dict, n_used: int, n_total: int) -> str:
+    return f"{data_cfg['name']} {_split_text(data_cfg)}: {n_used} of {n_total} images"
+
+
+def real_features(data_cfg: dict, extractor: str, extractor_sha: str, featurize_fn,
+                  n_real: int, seed: int = 0) -> tuple[dict, int]:
+    """Features of up to n_real real images, cached on disk per (data, split, extractor)."""
     split = data_cfg.get("split", "train")
-    key_text = json.dumps([_data_identity(data_cfg), split, card["weights_sha256"], n_real, seed])
+    key_text = json.dumps([_data_identity(data_cfg), split, extractor_sha, n_real, seed])
     key = hashlib.sha256(key_text.encode()).hexdigest()[:16]
-    path = cache_dir() / "real-features" / f"{dataset}-{split}-{key}.safetensors"
+    path = cache_dir() / "real-features" / f"{data_cfg['name']}-{extractor}-{key}.safetensors"
     if path.is_file():
         t = load_file(path)
-        return t["features"], t["logits"], int(t["n_total"])
-    data = load_data(data_cfg["name"], data_cfg.get("path") or None, split=split)
+        return t, int(t.pop("n_total"))
+    data = load_data(data_cfg["name"], data_cfg.get("path") or None, split=split,
+                     image_size=data_cfg.get("image_size") or None,
+                     channels=data_cfg.get("channels") or None)
     x = data.images
     n_total = len(x)
     if n_real < n_total:  # a fixed subset, the same on every call
         idx = torch.randperm(n_total, generator=torch.Generator().manual_seed(seed))[:n_real]
         x = x[idx]
-    feats, logits = featurize(load_evaluator(dataset), to_evaluator_input(x))
+    tensors = {k: v.contiguous() for k, v in featurize_fn(x).items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    save_file({"features": feats.contiguous(), "logits": logits.contiguous(),
-               "n_total": torch.tensor(n_total)}, str(tmp))
+    save_file({**tensors, "n_total": torch.tensor(n_total)}, str(tmp))
     os.replace(tmp, path)
-    return feats, logits, n_total
+    return tensors, n_total
+
+
+def _domain_metrics(data_cfg: dict, names: list[str], fake: torch.Tensor, n_real: int,
+                    provenance: dict) -> dict:
+    """FID, KID, IS, precision/recall and coverage in the domain evaluator's feature space."""
+    dataset = data_cfg["name"]
+    if dataset not in EVALUATORS:
+        raise GankitError(f"no domain evaluator for data.name {dataset!r} (there are "
+                          f"{', '.join(EVALUATORS)}): use --metrics inception_fid "
+                          "--inception-weights PATH")
+    card = evaluator_card(dataset)
+    net = load_evaluator(dataset)
+
+    def features(x):
+        f, logits = featurize(net, to_evaluator_input(x))
+        return {"features": f, "logits": logits}
+
+    real, n_total = real_features(data_cfg, "evaluator", card["weights_sha256"], features, n_real)
+    fake_t = features(fake)
+    real_f, fake_f, fake_l = real["features"], fake_t["features"], fake_t["logits"]
+    values = {}
+    if "fid" in names:
+        values["fid"] = image.fid(real_f, fake_f)
+    if "kid" in names:
+        values["kid"], values["kid_std"] = image.kid(real_f, fake_f)
+    if "is" in names:
+        values["is"], values["is_std"] = image.inception_score(fake_l)
+    if "pr" in names:
+        values["precision"], values["recall"] = image.precision_recall(real_f, fake_f)
+    if "coverage" in names:
+        values["coverage"] = image.class_coverage(fake_l)
+    provenance.update(n_real=len(real_f), real=_real_text(data_cfg, len(real_f), n_total),
+                      extractor=f"gankit {dataset} evaluator (penultimate layer)",
+                      extractor_sha256=card["weights_sha256"])
+    return values
 
 
 def evaluate(G, meta: dict, metrics: list[str], n: int | None = None, seed: int = 123,
-             n_real: int = 10_000) -> dict:
+             n_real: int = 10_000, inception_weights: str | None = None) -> dict:
     """Measure G (a generator in eval mode) against the real data its card names."""
     start = time.perf_counter()
     data_cfg = meta.get("data") or {"name": "mnist", "path": ""}
@@ -120,29 +161,23 @@ def evaluate(G, meta: dict, metrics: list[str], n: int | None = None, seed: int 
                           f"std {ref.std}", extractor="none (2D points)")
     else:
         n = n or DEFAULT_N["image"]
-        dataset = data_cfg["name"]
-        if dataset not in EVALUATORS:
-            raise GankitError(f"no domain evaluator for data.name {dataset!r} (there are "
-                              f"{', '.join(EVALUATORS)}); for other images use Inception FID")
-        card = evaluator_card(dataset)
-        real_f, real_l, n_total = real_features(data_cfg, dataset, n_real)
-        fake_f, fake_l = featurize(load_evaluator(dataset), to_evaluator_input(generate(G, n, seed)))
+        fake = generate(G, n, seed)
         values = {}
-        if "fid" in metrics:
-            values["fid"] = image.fid(real_f, fake_f)
-        if "kid" in metrics:
-            values["kid"], values["kid_std"] = image.kid(real_f, fake_f)
-        if "is" in metrics:
-            values["is"], values["is_std"] = image.inception_score(fake_l)
-        if "pr" in metrics:
-            values["precision"], values["recall"] = image.precision_recall(real_f, fake_f)
-        if "coverage" in metrics:
-            values["coverage"] = image.class_coverage(fake_l)
-        provenance.update(
-            n_generated=n, n_real=len(real_f),
-            real=f"{dataset} {_split_text(data_cfg)}: {len(real_f)} of {n_total} images",
-            extractor=f"gankit {dataset} evaluator (penultimate layer)",
-            extractor_sha256=card["weights_sha256"])
+        domain = [m for m in metrics if m in IMAGE_METRICS]
+        if domain:
+            values.update(_domain_metrics(data_cfg, domain, fake, n_real, provenance))
+        if "inception_fid" in metrics:
+            net, sha = inception.load_inception(inception_weights)
+            real, n_total = real_features(data_cfg, "inception", sha,
+                                          lambda x: {"features": inception.inception_features(net, x)},
+                                          n_real)
+            values["inception_fid"] = image.fid(real["features"],
+                                                inception.inception_features(net, fake))
+            provenance.update(inception_extractor="InceptionV3 pool3 (torch-fidelity port of "
+                              "TF FID Inception)", inception_sha256=sha,
+                              n_real=len(real["features"]),
+                              real=_real_text(data_cfg, len(real["features"]), n_total))
+        provenance["n_generated"] = n
     provenance["seconds"] = round(time.perf_counter() - start, 2)
     return {"metrics": values, "provenance": provenance}
 
@@ -157,6 +192,8 @@ def summary_rows(values: dict) -> list[tuple[str, str]]:
         elif name == "modes":
             rows += [("modes covered", f"{v['modes_covered']}/{v['n_modes']}"),
                      ("high-quality samples", f"{v['high_quality_pct']:.1f} %")]
+        elif name == "inception_fid":
+            rows.append(("Inception FID", f"{v:.4g}"))
         elif name.endswith("_std"):
             continue
         elif f"{name}_std" in values:
@@ -166,14 +203,15 @@ def summary_rows(values: dict) -> list[tuple[str, str]]:
     return rows
 
 
-def evaluate_snapshot(path: str, metrics: str | None, n: int | None) -> tuple[dict, Path]:
+def evaluate_snapshot(path: str, metrics: str | None, n: int | None,
+                      inception_weights: str | None = None) -> tuple[dict, Path]:
     """`gankit eval`: measure a snapshot and append the record to its run's metrics.jsonl."""
     from gankit.train.checkpoint import load_snapshot, snapshot_paths
     G, meta = load_snapshot(path)
     toy_data = len(meta["data_shape"]) == 1
     names = parse_metrics(metrics or ",".join(TOY_METRICS if toy_data else IMAGE_METRICS),
                           toy_data)
-    record = evaluate(G, meta, names, n)
+    record = evaluate(G, meta, names, n, inception_weights=inception_weights)
     out = snapshot_paths(path)[0].parent / "metrics.jsonl"
     with open(out, "a") as f:
         f.write(json.dumps(record) + "\n")
