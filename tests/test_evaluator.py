@@ -73,3 +73,14 @@ def test_held_out_accuracy(dataset):
     # a fixed 2,000-image subset of the held-out split keeps this test to a second or two
     keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))[:2000]
     assert accuracy(load_evaluator(dataset), x[keep], y[keep]) >= TARGET[dataset]
+
+
+def test_load_split_rejects_bad_files(tmp_path):
+    with pytest.raises(GankitError, match="not found"):
+        load_split("mnist", "test", tmp_path / "missing.npz")
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, pixels=np.zeros((3, 28, 28), np.uint8))
+    with pytest.raises(GankitError, match="'images' and 'labels'"):
+        load_split("mnist", "test", bad)
+    with pytest.raises(GankitError, match="split"):
+        load_split("mnist", "val", bad)

@@ -143,6 +143,8 @@ def load_split(dataset: str, split: str, npz: str | Path) -> tuple[torch.Tensor,
     if not npz.is_file():
         raise GankitError(f"data file not found: {npz} (expected {DATA_FILES.get(dataset, 'an .npz')})")
     with np.load(npz) as data:
+        if "images" not in data or "labels" not in data:
+            raise GankitError(f"{npz} is not a gankit data file: it needs arrays 'images' and 'labels'")
         images, labels = data["images"], data["labels"]
     train_idx, test_idx = split_indices(dataset, len(images))
     idx = train_idx if split == "train" else test_idx
