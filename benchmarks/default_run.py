@@ -1,0 +1,49 @@
+"""The main job as a user runs it: `gankit train` with the default preset, timed end to end.
+
+    python benchmarks/default_run.py
+
+Runs the installed `gankit` command in a fresh directory, then records its wall time (process
+start to exit, so imports and data loading count), the training images/s from stats.jsonl,
+and the final samples' FID and class coverage, in docs/benchmarks.md.
+"""
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from record import machine, markdown_table, record  # noqa: E402
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "run"
+        gankit = Path(sys.executable).parent / "gankit"
+        t0 = time.perf_counter()
+        subprocess.run([str(gankit), "train", "--out", str(out)], check=True)
+        wall = time.perf_counter() - t0
+        stats = [json.loads(l) for l in (out / "stats.jsonl").read_text().splitlines()]
+        steps = [s for s in stats if "img_per_s" in s]
+        config = json.loads((out / "config.json").read_text())
+        imgs = steps[-1]["kimg"] * 1000
+        train_s = steps[-1]["time_s"]
+        ev = subprocess.run([str(gankit), "eval", str(out), "--metrics", "fid,coverage"],
+                            check=True, capture_output=True, text=True)
+        print(ev.stdout)
+        m = json.loads((out / "metrics.jsonl").read_text().splitlines()[-1])["metrics"]
+    rows = [[config["preset"], config["train"]["steps"], config["train"]["batch_size"],
+             f"{wall:.0f}", f"{train_s:.0f}", f"{imgs / train_s:.0f}", f"{m['fid']:.2f}",
+             f"{m['coverage']['covered']}/10"]]
+    table = markdown_table(["preset", "steps", "batch", "wall s (whole command)",
+                            "training s", "images/s", "FID", "classes"], rows)
+    print(table)
+    record("default-run", "## The main job (`python benchmarks/default_run.py`)\n\n"
+           f"`gankit train` with the default preset, as `make train` runs it. Machine: "
+           f"{machine()}.\n\n{table}")
+
+
+if __name__ == "__main__":
+    main()
