@@ -76,3 +76,16 @@ def test_build_models_checks_shapes():
         build_models(ModelConfig(name="toy-mlp"), (1, 28, 28))
     with pytest.raises(GankitError, match="unknown model.name"):
         build_models(ModelConfig(name="resnet"), (1, 28, 28))
+
+
+def test_d_input_bn_switch():
+    with_bn = DCGANDiscriminator28(input_bn=True)
+    without = DCGANDiscriminator28(input_bn=False)
+    first = lambda D: list(D.net[0])  # noqa: E731
+    assert any(isinstance(m, nn.BatchNorm2d) for m in first(with_bn))
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in first(without))
+    # Without input BatchNorm, D sees a global brightness offset within a batch.
+    torch.manual_seed(0)
+    x = torch.rand(8, 1, 28, 28) * 2 - 1
+    assert not torch.allclose(without(x), without(x + 0.5))
+    assert any(isinstance(m, nn.BatchNorm2d) for m in without.modules())  # still in later layers

@@ -35,6 +35,7 @@ class ModelConfig:
     upsample: str = "transposed"  # transposed | resize
     n_layers: int = 3            # toy-mlp depth
     bn_init_mean: float = 1.0    # DCGAN paper: BatchNorm scale ~ N(1, 0.02); the course uses 0
+    d_input_bn: bool = True      # dcgan28: BatchNorm on D's first layer (course: yes; paper: no)
 
 
 @dataclass

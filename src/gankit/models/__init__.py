@@ -60,6 +60,7 @@ def model_kwargs(model, data_shape: tuple) -> tuple[dict, dict]:
     d = dict(channels=c, hidden=model.d_hidden)
     if name == "dcgan28":
         g["bn_mean"] = d["bn_mean"] = model.bn_init_mean
+        d["input_bn"] = model.d_input_bn
     return g, d
 
 

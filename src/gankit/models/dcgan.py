@@ -48,13 +48,20 @@ class DCGANGenerator28(nn.Module):
 
 
 class DCGANDiscriminator28(nn.Module):
-    """The course's week-2 DCGAN discriminator: three stride-2 convs down to one logit."""
+    """The course's week-2 DCGAN discriminator: three stride-2 convs down to one logit.
 
-    def __init__(self, channels: int = 1, hidden: int = 16, bn_mean: float = 1.0):
+    `input_bn=False` drops BatchNorm on the first layer, as the DCGAN paper does: D sees real
+    and fake in separate batches, and BatchNorm right at the input normalises away any
+    per-batch offset, so D cannot see that the fakes' background is grey instead of black.
+    The course keeps it (`input_bn=True`).
+    """
+
+    def __init__(self, channels: int = 1, hidden: int = 16, bn_mean: float = 1.0,
+                 input_bn: bool = True):
         super().__init__()
         h = hidden
         self.net = nn.Sequential(
-            _d_block(channels, h, 4, 2),                  # (B, h, 13, 13)
+            _d_block(channels, h, 4, 2, bn=input_bn),     # (B, h, 13, 13)
             _d_block(h, h * 2, 4, 2),                     # (B, 2h, 5, 5)
             nn.Conv2d(h * 2, 1, 4, 2),                    # (B, 1, 1, 1)
         )
