@@ -78,10 +78,12 @@ def floor_row(dataset: str, path: str) -> list:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--kimg", type=int, default=256, help="image budget per image preset (k)")
-    ap.add_argument("--toy-kimg", type=int, default=1024, help="point budget per toy preset (k)")
+    ap.add_argument("--kimg", type=int, default=64, help="image budget per image preset (k)")
+    ap.add_argument("--toy-kimg", type=int, default=0,
+                    help="point budget per toy preset (k); 0: the preset's own")
     ap.add_argument("--seconds", type=float, default=270.0,
                     help="wall time for the default-vs-course comparison")
+    # --toy-kimg 0: each toy preset's own steps (their recipes are tuned to those).
     ap.add_argument("--only", default="", help="comma-separated subset of: default-vs-course, "
                     "mlp-mnist, dcgan-mnist, dcgan-fashion, toy-ring, toy-grid, floors")
     ap.add_argument("--no-record", action="store_true")
@@ -101,9 +103,11 @@ def main() -> None:
     for preset in ("mlp-mnist", "dcgan-mnist", "dcgan-fashion", "toy-ring", "toy-grid"):
         if not want(preset):
             continue
+        cfg = load_preset(preset)
         kimg = args.toy_kimg if preset.startswith("toy") else args.kimg
-        batch = load_preset(preset).train.batch_size
-        steps = max(1, kimg * 1000 // batch)
+        if not kimg:
+            kimg = cfg.train.steps * cfg.train.batch_size * cfg.train.d_steps // 1000
+        steps = max(1, kimg * 1000 // (cfg.train.batch_size * cfg.train.d_steps))
         over = [f"train.steps={steps}", f"train.sample_every={steps}"]
         rows.append(train_and_measure(preset, over, preset, f"{kimg} kimg"))
         print(rows[-1], flush=True)
