@@ -1,7 +1,7 @@
 """Train a domain evaluator classifier and ship it into src/gankit/metrics/weights/.
 
     python scripts/train_evaluator.py --data mnist
-    python scripts/train_evaluator.py --data fashion --epochs 5
+    python scripts/train_evaluator.py --data fashion --epochs 6
 
 Trains on the fixed train split (gankit.metrics.evaluator.split_indices), reports accuracy on
 the held-out test split after every epoch, and writes <name>-evaluator.safetensors plus a JSON
@@ -30,14 +30,15 @@ from gankit.metrics.evaluator import (DATA_FILES, SPLIT_SEED, SPLIT_SIZES, Evalu
 REPO = Path(__file__).resolve().parents[1]
 WEIGHTS_DIR = REPO / "src" / "gankit" / "metrics" / "weights"
 
-# Per data set: epochs and augmentation. 8k MNIST digits need augmentation to pass 98.5 %;
-# 60k Fashion images do not, and get only mild, label-safe changes (clothes are left-right
-# symmetric, centred and upright) over few epochs, since an epoch costs minutes on 2 CPU cores.
+# Per data set: epochs, dropout and augmentation. 8k MNIST digits need augmentation and
+# dropout to pass 98.5 %. With 60k Fashion images and an epoch costing minutes on 2 CPU cores
+# the model underfits instead (5 epochs with dropout 0.3 and shifts: train 90.3 %, test 91.2 %),
+# so Fashion gets light dropout and only mirror flips (clothes are left-right symmetric).
 RECIPES = {
-    "mnist": dict(epochs=30, degrees=12.0, shift=2, scale=0.1, flip=False),
-    "fashion": dict(epochs=5, degrees=0.0, shift=1, scale=0.0, flip=True),
+    "mnist": dict(epochs=30, dropout=0.3, augment=dict(degrees=12.0, shift=2, scale=0.1, flip=False)),
+    "fashion": dict(epochs=6, dropout=0.1, augment=dict(degrees=0.0, shift=0, scale=0.0, flip=True)),
 }
-CONFIG = dict(channels=32, feature_dim=128, n_classes=10, dropout=0.3)
+CONFIG = dict(channels=32, feature_dim=128, n_classes=10)  # plus the recipe's dropout
 BATCH_SIZE = 128
 LR = 3e-3
 WEIGHT_DECAY = 5e-4
@@ -72,14 +73,15 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", choices=sorted(RECIPES), required=True)
     p.add_argument("--npz", type=Path, help="data file (default: ../shared/data/<file> beside the repo)")
-    p.add_argument("--epochs", type=int, help="default: per data set (mnist 30, fashion 5)")
+    p.add_argument("--epochs", type=int, help="default: per data set (mnist 30, fashion 6)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=WEIGHTS_DIR)
     args = p.parse_args(argv)
 
-    recipe = dict(RECIPES[args.data])  # augmentation settings once epochs is popped
-    epochs = recipe.pop("epochs")
-    epochs = args.epochs or epochs
+    recipe = RECIPES[args.data]
+    epochs = args.epochs or recipe["epochs"]
+    augment = recipe["augment"]
+    config = dict(CONFIG, dropout=recipe["dropout"])
     npz = args.npz or REPO.parent / "shared" / "data" / DATA_FILES[args.data]
     if not npz.is_file():
         print(f"error: data file not found: {npz}; pass --npz PATH", file=sys.stderr)
@@ -93,9 +95,9 @@ def main(argv=None) -> int:
     x_test, y_test = load_split(args.data, "test", npz)
     print(f"{args.data}: {len(x_train)} train / {len(x_test)} test images from {npz.name}")
 
-    model = Evaluator(**CONFIG)
+    model = Evaluator(**config)
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"Evaluator{CONFIG}: {n_params:,} parameters; {epochs} epochs; augment {recipe}")
+    print(f"Evaluator{config}: {n_params:,} parameters; {epochs} epochs; augment {augment}")
     opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
     steps_per_epoch = math.ceil(len(x_train) / BATCH_SIZE)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=LR, total_steps=epochs * steps_per_epoch)
@@ -106,7 +108,7 @@ def main(argv=None) -> int:
         perm = torch.randperm(len(x_train), generator=g)
         loss_sum, correct = 0.0, 0
         for idx in perm.split(BATCH_SIZE):
-            x = random_affine(x_train[idx], g, **recipe)
+            x = random_affine(x_train[idx], g, **augment)
             y = y_train[idx]
             logits = model(x)
             loss = F.cross_entropy(logits, y)
@@ -133,10 +135,10 @@ def main(argv=None) -> int:
     card = {
         "dataset": args.data,
         "architecture": "gankit.metrics.evaluator.Evaluator",
-        "config": CONFIG,
+        "config": config,
         "n_parameters": n_params,
         "input": "(B, 1, 28, 28) float32 in [-1, 1] (uint8 v -> v / 127.5 - 1)",
-        "features": f"Evaluator.features: (B, {CONFIG['feature_dim']}), the ReLU'd penultimate layer",
+        "features": f"Evaluator.features: (B, {config['feature_dim']}), the ReLU'd penultimate layer",
         "weights_file": weights.name,
         "weights_sha256": sha256(weights),
         "data": {"file": npz.name, "sha256": sha256(npz)},
@@ -146,7 +148,7 @@ def main(argv=None) -> int:
         "test_accuracy": round(test_acc, 4),
         "training": {"epochs": epochs, "batch_size": BATCH_SIZE, "optimizer": "AdamW",
                      "lr": LR, "weight_decay": WEIGHT_DECAY, "schedule": "OneCycleLR",
-                     "augment": recipe, "seed": args.seed, "wall_time_s": round(wall, 1),
+                     "augment": augment, "seed": args.seed, "wall_time_s": round(wall, 1),
                      "device": "cpu", "threads": torch.get_num_threads()},
         "torch_version": torch.__version__,
         "numpy_version": np.__version__,
