@@ -33,7 +33,7 @@ from record import machine, markdown_table, record  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 DATA_PATHS = {"dcgan-fashion": SHARED / "fashion-mnist-70k.npz"}
-HEADER = ["run", "data", "budget", "wall s", "FID", "KID ×1e3", "IS", "precision", "recall",
+HEADER = ["run", "data", "budget", "wall s", "FID", "KID", "IS", "precision", "recall",
           "classes", "modes", "high-quality %"]
 
 
@@ -55,7 +55,7 @@ def train_and_measure(preset: str, overrides: list[str], label: str, budget: str
                 f"{mm['modes_covered']}/{mm['n_modes']}", f"{mm['high_quality_pct']:.1f}"]
     c = m["coverage"]
     return [label, cfg.data.name, budget, f"{wall:.0f}", f"{m['fid']:.2f}",
-            f"{m['kid'] * 1e3:.2f} ± {m['kid_std'] * 1e3:.2f}", f"{m['is']:.2f}",
+            f"{m['kid']:.4g} ± {m['kid_std']:.2g}", f"{m['is']:.2f}",
             f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{c['covered']}/{c['n_classes']}",
             "", ""]
 
@@ -72,7 +72,7 @@ def floor_row(dataset: str, path: str) -> list:
     p, r = image.precision_recall(fa, fb)
     c = image.class_coverage(la)
     return [f"real vs real ({half} vs {half})", dataset, "", "", f"{image.fid(fa, fb):.2f}",
-            f"{kid * 1e3:.2f} ± {kid_std * 1e3:.2f}", f"{image.inception_score(la)[0]:.2f}",
+            f"{kid:.4g} ± {kid_std:.2g}", f"{image.inception_score(la)[0]:.2f}",
             f"{p:.3f}", f"{r:.3f}", f"{c['covered']}/{c['n_classes']}", "", ""]
 
 
@@ -86,6 +86,8 @@ def main() -> None:
     # --toy-kimg 0: each toy preset's own steps (their recipes are tuned to those).
     ap.add_argument("--only", default="", help="comma-separated subset of: default-vs-course, "
                     "mlp-mnist, dcgan-mnist, dcgan-fashion, toy-ring, toy-grid, floors")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="train.threads for the per-preset rows (0: each preset's own)")
     ap.add_argument("--no-record", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(torch.get_num_threads())
@@ -109,6 +111,8 @@ def main() -> None:
             kimg = cfg.train.steps * cfg.train.batch_size * cfg.train.d_steps // 1000
         steps = max(1, kimg * 1000 // (cfg.train.batch_size * cfg.train.d_steps))
         over = [f"train.steps={steps}", f"train.sample_every={steps}"]
+        if args.threads:
+            over.append(f"train.threads={args.threads}")
         rows.append(train_and_measure(preset, over, preset, f"{kimg} kimg"))
         print(rows[-1], flush=True)
     if want("floors"):

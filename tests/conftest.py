@@ -26,3 +26,10 @@ def image_folder(tmp_path) -> Path:
         shape = (40 + i, 48, 3) if i % 3 else (50, 50)
         Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8)).save(sub / f"im{i}.png")
     return root
+
+
+def pytest_configure(config):
+    # The tests' tensors are tiny: one thread is as fast, and immune to the collapse of
+    # multi-threaded CPU kernels when other processes share the cores.
+    import torch
+    torch.set_num_threads(1)
