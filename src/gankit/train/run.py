@@ -27,6 +27,9 @@ from gankit.train import checkpoint as ckpt
 from gankit.train.trainer import Trainer
 from gankit.viz import save_grid, save_scatter
 
+# torch's own default (one thread per core), so train.threads=0 restores it even after an
+# earlier run in this process chose another count.
+DEFAULT_THREADS = torch.get_num_threads()
 STAT_NAMES = ("d_loss", "g_loss", "d_real", "d_fake")
 # Keys a resumed run may change: how long and how it reports, never what it trains.
 RESUMABLE_KEYS = {"train.steps", "train.sample_every", "train.log_every", "train.ckpt_every",
@@ -81,8 +84,7 @@ class Run:
 
     def __init__(self, cfg: Config, run_dir: Path, data, resume_state: dict | None = None):
         self.cfg, self.dir, self.data = cfg, Path(run_dir), data
-        if cfg.train.threads:
-            torch.set_num_threads(cfg.train.threads)
+        torch.set_num_threads(cfg.train.threads or DEFAULT_THREADS)
         seed_everything(cfg.train.seed)
         self.device = pick_device(cfg.train.device)
         self.trainer = Trainer(cfg, self.data, self.device)
