@@ -23,6 +23,7 @@ from gankit.data import load_data
 from gankit.errors import GankitError
 from gankit.metrics import image, inception, toy
 from gankit.metrics.evaluator import EVALUATORS, evaluator_card, featurize, load_evaluator
+from gankit.sample import generate
 
 IMAGE_METRICS = ("fid", "kid", "is", "pr", "coverage")
 INCEPTION_METRICS = ("inception_fid",)
@@ -44,12 +45,6 @@ def parse_metrics(text: str, toy_data: bool) -> list[str]:
         raise GankitError(f"--metrics {text!r}: {', '.join(bad) or 'nothing'} is not a metric for "
                           f"{kind} generators; choose from {','.join(allowed)}")
     return names
-
-
-@torch.no_grad()
-def generate(G, n: int, seed: int, batch: int = 500) -> torch.Tensor:
-    from gankit.sample import generate as _generate
-    return _generate(G, n, seed, batch)
 
 
 def to_evaluator_input(x: torch.Tensor) -> torch.Tensor:
