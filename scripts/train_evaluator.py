@@ -12,7 +12,6 @@ is only reported, never used to pick an epoch, so its accuracy stays an honest e
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import sys
@@ -24,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
 
+from gankit.metrics.inception import sha256
 from gankit.metrics.evaluator import (DATA_FILES, SPLIT_SEED, SPLIT_SIZES, Evaluator, accuracy,
                                       load_split)
 
@@ -42,14 +42,6 @@ CONFIG = dict(channels=32, feature_dim=128, n_classes=10)  # plus the recipe's d
 BATCH_SIZE = 128
 LR = 3e-3
 WEIGHT_DECAY = 5e-4
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def random_affine(x: torch.Tensor, g: torch.Generator, degrees: float, shift: int, scale: float,

@@ -4,8 +4,8 @@ The network is torch-fidelity's port of the TensorFlow FID Inception (through to
 so values are comparable with published FIDs. gankit ships no Inception weights and never
 downloads them: the user passes the file.
 
-torch-fidelity reads a weights path with `torch.load(weights_only=False)`, which would run
-any code pickled in the file. So the user's file is read here first with `weights_only=True`
+torch-fidelity unpickles a weights path with weights_only=False, which would run any code
+pickled in the file. So the user's file is read here first with `weights_only=True`
 (or as safetensors), and torch-fidelity only ever loads a tensors-only copy written by us.
 """
 
