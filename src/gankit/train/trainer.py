@@ -31,7 +31,6 @@ class Trainer:
         self.sampler = IndexSampler(len(self.x), cfg.train.batch_size)
         self.step = 0
         self.d_updates = 0
-        self.r1_gamma = cfg.loss.r1_gamma
         # An exponential moving average of G's weights and BatchNorm statistics, used for
         # sampling and evaluation when train.ema_decay > 0.
         self.G_ema = None
@@ -60,13 +59,13 @@ class Trainer:
             z = self.noise(t.batch_size)                             # (B, z_dim)
             with torch.set_grad_enabled(k == t.d_steps - 1):         # only the last G pass is reused
                 fake = self.G(z)
-            r1 = self.r1_gamma > 0 and self.d_updates % self.cfg.loss.r1_every == 0
+            r1 = self.cfg.loss.r1_gamma > 0 and self.d_updates % self.cfg.loss.r1_every == 0
             real.requires_grad_(r1)
             real_logits = self.D(real)                               # (B,)
             fake_logits = self.D(fake.detach())                      # (B,)
             loss_d = self.d_loss(real_logits, fake_logits, self.cfg.loss.label_smoothing)
             if r1:  # lazy R1 (StyleGAN2): every r1_every D steps, scaled up to compensate
-                loss_d = loss_d + (self.r1_gamma / 2 * self.cfg.loss.r1_every
+                loss_d = loss_d + (self.cfg.loss.r1_gamma / 2 * self.cfg.loss.r1_every
                                    * r1_penalty(real, real_logits))
             self.d_updates += 1
             self.opt_d.zero_grad(set_to_none=True)
