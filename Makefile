@@ -4,13 +4,21 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: train test setup clean
+.PHONY: train test setup clean chromium
 
 train: $(VENV)/.installed
 	$(BIN)/gankit train
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed chromium
 	$(BIN)/python -m pytest
+
+# The browser tests (web explorer, run report) drive Debian's Chromium through Playwright.
+# Installing it needs root and Debian's registry; where that fails the tests say so and skip.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || \
+	  (apt-get install -y -q chromium >/dev/null 2>&1 || \
+	   (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1)) || \
+	  echo "note: could not install Debian's chromium; the browser tests will be skipped"
 
 setup: $(VENV)/.installed
 

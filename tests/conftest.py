@@ -33,3 +33,25 @@ def pytest_configure(config):
     # multi-threaded CPU kernels when other processes share the cores.
     import torch
     torch.set_num_threads(1)
+
+
+CHROMIUM = "/usr/bin/chromium"
+# Chromium on a machine with no outside network: keep it from phoning home at every start.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """A headless Debian Chromium driven by Playwright; skips, saying why, where there is none."""
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium package (make test does)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed: pip install -e '.[test]'")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
