@@ -36,15 +36,20 @@ class ModelConfig:
     n_layers: int = 3            # toy-mlp depth
     bn_init_mean: float = 1.0    # DCGAN paper: BatchNorm scale ~ N(1, 0.02); the course uses 0
     d_input_bn: bool = True      # dcgan28: BatchNorm on D's first layer (course: yes; paper: no)
+    d_bn: bool = True            # dcgan28/64: BatchNorm in D at all (WGAN-GP needs false)
+    d_spectral_norm: bool = False  # spectral normalisation of every D weight (Miyato et al. 2018)
 
 
 @dataclass
 class LossConfig:
-    d_loss: str = "bce"
-    g_loss: str = "non-saturating"  # non-saturating | minimax
+    d_loss: str = "bce"             # bce | hinge | least-squares | wgan-gp
+    g_loss: str = ""                # "": the objective's own; bce: non-saturating | minimax
     label_smoothing: float = 0.0    # one-sided: real targets become 1 - label_smoothing
     r1_gamma: float = 0.0           # R1 gradient penalty on real data (Mescheder et al. 2018), 0: off
     r1_every: int = 1               # lazy R1: apply every this many D steps (StyleGAN2 uses 16)
+    gp_lambda: float = 10.0         # WGAN-GP's gradient penalty weight (d_loss=wgan-gp)
+    instance_noise: float = 0.0     # std of Gaussian noise on D's inputs at the start, 0: off
+    noise_kimg: float = 100.0       # instance noise falls linearly to 0 over this many kimg
 
 
 @dataclass
@@ -72,6 +77,7 @@ class TrainConfig:
     eval_every: int = 0          # steps between metric evaluations logged to stats.jsonl, 0: never
     eval_n: int = 2000           # generated samples per evaluation during training
     eval_metrics: str = ""       # comma-separated; empty: fid,coverage for images, modes for toys
+    diffaugment: str = ""        # DiffAugment policies on D's inputs: color,translation,cutout
 
 
 @dataclass
@@ -193,6 +199,9 @@ def validate(cfg: Config) -> None:
         raise GankitError(f"loss.label_smoothing must be in [0, 0.5), got {cfg.loss.label_smoothing}")
     if cfg.loss.r1_gamma < 0 or cfg.loss.r1_every < 1:
         raise GankitError("loss.r1_gamma must be >= 0 and loss.r1_every at least 1")
+    if cfg.loss.gp_lambda < 0 or cfg.loss.instance_noise < 0 or cfg.loss.noise_kimg <= 0:
+        raise GankitError("loss.gp_lambda and loss.instance_noise must be >= 0, "
+                          "loss.noise_kimg positive")
     for key in ("lr_g", "lr_d"):
         if not getattr(cfg.optim, key) > 0:
             raise GankitError(f"optim.{key} must be positive, got {getattr(cfg.optim, key)}")

@@ -21,10 +21,9 @@ from tqdm import tqdm
 from gankit.config import Config, from_dict, validate
 from gankit.data import load_data
 from gankit.errors import GankitError
-from gankit.losses import get_losses
-from gankit.models import model_kwargs
+from gankit.models import build_models
 from gankit.train import checkpoint as ckpt
-from gankit.train.trainer import Trainer
+from gankit.train.trainer import Trainer, check_setup
 from gankit.viz import save_grid, save_scatter
 
 # torch's own default (one thread per core), so train.threads=0 restores it even after an
@@ -207,8 +206,7 @@ def start(cfg: Config, out: str | None) -> tuple[Path, Path]:
     validate(cfg)
     # Fail on bad data, model or loss before a run directory is created.
     data = load_training_data(cfg)
-    model_kwargs(cfg.model, data.shape)
-    get_losses(cfg.loss.d_loss, cfg.loss.g_loss)
+    check_setup(cfg, data, build_models(cfg.model, data.shape)[1])
     if cfg.train.eval_every:
         check_measurable(cfg, data)
     run_dir = new_run_dir(out, cfg.preset)

@@ -6,26 +6,44 @@ One `train_step` is `d_steps` discriminator updates followed by one generator up
 
 The generator update reuses the fakes of the last D update, whose graph through G is still
 intact (as pytorch/examples' DCGAN does): no second forward pass through G.
+
+Every loss term calls D through `judge`, which applies what D sees in training (DiffAugment,
+instance noise) the same way to real, fake and the gradient penalty's interpolates.
 """
 
 import torch
 from torch.optim.swa_utils import AveragedModel
 
+from gankit.augment import diff_augment, instance_noise_sigma, parse_policy
 from gankit.data import IndexSampler
-from gankit.losses import get_losses, r1_penalty
+from gankit.errors import GankitError
+from gankit.losses import check_critic, get_losses, gradient_penalty, r1_penalty
 from gankit.models import build_models
+
+
+def check_setup(cfg, data, D) -> None:
+    """Refuse combinations that cannot train, before anything is written."""
+    objective, _ = get_losses(cfg.loss.d_loss, cfg.loss.g_loss)
+    check_critic(objective, D, cfg.loss.d_loss)
+    if cfg.loss.label_smoothing and not objective.smoothing:
+        raise GankitError(f"loss.label_smoothing has no meaning for loss.d_loss="
+                          f"{cfg.loss.d_loss}: set it to 0 or use bce or least-squares")
+    if parse_policy(cfg.train.diffaugment) and len(data.shape) != 3:
+        raise GankitError("train.diffaugment works on images only: leave it empty for toy data")
 
 
 class Trainer:
     def __init__(self, cfg, data, device: torch.device):
         self.cfg, self.device = cfg, device
         self.G, self.D, self.g_kwargs = build_models(cfg.model, data.shape)
+        check_setup(cfg, data, self.D)
         self.G.to(device)
         self.D.to(device)
         o = cfg.optim
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=o.lr_g, betas=(o.beta1, o.beta2))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2))
-        self.d_loss, self.g_loss = get_losses(cfg.loss.d_loss, cfg.loss.g_loss)
+        self.objective, self.g_loss = get_losses(cfg.loss.d_loss, cfg.loss.g_loss)
+        self.policy = parse_policy(cfg.train.diffaugment)
         # Toy data has `points`, images have `images`; either way (N, ...) on the device.
         self.x = (data.points if hasattr(data, "points") else data.images).to(device)
         self.sampler = IndexSampler(len(self.x), cfg.train.batch_size)
@@ -51,9 +69,25 @@ class Trainer:
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         return torch.randn(n, self.cfg.model.z_dim, generator=generator).to(self.device)
 
+    @property
+    def noise_sigma(self) -> float:
+        """Instance noise now: annealed over the real images D has seen so far."""
+        kimg = self.d_updates * self.cfg.train.batch_size / 1000
+        return instance_noise_sigma(self.cfg.loss.instance_noise, self.cfg.loss.noise_kimg, kimg)
+
+    def judge(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """D as every loss term sees it, the one place D is called in training: (B, ...) -> (B,).
+        With class labels y, the gradient penalty gets `functools.partial(self.judge, y=y)`."""
+        x = diff_augment(x, self.policy)
+        sigma = self.noise_sigma
+        if sigma > 0:
+            x = x + sigma * torch.randn_like(x)
+        return self.D(x, y)
+
     def train_step(self) -> torch.Tensor:
-        """One generator step. Returns [d_loss, g_loss, mean D(x), mean D(G(z))] (detached)."""
-        t = self.cfg.train
+        """One generator step. Returns [d_loss, g_loss, mean D(x), mean D(G(z))] (detached);
+        D(.) is a probability for bce and the raw output for the other objectives."""
+        t, obj = self.cfg.train, self.objective
         for k in range(t.d_steps):
             real = self.x[self.sampler.next(self.device)]           # (B, ...)
             z = self.noise(t.batch_size)                             # (B, z_dim)
@@ -61,9 +95,11 @@ class Trainer:
                 fake = self.G(z)
             r1 = self.cfg.loss.r1_gamma > 0 and self.d_updates % self.cfg.loss.r1_every == 0
             real.requires_grad_(r1)
-            real_logits = self.D(real)                               # (B,)
-            fake_logits = self.D(fake.detach())                      # (B,)
-            loss_d = self.d_loss(real_logits, fake_logits, self.cfg.loss.label_smoothing)
+            real_logits = self.judge(real)                           # (B,)
+            fake_logits = self.judge(fake.detach())                  # (B,)
+            loss_d = obj.d_loss(real_logits, fake_logits, self.cfg.loss.label_smoothing)
+            if obj.needs_gp:
+                loss_d = loss_d + self.cfg.loss.gp_lambda * gradient_penalty(self.judge, real, fake)
             if r1:  # lazy R1 (StyleGAN2): every r1_every D steps, scaled up to compensate
                 loss_d = loss_d + (self.cfg.loss.r1_gamma / 2 * self.cfg.loss.r1_every
                                    * r1_penalty(real, real_logits))
@@ -73,7 +109,7 @@ class Trainer:
             self.opt_d.step()
 
         self.D.requires_grad_(False)                                 # freeze the judge
-        loss_g = self.g_loss(self.D(fake))
+        loss_g = self.g_loss(self.judge(fake))
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
@@ -81,8 +117,8 @@ class Trainer:
         if self.G_ema is not None:
             self.G_ema.update_parameters(self.G)
         self.step += 1
-        return torch.stack([loss_d, loss_g, torch.sigmoid(real_logits).mean(),
-                            torch.sigmoid(fake_logits).mean()]).detach()
+        return torch.stack([loss_d, loss_g, obj.score(real_logits).mean(),
+                            obj.score(fake_logits).mean()]).detach()
 
     @torch.no_grad()
     def sample(self, z: torch.Tensor) -> torch.Tensor:
