@@ -137,9 +137,11 @@ def main() -> None:
                 what = ("FID, KID, precision/recall in the domain evaluator's feature space, "
                         "10,000 generated images against 10,000 real" if image else
                         "modes covered and high-quality share of 2,500 generated points")
+                command = (f"python benchmarks/losses.py --only {group} "
+                           f"--{'kimg' if image else 'toy-kimg'} {kimg}"
+                           + (f" --rows {args.rows}" if args.rows else ""))
                 record(f"losses-{group}",
-                       f"## Losses and stabilisers: {group} (`python benchmarks/losses.py "
-                       f"--only {group}`)\n\nBase: `{preset}`; every run {kimg} kimg (real "
+                       f"## Losses and stabilisers: {group} (`{command}`)\n\nBase: `{preset}`; every run {kimg} kimg (real "
                        f"{'images' if image else 'points'} shown to D), one thread. "
                        f"Machine: {machine()}. Metrics: {what}.\n\n{text}")
 
