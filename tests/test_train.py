@@ -221,3 +221,26 @@ def test_resume_with_spectral_norm_is_bit_identical(tmp_path):
     a, b = weights(straight), weights(half)
     assert any("parametrizations" in k for k in a["D"])
     assert all(torch.equal(a["D"][k], b["D"][k]) for k in a["D"])
+
+
+def test_ema_half_life_in_kimg_is_exact_on_known_numbers(tmp_path):
+    # batch 16 and a half-life of 16 images: decay 0.5 per step, when not ramped up.
+    cfg = tiny(1, "train.ema_kimg=0.016", "train.ema_rampup=0")
+    t = run.Run(cfg, tmp_path, run.load_training_data(cfg)).trainer
+    p, ema_p = next(t.G.parameters()), next(t.G_ema.module.parameters())
+    with torch.no_grad():
+        p.fill_(1.0)
+        t.G_ema.update_parameters(t.G)      # first update copies: 1
+        p.fill_(3.0)
+        t.G_ema.update_parameters(t.G)      # 1 + (3 - 1) * 0.5 = 2
+        assert torch.allclose(ema_p, torch.full_like(ema_p, 2.0))
+        p.fill_(0.0)
+        t.G_ema.update_parameters(t.G)      # 2 * 0.5 = 1
+        assert torch.allclose(ema_p, torch.full_like(ema_p, 1.0))
+    from gankit.train.trainer import ema_decay
+    # Ramped up: after 2 updates (32 images) the half-life is at most 5 % of 48 = 2.4 images.
+    cfg.train.ema_rampup = 0.05
+    assert ema_decay(cfg.train, 2) == pytest.approx(0.5 ** (16 / 2.4))
+    cfg.train.ema_kimg = 10.0               # 10,000 images: reached after 12,500 updates
+    assert ema_decay(cfg.train, 20_000) == pytest.approx(0.5 ** (16 / 10_000))
+    assert ema_decay(cfg.train, 20_000) > 0.998

@@ -73,6 +73,8 @@ class TrainConfig:
     device: str = "auto"         # auto | cpu | cuda
     threads: int = 0             # CPU threads for torch, 0: torch's default (one per core)
     ema_decay: float = 0.0       # EMA of G's weights for sampling and evaluation, 0: off
+    ema_kimg: float = 0.0        # instead: the EMA's half-life in thousand images (StyleGAN2-ADA: 10)
+    ema_rampup: float = 0.05     # with ema_kimg: half-life at most this share of images so far, 0: none
     time_limit: float = 0.0      # seconds; stop early (with a checkpoint) after this long, 0: none
     eval_every: int = 0          # steps between metric evaluations logged to stats.jsonl, 0: never
     eval_n: int = 2000           # generated samples per evaluation during training
@@ -189,6 +191,9 @@ def validate(cfg: Config) -> None:
             raise GankitError(f"train.{key} must be at least 1, got {getattr(t, key)}")
     if not 0.0 <= t.ema_decay < 1.0:
         raise GankitError(f"train.ema_decay must be in [0, 1) (0: no EMA), got {t.ema_decay}")
+    if t.ema_kimg < 0 or t.ema_rampup < 0 or (t.ema_kimg and t.ema_decay):
+        raise GankitError("train.ema_kimg and train.ema_rampup must be >= 0, and only one of "
+                          "train.ema_decay and train.ema_kimg set (the other 0)")
     if t.threads < 0:
         raise GankitError(f"train.threads must be >= 0 (0: one per core), got {t.threads}")
     if t.eval_every < 0 or t.eval_n < 2:

@@ -32,6 +32,23 @@ def check_setup(cfg, data, D) -> None:
         raise GankitError("train.diffaugment works on images only: leave it empty for toy data")
 
 
+def ema_decay(t, n_averaged: int) -> float:
+    """The EMA's decay for its (n_averaged + 1)-th update, from the train config `t`.
+
+    ema_kimg > 0: StyleGAN2-ADA's rule, a half-life of ema_kimg thousand generated images,
+    capped at ema_rampup times the images generated so far, so early noise washes out yet a
+    long half-life is reached in a long run. Otherwise ema_decay, ramped up from 0 as
+    TensorFlow's ExponentialMovingAverage does with num_updates; that ramp, 1 - 9 / (10 + n),
+    holds the decay below 0.999 for the first 8,990 updates.
+    """
+    if t.ema_kimg > 0:
+        half_life = t.ema_kimg * 1000
+        if t.ema_rampup > 0:
+            half_life = min(half_life, (n_averaged + 1) * t.batch_size * t.ema_rampup)
+        return 0.5 ** (t.batch_size / half_life)
+    return min(t.ema_decay, (1 + n_averaged) / (10 + n_averaged))
+
+
 class Trainer:
     def __init__(self, cfg, data, device: torch.device):
         self.cfg, self.device = cfg, device
@@ -50,15 +67,13 @@ class Trainer:
         self.step = 0
         self.d_updates = 0
         # An exponential moving average of G's weights and BatchNorm statistics, used for
-        # sampling and evaluation when train.ema_decay > 0.
+        # sampling and evaluation when train.ema_decay or train.ema_kimg > 0.
         self.G_ema = None
-        if cfg.train.ema_decay > 0:
+        if cfg.train.ema_decay > 0 or cfg.train.ema_kimg > 0:
             self.G_ema = AveragedModel(self.G, avg_fn=self._ema_avg, use_buffers=True)
 
     def _ema_avg(self, averaged, current, n_averaged):
-        # Ramp the decay up from 0 (as TensorFlow's ExponentialMovingAverage does with
-        # num_updates) so the first weights, which are noise, wash out quickly.
-        decay = min(self.cfg.train.ema_decay, (1 + n_averaged) / (10 + n_averaged))
+        decay = ema_decay(self.cfg.train, int(n_averaged))
         return averaged + (current - averaged) * (1 - decay)
 
     @property
