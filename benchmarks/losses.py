@@ -140,7 +140,9 @@ def main() -> None:
                 command = (f"python benchmarks/losses.py --only {group} "
                            f"--{'kimg' if image else 'toy-kimg'} {kimg}"
                            + (f" --rows {args.rows}" if args.rows else ""))
-                record(f"losses-{group}",
+                # A subset of rows gets its own section, so runs side by side never clash.
+                record(f"losses-{group}" + (f"-rows-{args.rows.replace(',', '-')}"
+                                            if args.rows else ""),
                        f"## Losses and stabilisers: {group} (`{command}`)\n\nBase: `{preset}`; every run {kimg} kimg (real "
                        f"{'images' if image else 'points'} shown to D), one thread. "
                        f"Machine: {machine()}. Metrics: {what}.\n\n{text}")
