@@ -72,6 +72,21 @@ class TrainConfig:
     eval_every: int = 0          # steps between metric evaluations logged to stats.jsonl, 0: never
     eval_n: int = 2000           # generated samples per evaluation during training
     eval_metrics: str = ""       # comma-separated; empty: fid,coverage for images, modes for toys
+    report: bool = True          # write report.html at the end of training
+    tensorboard: bool = False    # also log to RUN_DIR/tensorboard (needs the tensorboard package)
+
+
+@dataclass
+class HealthConfig:
+    """The training health monitor (gankit.train.health): when it looks, and what it calls sick."""
+    every: int = 100             # steps between health checks, 0: off
+    n: int = 128                 # fixed samples whose diversity and class coverage are tracked
+    patience: int = 3            # consecutive failing checks before a diagnosis is made
+    d_fake_floor: float = 0.05   # D overpowering: mean D(G(z)) below this, D near-perfect on fakes
+    d_chance: float = 0.55       # G overpowering: D's accuracy on real and fake at most this
+    collapse_drop: float = 0.5   # mode collapse: diversity or coverage below this share of its best
+    max_restarts: int = 3        # divergence: restores of the last good checkpoint before giving up
+    restart_lr: float = 0.5      # each restore multiplies both learning rates by this
 
 
 @dataclass
@@ -83,12 +98,13 @@ class Config:
     loss: LossConfig = field(default_factory=LossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
 
-SECTIONS = ("data", "model", "loss", "optim", "train")
+SECTIONS = ("data", "model", "loss", "optim", "train", "health")
 
 
 def _preset_files() -> dict:
@@ -196,5 +212,12 @@ def validate(cfg: Config) -> None:
     for key in ("lr_g", "lr_d"):
         if not getattr(cfg.optim, key) > 0:
             raise GankitError(f"optim.{key} must be positive, got {getattr(cfg.optim, key)}")
+    h = cfg.health
+    if h.every < 0 or h.n < 2 or h.patience < 1 or h.max_restarts < 0:
+        raise GankitError("health.every must be >= 0 (0: off), health.n at least 2, "
+                          "health.patience at least 1 and health.max_restarts >= 0")
+    for key in ("d_fake_floor", "d_chance", "collapse_drop", "restart_lr"):
+        if not 0.0 < getattr(h, key) <= 1.0:
+            raise GankitError(f"health.{key} must be in (0, 1], got {getattr(h, key)}")
     if cfg.model.z_dim < 1 or cfg.model.g_hidden < 1 or cfg.model.d_hidden < 1:
         raise GankitError("model.z_dim, model.g_hidden and model.d_hidden must be at least 1")

@@ -24,16 +24,26 @@ from gankit.errors import GankitError
 from gankit.losses import get_losses
 from gankit.models import model_kwargs
 from gankit.train import checkpoint as ckpt
-from gankit.train.trainer import Trainer
+from gankit.train.health import HealthMonitor, record_restore
+from gankit.train.trainer import STAT_NAMES, Trainer
 from gankit.viz import save_grid, save_scatter
 
 # torch's own default (one thread per core), so train.threads=0 restores it even after an
 # earlier run in this process chose another count.
 DEFAULT_THREADS = torch.get_num_threads()
-STAT_NAMES = ("d_loss", "g_loss", "d_real", "d_fake")
 # Keys a resumed run may change: how long and how it reports, never what it trains.
 RESUMABLE_KEYS = {"train.steps", "train.sample_every", "train.log_every", "train.ckpt_every",
-                  "train.device", "train.time_limit"}
+                  "train.device", "train.time_limit", "train.report", "train.tensorboard",
+                  *(f"health.{k}" for k in ("every", "n", "patience", "d_fake_floor", "d_chance",
+                                            "collapse_drop", "max_restarts", "restart_lr"))}
+
+
+class Diverged(Exception):
+    """A non-finite loss or gradient; `Run.fit` answers it by restoring the last good checkpoint."""
+
+    def __init__(self, step: int, what: str):
+        super().__init__(f"step {step}: {what}")
+        self.step, self.what = step, what
 
 
 def pick_device(name: str) -> torch.device:
@@ -98,6 +108,12 @@ class Run:
             ckpt.set_rng_state(resume_state["rng"])
             self.elapsed = float(resume_state["elapsed"])
         (self.dir / "samples").mkdir(exist_ok=True)
+        self.monitor = (HealthMonitor(cfg, data, self.dir, self.device) if cfg.health.every
+                        else None)
+        self.tb = None
+        if cfg.train.tensorboard:
+            from gankit.report.tensorboard import TensorBoard
+            self.tb = TensorBoard(self.dir)
 
     # -- outputs -------------------------------------------------------------------------
     def save_samples(self) -> Path:
@@ -137,9 +153,56 @@ class Run:
 
     # -- the loop ------------------------------------------------------------------------
     def fit(self) -> Path:
+        """Train to train.steps; on divergence restore the last good checkpoint, a bounded
+        number of times; then write the report."""
+        restores = 0
+        try:
+            while True:
+                try:
+                    last_sample = self._fit()
+                    break
+                except Diverged as e:
+                    if restores == self.cfg.health.max_restarts:
+                        raise GankitError(
+                            f"training diverged at step {e.step} ({e.what}) after "
+                            f"{restores} automatic restore(s): lower optim.lr_d / optim.lr_g or "
+                            f"use loss.g_loss=non-saturating; the last checkpoint in {self.dir} "
+                            "is intact") from None
+                    restores += 1
+                    self.restore(e, restores)
+        finally:
+            if self.tb is not None:
+                self.tb.close()
+        if self.cfg.train.report:
+            from gankit.report import write_report
+            write_report(self.dir)
+        return last_sample
+
+    def restore(self, e: Diverged, attempt: int) -> None:
+        """Back to state.pt (or fresh weights before the first checkpoint), with learning rates
+        times health.restart_lr ** attempt and a new random stream, so the retry differs."""
+        cfg = self.cfg
+        if (self.dir / ckpt.STATE).is_file():
+            self.trainer.load_state_dict(ckpt.load_state(self.dir)["trainer"])
+        else:
+            seed_everything(cfg.train.seed + attempt)
+            self.trainer = Trainer(cfg, self.data, self.device)
+        torch.manual_seed(cfg.train.seed + 1_000_003 * attempt)
+        lrs = (cfg.optim.lr_g * cfg.health.restart_lr ** attempt,
+               cfg.optim.lr_d * cfg.health.restart_lr ** attempt)
+        for opt, lr in zip((self.trainer.opt_g, self.trainer.opt_d), lrs):
+            for group in opt.param_groups:
+                group["lr"] = lr
+        if self.monitor is not None:
+            self.monitor.reset_window()
+        tqdm.write(str(record_restore(self.dir, e.step, self.trainer.step, attempt,
+                                      cfg.health.max_restarts, lrs, e.what)))
+
+    def _fit(self) -> Path:
         t, tc = self.trainer, self.cfg.train
         imgs_per_step = tc.batch_size * tc.d_steps
-        window, n_window, t_window = torch.zeros(4, device=self.device), 0, time.perf_counter()
+        window = torch.zeros(len(STAT_NAMES), device=self.device)
+        n_window, t_window = 0, time.perf_counter()
         start = time.perf_counter() - self.elapsed
         last_sample = None
         stats_file = open(self.dir / "stats.jsonl", "a")
@@ -148,36 +211,54 @@ class Run:
                    desc=self.cfg.preset, mininterval=0.5 if sys.stderr.isatty() else 30)
         try:
             while t.step < tc.steps:
-                window += t.train_step()
+                stats = t.train_step()
+                window += stats
                 n_window += 1
+                if self.monitor is not None:
+                    self.monitor.update(stats)
                 bar.update(1)
                 self.elapsed = time.perf_counter() - start
                 out_of_time = tc.time_limit and self.elapsed >= tc.time_limit
                 done = t.step == tc.steps or out_of_time
+                health = self.monitor is not None and t.step % self.cfg.health.every == 0
+                if done or health or any(t.step % k == 0 for k in (
+                        tc.log_every, tc.sample_every, tc.ckpt_every, tc.eval_every or t.step + 1)):
+                    # Before anything is written: a non-finite loss or gradient since the last
+                    # log line means the run diverged (the sum keeps any nan or inf).
+                    bad = [k for k, v in zip(STAT_NAMES, window.tolist()) if not math.isfinite(v)]
+                    if bad:
+                        raise Diverged(t.step, "non-finite " + ", ".join(bad))
                 if t.step % tc.log_every == 0 or done:
                     now = time.perf_counter()
                     means = (window / n_window).tolist()
-                    if not all(math.isfinite(v) for v in means):
-                        raise GankitError(
-                            f"training diverged at step {t.step} (losses {means[:2]}): lower "
-                            "optim.lr_d / optim.lr_g or use loss.g_loss=non-saturating; the last "
-                            f"checkpoint in {self.dir} is intact")
                     rec = {"step": t.step, "kimg": t.step * imgs_per_step / 1000,
                            "time_s": round(self.elapsed, 3),
                            "img_per_s": round(n_window * imgs_per_step / (now - t_window), 1),
                            **{k: round(v, 5) for k, v in zip(STAT_NAMES, means)}}
                     stats_file.write(json.dumps(rec) + "\n")
                     stats_file.flush()
+                    if self.tb is not None:
+                        self.tb.scalars("train", rec, t.step)
                     bar.set_postfix_str(f"img/s {rec['img_per_s']:.0f} D {means[0]:.3f} "
                                         f"G {means[1]:.3f} D(x) {means[2]:.2f} "
                                         f"D(G(z)) {means[3]:.2f}")
                     window.zero_()
                     n_window, t_window = 0, now
+                if health:
+                    for diagnosis in self.monitor.check(t.step, t.generator):
+                        bar.write(str(diagnosis))
+                    if self.tb is not None:
+                        self.tb.scalars("health", self.monitor.history[-1], t.step)
                 if tc.eval_every and (t.step % tc.eval_every == 0 or done):
-                    stats_file.write(json.dumps({"step": t.step, **self.measure()}) + "\n")
+                    measured = self.measure()
+                    stats_file.write(json.dumps({"step": t.step, **measured}) + "\n")
                     stats_file.flush()
+                    if self.tb is not None:
+                        self.tb.scalars("metrics", measured["metrics"], t.step)
                 if t.step % tc.sample_every == 0 or done:
                     last_sample = self.save_samples()
+                    if self.tb is not None:
+                        self.tb.image("samples", last_sample, t.step)
                 if t.step % tc.ckpt_every == 0 or done:
                     self.save_checkpoint()
                 if out_of_time:

@@ -16,6 +16,15 @@ from gankit.losses import get_losses, r1_penalty
 from gankit.models import build_models
 
 
+STAT_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "d_acc_real", "d_acc_fake", "g_grad",
+              "d_grad")
+
+
+def grad_norm(module: torch.nn.Module) -> torch.Tensor:
+    """The L2 norm of all of a module's gradients as one vector; stays on the device (no sync)."""
+    return torch.nn.utils.get_total_norm([p.grad for p in module.parameters() if p.grad is not None])
+
+
 class Trainer:
     def __init__(self, cfg, data, device: torch.device):
         self.cfg, self.device = cfg, device
@@ -52,7 +61,9 @@ class Trainer:
         return torch.randn(n, self.cfg.model.z_dim, generator=generator).to(self.device)
 
     def train_step(self) -> torch.Tensor:
-        """One generator step. Returns [d_loss, g_loss, mean D(x), mean D(G(z))] (detached)."""
+        """One generator step. Returns the STAT_NAMES below, detached, on the device: losses,
+        mean D(x) and D(G(z)), D's accuracy on real and on fake, and the gradient norms that
+        reached G and D (D's from its last update)."""
         t = self.cfg.train
         for k in range(t.d_steps):
             real = self.x[self.sampler.next(self.device)]           # (B, ...)
@@ -70,19 +81,22 @@ class Trainer:
             self.d_updates += 1
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
+            d_grad = grad_norm(self.D)
             self.opt_d.step()
 
         self.D.requires_grad_(False)                                 # freeze the judge
         loss_g = self.g_loss(self.D(fake))
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
+        g_grad = grad_norm(self.G)
         self.opt_g.step()
         self.D.requires_grad_(True)
         if self.G_ema is not None:
             self.G_ema.update_parameters(self.G)
         self.step += 1
         return torch.stack([loss_d, loss_g, torch.sigmoid(real_logits).mean(),
-                            torch.sigmoid(fake_logits).mean()]).detach()
+                            torch.sigmoid(fake_logits).mean(), (real_logits > 0).float().mean(),
+                            (fake_logits < 0).float().mean(), g_grad, d_grad]).detach()
 
     @torch.no_grad()
     def sample(self, z: torch.Tensor) -> torch.Tensor:
