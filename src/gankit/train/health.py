@@ -10,7 +10,8 @@ toys), and how many classes (toys: modes) they cover.
 A diagnosis is made when its sign holds for `health.patience` checks in a row; it is written
 to the progress display, to `health.jsonl` and (from there) to the report, once, until it
 clears. Divergence (a non-finite loss or gradient) is not diagnosed here but handled by the
-training loop (`run.py`), which restores the last good checkpoint; `restored` records it.
+training loop (`run.py`), which restores the last good checkpoint; `record_restore`
+writes it down.
 
     monitor = HealthMonitor(cfg, data, run_dir, device)
     monitor.update(stats)                       # every step
@@ -180,12 +181,14 @@ class HealthMonitor:
                 + f"lower D's learning rate (optim.lr_d, now {self.cfg.optim.lr_d:g}) or "
                 "train D less often; add one-sided label smoothing (loss.label_smoothing=0.1); "
                 "or give G more capacity (model.g_hidden).")
-        acc = (r["d_acc_real"] + r["d_acc_fake"]) / 2
-        if self.probabilistic and acc <= self.h.d_chance:
+        gap = r["d_real"] - r["d_fake"]
+        if self.probabilistic and gap <= self.h.d_gap:
+            acc = (r["d_acc_real"] + r["d_acc_fake"]) / 2
             signs["g_overpowering"] = (
-                f"D is not learning: it tells real from fake on only {acc:.0%} of examples "
-                f"(mean D(x) {r['d_real']:.2f}, D(G(z)) {r['d_fake']:.2f}, D's loss "
-                f"{r['d_loss']:.3f}). A judge that cannot tell gives G no useful feedback.",
+                f"D is not learning: it rates fakes {'as real as' if gap > 0 else 'more real than'}"
+                f" real data (mean D(x) {r['d_real']:.2f}, D(G(z)) {r['d_fake']:.2f}; right on "
+                f"{acc:.0%} of examples; D's loss {r['d_loss']:.3f}). A judge that cannot tell "
+                "them apart gives G no useful feedback.",
                 f"Raise D's learning rate (optim.lr_d, now {self.cfg.optim.lr_d:g}) or train "
                 "it more often (train.d_steps); give D more capacity (model.d_hidden); check "
                 "that the real data looks as expected.")

@@ -34,7 +34,7 @@ DEFAULT_THREADS = torch.get_num_threads()
 # Keys a resumed run may change: how long and how it reports, never what it trains.
 RESUMABLE_KEYS = {"train.steps", "train.sample_every", "train.log_every", "train.ckpt_every",
                   "train.device", "train.time_limit", "train.report", "train.tensorboard",
-                  *(f"health.{k}" for k in ("every", "n", "patience", "d_fake_floor", "d_chance",
+                  *(f"health.{k}" for k in ("every", "n", "patience", "d_fake_floor", "d_gap",
                                             "collapse_drop", "max_restarts", "restart_lr"))}
 
 
@@ -290,6 +290,9 @@ def start(cfg: Config, out: str | None) -> tuple[Path, Path]:
     data = load_training_data(cfg)
     model_kwargs(cfg.model, data.shape)
     get_losses(cfg.loss.d_loss, cfg.loss.g_loss)
+    if cfg.train.tensorboard:
+        from gankit.report.tensorboard import require_tensorboard
+        require_tensorboard()
     if cfg.train.eval_every:
         check_measurable(cfg, data)
     run_dir = new_run_dir(out, cfg.preset)
