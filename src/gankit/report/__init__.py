@@ -121,8 +121,8 @@ def _samples_html(run_dir: Path, frames: list[Path]) -> str:
     atomic_write(run_dir / TIMELINE, lambda tmp: Path(tmp).write_bytes(gif))
     last = frames[-1]
     step = lambda p: int(p.stem.split("-")[-1])  # noqa: E731  samples/step-NNNNNN.png
-    pick = sorted({round(i * (len(frames) - 1) / max(THUMBNAILS - 1, 1))
-                   for i in range(min(THUMBNAILS, len(frames)))})
+    n = min(THUMBNAILS, len(frames))                  # evenly spaced, first and last included
+    pick = sorted({round(i * (len(frames) - 1) / max(n - 1, 1)) for i in range(n)})
     thumbs = "".join(f"<figure>{_img(frames[i].read_bytes(), f'step {step(frames[i])}')}"
                      f"<figcaption>step {step(frames[i])}</figcaption></figure>" for i in pick)
     return (f'<h3>Final samples (step {step(last)}, from the fixed noise batch)</h3>'

@@ -70,7 +70,7 @@ class DiversityProbe:
         self.centres = getattr(data, "centres", None)
         self.net = None
         if self.centres is not None:                     # a 2D toy mixture
-            self.kind, self.std, real = "points", data.std, data.points[idx]
+            self.kind, real = "points", data.points[idx]
         elif data.name in EVALUATORS:
             from gankit.metrics.evaluator import load_evaluator
             self.kind, self.net, real = "evaluator", load_evaluator(data.name), data.images[idx]
@@ -79,15 +79,20 @@ class DiversityProbe:
         self.real_diversity = mean_pairwise_distance(self._features(real.cpu())[0])
 
     def _features(self, x: torch.Tensor) -> tuple[torch.Tensor, int | None]:
-        """Samples -> (features in the probe's space, classes or modes covered or None)."""
+        """Samples -> (features in the probe's space, classes or modes covered, or None).
+
+        Covered: classes (the evaluator's argmax; toys: the nearest mode) given at least 1 % of
+        the samples, as in `gankit eval`'s class coverage. For toys this is looser than the
+        eval's 3-sigma mode metric on purpose: on a batch of ~100 points that one is mostly
+        noise early in training, and the question here is only whether G spreads or collapses.
+        """
+        from gankit.metrics.image import class_coverage
         if self.kind == "points":
-            from gankit.metrics.toy import toy_metrics
-            return x, toy_metrics(x, self.centres, self.std)["modes_covered"]
+            return x, class_coverage(-torch.cdist(x, self.centres))["covered"]
         if self.kind == "pixels":
             return x, None
         from gankit.metrics import to_evaluator_input
         from gankit.metrics.evaluator import featurize
-        from gankit.metrics.image import class_coverage
         features, logits = featurize(self.net, to_evaluator_input(x))
         return features, class_coverage(logits)["covered"]
 
@@ -197,7 +202,8 @@ class HealthMonitor:
                 ] if r["diversity"] < self.h.collapse_drop * best_div else []
         if "coverage" in r:
             best = max(h["coverage"] for h in self.history)
-            if r["coverage"] < self.h.collapse_drop * best:
+            # From 1 or 2 classes, one fewer is noise, not a collapse.
+            if best >= 3 and r["coverage"] <= self.h.collapse_drop * best:
                 unit = "modes" if self.probe.kind == "points" else "classes"
                 drop.append(f"{r['coverage']} {unit} covered, down from {best}")
         if drop:

@@ -196,7 +196,7 @@ class Run:
         if self.monitor is not None:
             self.monitor.reset_window()
         tqdm.write(str(record_restore(self.dir, e.step, self.trainer.step, attempt,
-                                      cfg.health.max_restarts, lrs, e.what)))
+                                      cfg.health.max_restarts, lrs, e.what)), file=sys.stderr)
 
     def _fit(self) -> Path:
         t, tc = self.trainer, self.cfg.train
@@ -246,7 +246,7 @@ class Run:
                     n_window, t_window = 0, now
                 if health:
                     for diagnosis in self.monitor.check(t.step, t.generator):
-                        bar.write(str(diagnosis))
+                        bar.write(str(diagnosis), file=sys.stderr)  # beside the progress bar
                     if self.tb is not None:
                         self.tb.scalars("health", self.monitor.history[-1], t.step)
                 if tc.eval_every and (t.step % tc.eval_every == 0 or done):
