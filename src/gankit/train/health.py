@@ -115,7 +115,10 @@ class HealthMonitor:
         self.cfg, self.h, self.file = cfg, cfg.health, Path(run_dir) / HEALTH_FILE
         z = torch.randn(self.h.n, cfg.model.z_dim,
                         generator=torch.Generator().manual_seed(cfg.train.seed + 1)).to(device)
-        self.probe = DiversityProbe(data, self.h.n, z)
+        # Building the evaluator initialises layers from the global RNG: keep the training
+        # stream untouched, so that a resumed run stays bit-identical.
+        with torch.random.fork_rng(devices=[]):
+            self.probe = DiversityProbe(data, self.h.n, z)
         self.probabilistic = cfg.loss.d_loss in PROBABILISTIC_D_LOSSES
         self.sum, self.count = torch.zeros(len(STAT_NAMES), device=device), 0
         self.history: list[dict] = []                   # one record per check
