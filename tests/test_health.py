@@ -42,6 +42,24 @@ def test_a_d_that_does_not_learn_is_generator_overpowering(tmp_path):
     assert "not learning" in diagnoses[0]["message"] and "optim.lr_d" in diagnoses[0]["advice"]
 
 
+def test_a_tiny_g_against_a_normal_d_is_discriminator_overpowering(tmp_path):
+    _, _, diagnoses = train(tmp_path, 80, "model.g_hidden=2", "model.d_hidden=64",
+                            "train.batch_size=32", "health.every=20", preset="mlp-mnist")
+    assert codes(diagnoses) == ["d_overpowering"]
+    assert "minimax" not in diagnoses[0]["message"] and "model.g_hidden" in diagnoses[0]["advice"]
+
+
+def test_a_toy_mixture_run_with_a_racing_g_collapses(tmp_path):
+    """No R1, no EMA, G's lr 40 times D's: G chases D's weak spot and lands on one point."""
+    _, checks, diagnoses = train(
+        tmp_path, 100, "loss.r1_gamma=0", "train.ema_decay=0", "model.g_hidden=64",
+        "model.d_hidden=64", "train.batch_size=128", "optim.lr_g=0.02", "optim.lr_d=5e-4",
+        "health.every=25", preset="toy-ring")
+    collapse = [d for d in diagnoses if d["diagnosis"] == "mode_collapse"]
+    assert collapse and collapse[0]["step"] <= 100 and "diversity" in collapse[0]["message"]
+    assert checks[-1]["diversity"] < 0.1 and checks[-1]["coverage"] <= 2
+
+
 def test_a_healthy_default_like_run_gets_no_diagnosis(tmp_path):
     run_dir, checks, diagnoses = train(tmp_path, 60, "health.patience=3")
     assert diagnoses == []

@@ -83,7 +83,7 @@ class HealthConfig:
     n: int = 128                 # fixed samples whose diversity and class coverage are tracked
     patience: int = 3            # consecutive failing checks before a diagnosis is made
     d_fake_floor: float = 0.05   # D overpowering: mean D(G(z)) below this, D near-perfect on fakes
-    d_gap: float = 0.05          # G overpowering: mean D(x) - mean D(G(z)) at most this
+    d_gap: float = 0.0           # G overpowering: mean D(x) - mean D(G(z)) at most this
     collapse_drop: float = 0.5   # mode collapse: diversity or coverage below this share of its best
     max_restarts: int = 3        # divergence: restores of the last good checkpoint before giving up
     restart_lr: float = 0.5      # each restore multiplies both learning rates by this
@@ -216,8 +216,10 @@ def validate(cfg: Config) -> None:
     if h.every < 0 or h.n < 2 or h.patience < 1 or h.max_restarts < 0:
         raise GankitError("health.every must be >= 0 (0: off), health.n at least 2, "
                           "health.patience at least 1 and health.max_restarts >= 0")
-    for key in ("d_fake_floor", "d_gap", "collapse_drop", "restart_lr"):
+    for key in ("d_fake_floor", "collapse_drop", "restart_lr"):
         if not 0.0 < getattr(h, key) <= 1.0:
             raise GankitError(f"health.{key} must be in (0, 1], got {getattr(h, key)}")
+    if not -1.0 < h.d_gap < 1.0:
+        raise GankitError(f"health.d_gap must be in (-1, 1), got {h.d_gap}")
     if cfg.model.z_dim < 1 or cfg.model.g_hidden < 1 or cfg.model.d_hidden < 1:
         raise GankitError("model.z_dim, model.g_hidden and model.d_hidden must be at least 1")

@@ -193,7 +193,7 @@ class HealthMonitor:
         if self.probabilistic and gap <= self.h.d_gap:
             acc = (r["d_acc_real"] + r["d_acc_fake"]) / 2
             signs["g_overpowering"] = (
-                f"D is not learning: it rates fakes {'as real as' if gap > 0 else 'more real than'}"
+                f"D is not learning: it rates fakes {'as real as' if gap >= 0 else 'more real than'}"
                 f" real data (mean D(x) {r['d_real']:.2f}, D(G(z)) {r['d_fake']:.2f}; right on "
                 f"{acc:.0%} of examples; D's loss {r['d_loss']:.3f}). A judge that cannot tell "
                 "them apart gives G no useful feedback.",
