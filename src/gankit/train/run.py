@@ -221,8 +221,8 @@ class Run:
                 out_of_time = tc.time_limit and self.elapsed >= tc.time_limit
                 done = t.step == tc.steps or out_of_time
                 health = self.monitor is not None and t.step % self.cfg.health.every == 0
-                if done or health or any(t.step % k == 0 for k in (
-                        tc.log_every, tc.sample_every, tc.ckpt_every, tc.eval_every or t.step + 1)):
+                if done or health or any(k and t.step % k == 0 for k in (
+                        tc.log_every, tc.sample_every, tc.ckpt_every, tc.eval_every)):
                     # Before anything is written: a non-finite loss or gradient since the last
                     # log line means the run diverged (the sum keeps any nan or inf).
                     bad = [k for k, v in zip(STAT_NAMES, window.tolist()) if not math.isfinite(v)]

@@ -61,7 +61,7 @@ class Trainer:
         return torch.randn(n, self.cfg.model.z_dim, generator=generator).to(self.device)
 
     def train_step(self) -> torch.Tensor:
-        """One generator step. Returns the STAT_NAMES below, detached, on the device: losses,
+        """One generator step. Returns the STAT_NAMES above, detached, on the device: losses,
         mean D(x) and D(G(z)), D's accuracy on real and on fake, and the gradient norms that
         reached G and D (D's from its last update)."""
         t = self.cfg.train
