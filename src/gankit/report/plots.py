@@ -8,7 +8,6 @@ import io
 from pathlib import Path
 
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 from PIL import Image
 
 COLOURS = {"d": "tab:red", "g": "tab:blue"}
@@ -61,8 +60,6 @@ def training_curves(rows: list[dict], diagnoses: list[dict]) -> bytes:
         ax.plot(step, [r["g_grad"] for r in rows], color=COLOURS["g"], label="‖∇G‖")
         ax.plot(step, [r["d_grad"] for r in rows], color=COLOURS["d"], label="‖∇D‖")
         ax.set_yscale("log")
-        for axis in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
-            axis(FuncFormatter(lambda v, _: f"{v:.2g}"))
         ax.set_title("gradient norms", fontsize=9)
     for ax in axes:
         _mark(ax, diagnoses)

@@ -200,15 +200,20 @@ class HealthMonitor:
                 f"Raise D's learning rate (optim.lr_d, now {self.cfg.optim.lr_d:g}) or train "
                 "it more often (train.d_steps); give D more capacity (model.d_hidden); check "
                 "that the real data looks as expected.")
-        best_div = max(h["diversity"] for h in self.history)
-        drop = [f"diversity {r['diversity']:.2f} of the real data's, down from {best_div:.2f}"
-                ] if r["diversity"] < self.h.collapse_drop * best_div else []
+        best = max(self.history, key=lambda h: h["diversity"])
+        # Early samples are noise, more varied than any data: a fall from there while G comes
+        # to cover more classes is learning, not collapse. So a diversity drop counts only
+        # when coverage (where measured) has not grown since the most diverse check.
+        drop = [f"diversity {r['diversity']:.2f} of the real data's, down from "
+                f"{best['diversity']:.2f}"] if (
+            r["diversity"] < self.h.collapse_drop * best["diversity"]
+            and r.get("coverage", 0) <= best.get("coverage", 0)) else []
         if "coverage" in r:
-            best = max(h["coverage"] for h in self.history)
+            most = max(h["coverage"] for h in self.history)
             # From 1 or 2 classes, one fewer is noise, not a collapse.
-            if best >= 3 and r["coverage"] <= self.h.collapse_drop * best:
+            if most >= 3 and r["coverage"] <= self.h.collapse_drop * most:
                 unit = "modes" if self.probe.kind == "points" else "classes"
-                drop.append(f"{r['coverage']} {unit} covered, down from {best}")
+                drop.append(f"{r['coverage']} {unit} covered, down from {most}")
         if drop:
             signs["mode_collapse"] = (
                 f"G's samples from a fixed noise batch have become much less varied: "
