@@ -7,7 +7,6 @@ import pytest
 from PIL import Image
 
 from gankit.cli import main
-from gankit.report import write_report
 from gankit.train import run
 from test_train import tiny
 

@@ -3,42 +3,23 @@
 A stride-2 transposed convolution whose kernel does not divide evenly by its stride paints a
 period-2 pattern on its output (Odena et al. 2016, "Deconvolution and checkerboard
 artifacts"); a later layer doubling the size again turns it into period 4, and so on. In the
-Fourier domain those patterns are energy at the stride-2 frequencies: half the sampling rate
-(H/2 cycles per image), then H/4, H/8 ... Durall et al. (2020) read up-sampling artifacts off
-the azimuthally averaged power spectrum; so does this measure:
+Fourier domain those patterns are power at the stride-2 frequencies: (H/p, 0), (0, W/p) and
+the diagonals (H/p, +-W/p), for periods p = 2, 4, ... Durall et al. (2020) read up-sampling
+artifacts off the azimuthally averaged power spectrum; this measure compares each stride-2
+frequency with it:
 
 1. each image (grey: the mean of its channels), minus its mean, through `torch.fft.fft2`;
    the power |F|^2 averaged over the images;
-2. averaged over rings of equal radius (integer frequency, rounded): P(k), k = 0 .. H/sqrt(2);
-3. at each stride-2 frequency k_s = H/2, H/4, ... (down to 4 cycles per image), the power
-   P(k_s) relative to the rest of its neighbourhood, the geometric mean of P at k_s - 2,
-   k_s - 1, k_s + 1 and k_s + 2 (the spectrum of natural images falls smoothly, as a power
-   of k, so a smooth spectrum gives 1 at every k_s);
-4. `checkerboard`: the largest of those ratios. 1 means no peak; the real data set gives the
-   reference (its own value is reported beside it).
+2. for each period p (while it repeats at least 4 times across the image): the power at its
+   stride-2 frequencies over the azimuthal average of the power at the same radii (the ring
+   r +- 1.5 around each, the stride-2 frequencies themselves left out). A 1-D profile alone
+   would dilute a peak at (H/2, 0) over its whole ring, about 30 times at 28x28, and put
+   (H/2, W/2) in a corner ring of its own;
+3. `checkerboard`: the largest of those ratios. A smooth, isotropic spectrum gives about 1;
+   real data gives the reference (`gankit eval` prints its value beside the generator's).
 """
 
 import torch
-
-
-def radial_power(images: torch.Tensor, batch: int = 1000) -> torch.Tensor:
-    """(N, C, H, W) -> P(k): the mean power spectrum, azimuthally averaged over integer radii k."""
-    h, w = images.shape[-2:]
-    power = torch.zeros(h, w, dtype=torch.float64)
-    for x in images.split(batch):
-        g = x.double().mean(dim=1)                               # (B, H, W) grey
-        g = g - g.mean(dim=(-2, -1), keepdim=True)               # no DC: only the patterns
-        power += torch.fft.fft2(g).abs().pow(2).sum(0)           # (H, W)
-    power /= len(images)
-    # Frequencies in cycles per image along the shorter side: -s/2 .. s/2 for square images.
-    s = min(h, w)
-    fy = torch.fft.fftfreq(h, d=1 / s).view(-1, 1)
-    fx = torch.fft.fftfreq(w, d=1 / s).view(1, -1)
-    k = torch.sqrt(fy ** 2 + fx ** 2).round().long()            # (H, W): the ring of each one
-    total = torch.zeros(int(k.max()) + 1, dtype=torch.float64).index_add_(0, k.flatten(),
-                                                                           power.flatten())
-    count = torch.bincount(k.flatten(), minlength=len(total)).double()
-    return total / count.clamp(min=1)
 
 
 def _power(images: torch.Tensor, batch: int) -> torch.Tensor:
