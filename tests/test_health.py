@@ -37,7 +37,7 @@ def test_d_lr_x50_with_the_saturating_loss_is_discriminator_overpowering(tmp_pat
 
 
 def test_a_d_that_does_not_learn_is_generator_overpowering(tmp_path):
-    _, checks, diagnoses = train(tmp_path, 40, "optim.lr_d=1e-8")
+    _, checks, diagnoses = train(tmp_path, 50, "optim.lr_d=1e-8")
     assert codes(diagnoses) == ["g_overpowering"]
     assert "not learning" in diagnoses[0]["message"] and "optim.lr_d" in diagnoses[0]["advice"]
 

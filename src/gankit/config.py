@@ -83,7 +83,7 @@ class HealthConfig:
     n: int = 128                 # fixed samples whose diversity and class coverage are tracked
     patience: int = 3            # consecutive failing checks before a diagnosis is made
     d_fake_floor: float = 0.05   # D overpowering: mean D(G(z)) below this, D near-perfect on fakes
-    d_gap: float = 0.0           # G overpowering: mean D(x) - mean D(G(z)) at most this
+    d_gap: float = -0.02         # G overpowering: mean D(x) - mean D(G(z)) at most this
     collapse_drop: float = 0.5   # mode collapse: diversity or coverage below this share of its best
     max_restarts: int = 3        # divergence: restores of the last good checkpoint before giving up
     restart_lr: float = 0.5      # each restore multiplies both learning rates by this
