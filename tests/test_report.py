@@ -1,6 +1,7 @@
 """The run report: one self-contained HTML page, images embedded, no errors in a real browser;
 and the optional TensorBoard logging."""
 import re
+import shutil
 import sys
 
 import pytest
@@ -40,6 +41,15 @@ def test_report_command_rewrites_it_and_refuses_a_non_run(run_dir, tmp_path, cap
     assert out.read_text().startswith("<!DOCTYPE html>")
     assert main(["report", str(tmp_path)]) == 2
     assert "not a run directory" in capsys.readouterr().err
+
+
+def test_a_corrupt_log_is_a_clear_error(run_dir, tmp_path, capsys):
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    with open(copy / "health.jsonl", "a") as f:
+        f.write('{"step": 9, "d_lo\n')                      # a line cut short
+    assert main(["report", str(copy)]) == 2
+    assert "health.jsonl is corrupt (line" in capsys.readouterr().err
 
 
 def test_report_opens_in_chromium_without_console_errors(run_dir, chromium, tmp_path):

@@ -52,13 +52,15 @@ def _img(data: bytes, alt: str, mime: str = "image/png", cls: str = "") -> str:
 
 
 def _jsonl(path: Path) -> list[dict]:
-    if not path.is_file():
-        return []
-    try:
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    except json.JSONDecodeError as e:
-        raise GankitError(f"{path} is corrupt (line {e.lineno} is not JSON): the report needs "
-                          "the run's logs as gankit train wrote them") from None
+    rows = []
+    if path.is_file():
+        for n, line in enumerate(path.read_text().splitlines(), start=1):
+            try:
+                rows += [json.loads(line)] if line.strip() else []
+            except json.JSONDecodeError:
+                raise GankitError(f"{path} is corrupt (line {n} is not JSON): remove that line "
+                                  "to write the report without it") from None
+    return rows
 
 
 def _last_per_step(rows: list[dict]) -> list[dict]:
@@ -133,7 +135,11 @@ def _samples_html(run_dir: Path, frames: list[Path]) -> str:
 
 
 def build_report(run_dir: Path) -> str:
-    cfg = json.loads((run_dir / "config.json").read_text())
+    try:
+        cfg = json.loads((run_dir / "config.json").read_text())
+    except json.JSONDecodeError:
+        raise GankitError(f"{run_dir / 'config.json'} is not valid JSON: the report needs the "
+                          "config gankit train wrote") from None
     stats = _jsonl(run_dir / "stats.jsonl")
     train_rows = _last_per_step([r for r in stats if "d_loss" in r])
     checks, diagnoses = read_health(run_dir)

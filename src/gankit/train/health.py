@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gankit.errors import GankitError
 from gankit.train.trainer import STAT_NAMES
 
 HEALTH_FILE = "health.jsonl"
@@ -239,8 +240,8 @@ def record_restore(run_dir: Path, step: int, to_step: int, attempt: int, max_res
     d = Diagnosis("divergence", step,
                   f"Training diverged ({what}). Restored {where} automatically (restore "
                   f"{attempt} of at most {max_restarts}) and continued with learning rates "
-                  f"G {lrs[0]:.3g}, D {lrs[1]:.3g} and a new random stream; nothing written "
-                  "before was lost.",
+                  f"G {lrs[0]:.3g}, D {lrs[1]:.3g} and a new random stream. No checkpoint was "
+                  "written from the diverged state; the logs keep both attempts' lines.",
                   "If it keeps diverging: lower optim.lr_d and optim.lr_g, use "
                   "loss.g_loss=non-saturating, or add an R1 penalty (loss.r1_gamma).")
     _append(Path(run_dir) / HEALTH_FILE,
@@ -254,10 +255,15 @@ def read_health(run_dir: Path) -> tuple[list[dict], list[dict]]:
     path = Path(run_dir) / HEALTH_FILE
     checks, diagnoses = [], []
     if path.is_file():
-        for line in path.read_text().splitlines():
-            if line.strip():
+        for n, line in enumerate(path.read_text().splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
                 rec = json.loads(line)
-                (diagnoses if "diagnosis" in rec else checks).append(rec)
+            except json.JSONDecodeError:
+                raise GankitError(f"{path} is corrupt (line {n} is not JSON): remove that line "
+                                  "or the file to write the report without it") from None
+            (diagnoses if "diagnosis" in rec else checks).append(rec)
     return checks, diagnoses
 
 
