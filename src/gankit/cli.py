@@ -23,8 +23,9 @@ def cmd_train(args) -> None:
     else:
         cfg = apply_overrides(load_preset(args.preset or DEFAULT_PRESET), args.set)
         run_dir, grid = run.start(cfg, args.out)
-    print(f"run directory: {run_dir}")
-    print(f"final samples: {grid}")
+    if grid is not None:  # under torchrun, only rank 0 writes and reports
+        print(f"run directory: {run_dir}")
+        print(f"final samples: {grid}")
 
 
 def cmd_sample(args) -> None:

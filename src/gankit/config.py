@@ -58,7 +58,7 @@ class OptimConfig:
 @dataclass
 class TrainConfig:
     steps: int = 2000            # generator steps
-    batch_size: int = 128
+    batch_size: int = 128        # per process: under torchrun the effective batch is x world size
     d_steps: int = 1             # discriminator steps per generator step (k in Goodfellow et al.)
     seed: int = 0
     sample_every: int = 500      # steps between sample grids
@@ -160,7 +160,8 @@ def from_dict(d: dict, preset: str = DEFAULT_PRESET) -> Config:
             raise GankitError(f"config section {section!r} must be a mapping")
         for name, value in values.items():
             _set(cfg, f"{section}.{name}", value)
-    extra = set(d) - set(SECTIONS) - {"preset", "description"}
+    # "world" in a run's config.json records the torchrun world it trained in; not a setting.
+    extra = set(d) - set(SECTIONS) - {"preset", "description", "world"}
     if extra:
         raise GankitError(f"unknown config section(s) {sorted(extra)}: use {', '.join(SECTIONS)}")
     return cfg

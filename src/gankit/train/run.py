@@ -24,6 +24,7 @@ from gankit.errors import GankitError
 from gankit.losses import get_losses
 from gankit.models import model_kwargs
 from gankit.train import checkpoint as ckpt
+from gankit.train.distributed import World, init_world, shutdown
 from gankit.train.trainer import Trainer
 from gankit.viz import save_grid, save_scatter
 
@@ -34,15 +35,6 @@ STAT_NAMES = ("d_loss", "g_loss", "d_real", "d_fake")
 # Keys a resumed run may change: how long and how it reports, never what it trains.
 RESUMABLE_KEYS = {"train.steps", "train.sample_every", "train.log_every", "train.ckpt_every",
                   "train.device", "train.time_limit"}
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "cuda" and not torch.cuda.is_available():
-        raise GankitError("train.device=cuda but no CUDA device is available: use "
-                          "train.device=cpu or auto")
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(name)
 
 
 def new_run_dir(out: str | None, preset: str, root: str = "runs") -> Path:
@@ -82,12 +74,13 @@ def seed_everything(seed: int) -> None:
 class Run:
     """Everything `gankit train` does around the update step."""
 
-    def __init__(self, cfg: Config, run_dir: Path, data, resume_state: dict | None = None):
-        self.cfg, self.dir, self.data = cfg, Path(run_dir), data
+    def __init__(self, cfg: Config, run_dir: Path, data, resume_state: dict | None = None,
+                 world: World = World()):
+        self.cfg, self.dir, self.data, self.world = cfg, Path(run_dir), data, world
         torch.set_num_threads(cfg.train.threads or DEFAULT_THREADS)
-        seed_everything(cfg.train.seed)
-        self.device = pick_device(cfg.train.device)
-        self.trainer = Trainer(cfg, self.data, self.device)
+        seed_everything(cfg.train.seed + world.rank)  # each process its own batches and noise
+        self.device = world.device(cfg.train.device)
+        self.trainer = Trainer(cfg, self.data, self.device, world)
         # One fixed noise batch for every sample grid, from its own generator so that drawing
         # it never disturbs the training RNG stream.
         self.fixed_z = self.trainer.noise(cfg.train.n_samples,
@@ -95,9 +88,12 @@ class Run:
         self.elapsed = 0.0
         if resume_state is not None:
             self.trainer.load_state_dict(resume_state["trainer"])
-            ckpt.set_rng_state(resume_state["rng"])
+            mine = resume_state.get("ranks", [resume_state])[world.rank]  # older runs: one
+            self.trainer.sampler.load_state_dict(mine["sampler"])
+            ckpt.set_rng_state(mine["rng"])
             self.elapsed = float(resume_state["elapsed"])
-        (self.dir / "samples").mkdir(exist_ok=True)
+        if world.is_main:
+            (self.dir / "samples").mkdir(exist_ok=True)
 
     # -- outputs -------------------------------------------------------------------------
     def save_samples(self) -> Path:
@@ -127,36 +123,42 @@ class Run:
             G.train()
 
     def save_checkpoint(self) -> None:
+        """Called on every process: each hands rank 0 its own batch order and RNG state."""
         t = self.trainer
+        ranks = self.world.gather({"sampler": t.sampler.state_dict(), "rng": ckpt.rng_state()})
+        if not self.world.is_main:
+            return
         ckpt.save_snapshot(self.dir, t.generator, self.cfg.model.name, t.g_kwargs, self.data.shape,
                            getattr(self.data, "class_names", None),
                            extra={"step": t.step, "preset": self.cfg.preset,
                                   "data": dataclasses.asdict(self.cfg.data)})
-        ckpt.save_state(self.dir, {"trainer": t.state_dict(), "rng": ckpt.rng_state(),
-                                   "elapsed": self.elapsed})
+        ckpt.save_state(self.dir, {"trainer": t.state_dict(), "ranks": ranks,
+                                   "world_size": self.world.size, "elapsed": self.elapsed})
 
     # -- the loop ------------------------------------------------------------------------
     def fit(self) -> Path:
-        t, tc = self.trainer, self.cfg.train
-        imgs_per_step = tc.batch_size * tc.d_steps
+        t, tc, world = self.trainer, self.cfg.train, self.world
+        imgs_per_step = tc.batch_size * tc.d_steps * world.size  # over every process
         window, n_window, t_window = torch.zeros(4, device=self.device), 0, time.perf_counter()
         start = time.perf_counter() - self.elapsed
-        last_sample = None
-        stats_file = open(self.dir / "stats.jsonl", "a")
+        last_sample, first_step = None, t.step
+        stats_file = open(self.dir / "stats.jsonl" if world.is_main else os.devnull, "a")
         # In a terminal the bar redraws in place; in a log file, one line every 30 s.
         bar = tqdm(total=tc.steps, initial=t.step, unit="step", dynamic_ncols=True,
-                   desc=self.cfg.preset, mininterval=0.5 if sys.stderr.isatty() else 30)
+                   desc=self.cfg.preset, mininterval=0.5 if sys.stderr.isatty() else 30,
+                   disable=not world.is_main)
         try:
             while t.step < tc.steps:
                 window += t.train_step()
                 n_window += 1
                 bar.update(1)
                 self.elapsed = time.perf_counter() - start
-                out_of_time = tc.time_limit and self.elapsed >= tc.time_limit
+                out_of_time = world.any(bool(tc.time_limit) and self.elapsed >= tc.time_limit,
+                                        self.device)
                 done = t.step == tc.steps or out_of_time
                 if t.step % tc.log_every == 0 or done:
                     now = time.perf_counter()
-                    means = (window / n_window).tolist()
+                    means = world.mean(window / n_window).tolist()
                     if not all(math.isfinite(v) for v in means):
                         raise GankitError(
                             f"training diverged at step {t.step} (losses {means[:2]}): lower "
@@ -173,10 +175,10 @@ class Run:
                                         f"D(G(z)) {means[3]:.2f}")
                     window.zero_()
                     n_window, t_window = 0, now
-                if tc.eval_every and (t.step % tc.eval_every == 0 or done):
+                if world.is_main and tc.eval_every and (t.step % tc.eval_every == 0 or done):
                     stats_file.write(json.dumps({"step": t.step, **self.measure()}) + "\n")
                     stats_file.flush()
-                if t.step % tc.sample_every == 0 or done:
+                if world.is_main and (t.step % tc.sample_every == 0 or done):
                     last_sample = self.save_samples()
                 if t.step % tc.ckpt_every == 0 or done:
                     self.save_checkpoint()
@@ -186,8 +188,9 @@ class Run:
         finally:
             bar.close()
             stats_file.close()
-        if last_sample is None:  # resumed a run that had already reached train.steps
-            last_sample = self.save_samples()
+        if t.step == first_step:  # resumed a run that had already reached train.steps
+            if world.is_main:
+                last_sample = self.save_samples()
             self.save_checkpoint()
         return last_sample
 
@@ -211,9 +214,21 @@ def start(cfg: Config, out: str | None) -> tuple[Path, Path]:
     get_losses(cfg.loss.d_loss, cfg.loss.g_loss)
     if cfg.train.eval_every:
         check_measurable(cfg, data)
-    run_dir = new_run_dir(out, cfg.preset)
-    ckpt.write_json(run_dir / "config.json", cfg.to_dict())
-    return run_dir, Run(cfg, run_dir, data).fit()
+    world = init_world(cfg.train.device)
+    try:
+        run_dir = Path(world.share(str(new_run_dir(out, cfg.preset)) if world.is_main else None))
+        if world.is_main:
+            ckpt.write_json(run_dir / "config.json", config_record(cfg, world))
+        return run_dir, Run(cfg, run_dir, data, world=world).fit()
+    finally:
+        shutdown()
+
+
+def config_record(cfg: Config, world: World) -> dict:
+    """config.json: the config, and how many processes shared the batch (torchrun)."""
+    b = cfg.train.batch_size
+    return {**cfg.to_dict(), "world": {"size": world.size, "batch_per_process": b,
+                                       "effective_batch": b * world.size}}
 
 
 def resume(run_dir: str, overrides: list[str]) -> tuple[Path, Path]:
@@ -232,5 +247,15 @@ def resume(run_dir: str, overrides: list[str]) -> tuple[Path, Path]:
     validate(cfg)
     state = ckpt.load_state(path)
     data = load_training_data(cfg)
-    ckpt.write_json(path / "config.json", cfg.to_dict())
-    return path, Run(cfg, path, data, resume_state=state).fit()
+    world = init_world(cfg.train.device)
+    try:
+        if state.get("world_size", 1) != world.size:
+            raise GankitError(f"{run_dir} was trained by {state.get('world_size', 1)} process(es) "
+                              f"and this resume has {world.size}: resume it with torchrun "
+                              f"--nproc-per-node {state.get('world_size', 1)} (or without "
+                              "torchrun for 1)")
+        if world.is_main:
+            ckpt.write_json(path / "config.json", config_record(cfg, world))
+        return path, Run(cfg, path, data, resume_state=state, world=world).fit()
+    finally:
+        shutdown()

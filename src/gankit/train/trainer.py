@@ -14,14 +14,17 @@ from torch.optim.swa_utils import AveragedModel
 from gankit.data import IndexSampler
 from gankit.losses import get_losses, r1_penalty
 from gankit.models import build_models
+from gankit.train.distributed import World
 
 
 class Trainer:
-    def __init__(self, cfg, data, device: torch.device):
+    def __init__(self, cfg, data, device: torch.device, world: World = World()):
         self.cfg, self.device = cfg, device
         self.G, self.D, self.g_kwargs = build_models(cfg.model, data.shape)
         self.G.to(device)
         self.D.to(device)
+        # What the update calls: the models themselves, or their DDP wrappers under torchrun.
+        self.G_net, self.D_net = world.wrap(self.G, device), world.wrap(self.D, device)
         o = cfg.optim
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=o.lr_g, betas=(o.beta1, o.beta2))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2))
@@ -58,11 +61,11 @@ class Trainer:
             real = self.x[self.sampler.next(self.device)]           # (B, ...)
             z = self.noise(t.batch_size)                             # (B, z_dim)
             with torch.set_grad_enabled(k == t.d_steps - 1):         # only the last G pass is reused
-                fake = self.G(z)
+                fake = self.G_net(z)
             r1 = self.cfg.loss.r1_gamma > 0 and self.d_updates % self.cfg.loss.r1_every == 0
             real.requires_grad_(r1)
-            real_logits = self.D(real)                               # (B,)
-            fake_logits = self.D(fake.detach())                      # (B,)
+            real_logits = self.D_net(real)                           # (B,)
+            fake_logits = self.D_net(fake.detach())                  # (B,)
             loss_d = self.d_loss(real_logits, fake_logits, self.cfg.loss.label_smoothing)
             if r1:  # lazy R1 (StyleGAN2): every r1_every D steps, scaled up to compensate
                 loss_d = loss_d + (self.cfg.loss.r1_gamma / 2 * self.cfg.loss.r1_every
@@ -73,7 +76,7 @@ class Trainer:
             self.opt_d.step()
 
         self.D.requires_grad_(False)                                 # freeze the judge
-        loss_g = self.g_loss(self.D(fake))
+        loss_g = self.g_loss(self.D(fake))                           # unwrapped: nothing to sync
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
