@@ -24,6 +24,8 @@ class DataConfig:
     split: str = "train"         # IDX files: train | test | all
     download: bool = False       # fetch MNIST/Fashion-MNIST through torchvision into data.path
     n_toy: int = 100_000         # points drawn from a toy mixture
+    stream_mb: float = 2000.0    # folder: stream from disk (DataLoader workers) above this many MB
+    workers: int = 2             # DataLoader worker processes when streaming
 
 
 @dataclass
@@ -197,5 +199,8 @@ def validate(cfg: Config) -> None:
     for key in ("lr_g", "lr_d"):
         if not getattr(cfg.optim, key) > 0:
             raise GankitError(f"optim.{key} must be positive, got {getattr(cfg.optim, key)}")
+    if cfg.data.stream_mb < 0 or cfg.data.workers < 0:
+        raise GankitError("data.stream_mb and data.workers must be >= 0 (stream_mb 0: always "
+                          "stream a folder; workers 0: read in the training process)")
     if cfg.model.z_dim < 1 or cfg.model.g_hidden < 1 or cfg.model.d_hidden < 1:
         raise GankitError("model.z_dim, model.g_hidden and model.d_hidden must be at least 1")

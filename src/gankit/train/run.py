@@ -62,7 +62,7 @@ def load_training_data(cfg: Config):
     d = cfg.data
     return load_data(d.name, d.path or None, image_size=d.image_size or None,
                      channels=d.channels or None, split=d.split, download=d.download,
-                     n_toy=d.n_toy, seed=cfg.train.seed)
+                     n_toy=d.n_toy, seed=cfg.train.seed, stream_mb=d.stream_mb)
 
 
 def seed_everything(seed: int) -> None:

@@ -11,7 +11,7 @@ intact (as pytorch/examples' DCGAN does): no second forward pass through G.
 import torch
 from torch.optim.swa_utils import AveragedModel
 
-from gankit.data import IndexSampler
+from gankit.data.stream import batches_for
 from gankit.losses import get_losses, r1_penalty
 from gankit.models import build_models
 from gankit.train.distributed import World
@@ -29,9 +29,9 @@ class Trainer:
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=o.lr_g, betas=(o.beta1, o.beta2))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2))
         self.d_loss, self.g_loss = get_losses(cfg.loss.d_loss, cfg.loss.g_loss)
-        # Toy data has `points`, images have `images`; either way (N, ...) on the device.
-        self.x = (data.points if hasattr(data, "points") else data.images).to(device)
-        self.sampler = IndexSampler(len(self.x), cfg.train.batch_size)
+        # Batches from memory on the device, or streamed from disk for a big image folder.
+        self.sampler = batches_for(data, cfg.train.batch_size, device,
+                                   workers=cfg.data.workers, seed=cfg.train.seed + world.rank)
         self.step = 0
         self.d_updates = 0
         # An exponential moving average of G's weights and BatchNorm statistics, used for
@@ -58,7 +58,7 @@ class Trainer:
         """One generator step. Returns [d_loss, g_loss, mean D(x), mean D(G(z))] (detached)."""
         t = self.cfg.train
         for k in range(t.d_steps):
-            real = self.x[self.sampler.next(self.device)]           # (B, ...)
+            real = self.sampler.next(self.device)                    # (B, ...)
             z = self.noise(t.batch_size)                             # (B, z_dim)
             with torch.set_grad_enabled(k == t.d_steps - 1):         # only the last G pass is reused
                 fake = self.G_net(z)
