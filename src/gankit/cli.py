@@ -15,6 +15,8 @@ def cmd_train(args) -> None:
     from gankit.config import DEFAULT_PRESET, apply_overrides, load_preset
     from gankit.train import run
 
+    if args.device:
+        args.set.append(f"train.device={args.device}")
     if args.resume:
         if args.preset or args.out:
             raise GankitError("--resume continues a run with its own config and directory: drop "
@@ -78,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override a config value, e.g. --set train.steps=500 (repeatable)")
     p.add_argument("--out", help="run directory to create (default: runs/NNNNN-PRESET)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted or finished run")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"),
+                   help="where to train (the same as --set train.device=...; default auto)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("sample", help="draw images from a trained generator")

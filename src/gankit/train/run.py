@@ -216,6 +216,7 @@ def start(cfg: Config, out: str | None) -> tuple[Path, Path]:
         check_measurable(cfg, data)
     world = init_world(cfg.train.device)
     try:
+        world.device(cfg.train.device)  # no CUDA where it was asked for: fail before writing
         run_dir = Path(world.share(str(new_run_dir(out, cfg.preset)) if world.is_main else None))
         if world.is_main:
             ckpt.write_json(run_dir / "config.json", config_record(cfg, world))
