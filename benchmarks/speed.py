@@ -30,6 +30,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from torch.utils.flop_counter import FlopCounterMode
+
 from gankit.config import apply_overrides, load_preset, preset_names
 from gankit.data import ImageData, load_data
 from gankit.train.trainer import Trainer
@@ -69,8 +71,35 @@ def plain_step(G, D, opt_g, opt_d, real, z):
     opt_g.step()
 
 
-def time_case(preset: str, batch: int, device: torch.device, steps: int, rounds: int) -> dict:
-    cfg = apply_overrides(load_preset(preset), [f"train.batch_size={batch}", "train.ema_decay=0"])
+def flops_per_image(trainer, batch: int) -> float:
+    """FLOPs of one training step per image, counted from the layer shapes by torch."""
+    with FlopCounterMode(display=False) as counter:
+        trainer.train_step()
+    return counter.get_total_flops() / batch
+
+
+def matmul_peak(device: torch.device) -> tuple[float, str]:
+    """The measured dense matrix-product rate (FLOP/s): bf16 on a GPU, float32 on the CPU."""
+    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+    n = 8192 if device.type == "cuda" else 1024
+    a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
+    best = 0.0
+    for _ in range(5):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        for _ in range(10):
+            a @ b
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        best = max(best, 10 * 2 * n ** 3 / (time.perf_counter() - t0))
+    return best, str(dtype).removeprefix("torch.")
+
+
+def time_case(preset: str, batch: int, device: torch.device, steps: int, rounds: int,
+              extra: tuple = ()) -> dict:
+    cfg = apply_overrides(load_preset(preset), [f"train.batch_size={batch}", "train.ema_decay=0",
+                                                *extra])
     data = make_data(preset)
     torch.manual_seed(0)
     trainer = Trainer(cfg, data, device)
@@ -96,14 +125,16 @@ def time_case(preset: str, batch: int, device: torch.device, steps: int, rounds:
         sync()
         return steps * batch / (time.perf_counter() - t0)
 
-    for _ in range(2):  # warm-up: allocator, oneDNN kernels
+    for _ in range(2):  # warm-up: allocator, oneDNN kernels, compilation
         trainer.train_step()
         plain()
+    flops = flops_per_image(trainer, batch)
     ours, theirs = [], []
     for _ in range(rounds):
         ours.append(rate(trainer.train_step))
         theirs.append(rate(plain))
-    return {"gankit": statistics.median(ours), "plain": statistics.median(theirs)}
+    return {"gankit": statistics.median(ours), "plain": statistics.median(theirs),
+            "flops": flops}
 
 
 MEMORY_PROBE = """
@@ -150,6 +181,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=5, help="steps per timed round")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--memory", action="store_true", help="also record every preset's peak memory")
+    ap.add_argument("--ablate", action="store_true",
+                    help="also time gankit's DCGAN-28 step with channels_last, bf16, compile")
     ap.add_argument("--no-record", action="store_true")
     args = ap.parse_args()
     if args.threads:
@@ -158,17 +191,28 @@ def main() -> None:
     device = torch.device("cpu" if name == "auto" else name)
     where = torch.cuda.get_device_name(device) if device.type == "cuda" else machine()
 
+    peak, peak_dtype = matmul_peak(device)
+    cases = [(label, preset, batch, ()) for label, preset, batch in CASES]
+    if args.ablate:
+        cases += [(f"DCGAN-28 + {s}", "dcgan-course", 128, (s,)) for s in
+                  ("train.channels_last=true", "train.precision=bf16", "train.compile=true")]
     rows = []
-    for label, preset, batch in CASES:
-        r = time_case(preset, batch, device, args.steps, args.rounds)
+    for label, preset, batch, extra in cases:
+        r = time_case(preset, batch, device, args.steps, args.rounds, extra)
+        achieved = r["gankit"] * r["flops"]
         rows.append([label, f"`{preset}`", batch, f"{r['gankit']:.0f}", f"{r['plain']:.0f}",
-                     f"{r['gankit'] / r['plain']:.2f}x"])
+                     f"{r['gankit'] / r['plain']:.2f}x", f"{r['flops'] / 1e6:.1f}",
+                     f"{achieved / 1e9:.1f}", f"{100 * achieved / peak:.1f} %"])
         print(rows[-1], flush=True)
     table = markdown_table(["model", "preset", "batch", "gankit img/s", "plain loop img/s",
-                            "ratio"], rows)
+                            "ratio", "MFLOP/img/step", "gankit GFLOP/s",
+                            f"of measured {peak_dtype} matmul peak"], rows)
     print(table)
     body = (f"Command: `python benchmarks/speed.py {' '.join(sys.argv[1:])}`. Device: {where}; "
-            f"median of {args.rounds} alternating rounds of {args.steps} steps.\n\n{table}")
+            f"median of {args.rounds} alternating rounds of {args.steps} steps. FLOPs per image "
+            "per step (forward and backward of D's and G's updates) counted by "
+            "`torch.utils.flop_counter.FlopCounterMode`; the matmul peak was measured here "
+            f"({peak / 1e9:.0f} GFLOP/s, {peak_dtype}).\n\n{table}")
 
     if args.memory:
         import tempfile

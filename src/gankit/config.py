@@ -68,6 +68,9 @@ class TrainConfig:
     ckpt_every: int = 1000       # steps between checkpoints (and at the end)
     n_samples: int = 64          # images in each sample grid, from one fixed noise batch
     device: str = "auto"         # auto | cpu | cuda
+    precision: str = "fp32"      # fp32 | bf16 (autocast; float32 weights and losses)
+    channels_last: bool = False  # NHWC memory layout for convolutions (pays on GPUs)
+    compile: bool = False        # torch.compile the models for the training step
     threads: int = 0             # CPU threads for torch, 0: torch's default (one per core)
     ema_decay: float = 0.0       # EMA of G's weights for sampling and evaluation, 0: off
     time_limit: float = 0.0      # seconds; stop early (with a checkpoint) after this long, 0: none

@@ -56,8 +56,9 @@ class StreamedImages:
 class MemoryBatches:
     """Batches indexed out of a tensor already on the training device."""
 
-    def __init__(self, x: torch.Tensor, batch_size: int):
-        self.x = x
+    def __init__(self, x: torch.Tensor, batch_size: int,
+                 memory_format: torch.memory_format = torch.contiguous_format):
+        self.x = x.contiguous(memory_format=memory_format) if x.dim() == 4 else x
         self.sampler = IndexSampler(len(x), batch_size)
 
     def next(self, device) -> torch.Tensor:
@@ -92,8 +93,10 @@ class _EpochBatches(Sampler):
 class StreamBatches:
     """Batches decoded by DataLoader workers; the state is the number of batches consumed."""
 
-    def __init__(self, data: StreamedImages, batch_size: int, workers: int, seed: int):
+    def __init__(self, data: StreamedImages, batch_size: int, workers: int, seed: int,
+                 memory_format: torch.memory_format = torch.contiguous_format):
         self.data, self.batch_size, self.workers, self.seed = data, batch_size, workers, seed
+        self.memory_format = memory_format
         self.consumed = 0
         self._it = None
 
@@ -114,7 +117,7 @@ class StreamBatches:
             raise GankitError(str(e).strip().splitlines()[-1].removeprefix(
                 "gankit.errors.GankitError: ")) from None
         self.consumed += 1
-        return batch.to(device, non_blocking=True)
+        return batch.to(device, non_blocking=True, memory_format=self.memory_format)
 
     def state_dict(self) -> dict:
         return {"n": len(self.data), "batch_size": self.batch_size, "seed": self.seed,
@@ -129,12 +132,13 @@ class StreamBatches:
         self.seed, self.consumed, self._it = int(state["seed"]), int(state["consumed"]), None
 
 
-def batches_for(data, batch_size: int, device: torch.device, *, workers: int = 2, seed: int = 0):
+def batches_for(data, batch_size: int, device: torch.device, *, workers: int = 2, seed: int = 0,
+                memory_format: torch.memory_format = torch.contiguous_format):
     """The trainer's batch source for any data set load_data returns."""
     if isinstance(data, StreamedImages):
-        return StreamBatches(data, batch_size, workers, seed)
+        return StreamBatches(data, batch_size, workers, seed, memory_format)
     if isinstance(data, ToyData):
         return MemoryBatches(data.points.to(device), batch_size)
     if isinstance(data, ImageData):
-        return MemoryBatches(data.images.to(device), batch_size)
+        return MemoryBatches(data.images.to(device), batch_size, memory_format)
     raise TypeError(f"no batch source for {type(data).__name__}")

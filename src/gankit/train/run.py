@@ -23,6 +23,7 @@ from gankit.data import load_data
 from gankit.errors import GankitError
 from gankit.losses import get_losses
 from gankit.models import model_kwargs
+from gankit.train import accel
 from gankit.train import checkpoint as ckpt
 from gankit.train.distributed import World, init_world, shutdown
 from gankit.train.trainer import Trainer
@@ -208,6 +209,7 @@ def check_measurable(cfg: Config, data) -> None:
 
 def start(cfg: Config, out: str | None) -> tuple[Path, Path]:
     validate(cfg)
+    accel.check(cfg.train, cfg.loss)
     # Fail on bad data, model or loss before a run directory is created.
     data = load_training_data(cfg)
     model_kwargs(cfg.model, data.shape)

@@ -14,6 +14,7 @@ from torch.optim.swa_utils import AveragedModel
 from gankit.data.stream import batches_for
 from gankit.losses import get_losses, r1_penalty
 from gankit.models import build_models
+from gankit.train.accel import accelerate, memory_format
 from gankit.train.distributed import World
 
 
@@ -21,17 +22,21 @@ class Trainer:
     def __init__(self, cfg, data, device: torch.device, world: World = World()):
         self.cfg, self.device = cfg, device
         self.G, self.D, self.g_kwargs = build_models(cfg.model, data.shape)
-        self.G.to(device)
-        self.D.to(device)
-        # What the update calls: the models themselves, or their DDP wrappers under torchrun.
-        self.G_net, self.D_net = world.wrap(self.G, device), world.wrap(self.D, device)
+        fmt = memory_format(cfg.train)
+        self.G.to(device, memory_format=fmt)
+        self.D.to(device, memory_format=fmt)
+        # What the update calls: the models themselves, or their DDP wrappers under torchrun,
+        # under autocast or compiled when train.precision / train.compile ask for it.
+        self.G_net = accelerate(world.wrap(self.G, device), cfg.train, device)
+        self.D_net = accelerate(world.wrap(self.D, device), cfg.train, device)
+        self.D_frozen = accelerate(self.D, cfg.train, device)  # G's step: nothing to sync
         o = cfg.optim
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=o.lr_g, betas=(o.beta1, o.beta2))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2))
         self.d_loss, self.g_loss = get_losses(cfg.loss.d_loss, cfg.loss.g_loss)
         # Batches from memory on the device, or streamed from disk for a big image folder.
-        self.sampler = batches_for(data, cfg.train.batch_size, device,
-                                   workers=cfg.data.workers, seed=cfg.train.seed + world.rank)
+        self.sampler = batches_for(data, cfg.train.batch_size, device, workers=cfg.data.workers,
+                                   seed=cfg.train.seed + world.rank, memory_format=fmt)
         self.step = 0
         self.d_updates = 0
         # An exponential moving average of G's weights and BatchNorm statistics, used for
@@ -76,7 +81,7 @@ class Trainer:
             self.opt_d.step()
 
         self.D.requires_grad_(False)                                 # freeze the judge
-        loss_g = self.g_loss(self.D(fake))                           # unwrapped: nothing to sync
+        loss_g = self.g_loss(self.D_frozen(fake))
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
