@@ -17,6 +17,8 @@ def cmd_train(args) -> None:
 
     if args.tensorboard:
         args.set.append("train.tensorboard=true")
+    if args.device:
+        args.set.append(f"train.device={args.device}")
     if args.resume:
         if args.preset or args.out:
             raise GankitError("--resume continues a run with its own config and directory: drop "
@@ -25,8 +27,9 @@ def cmd_train(args) -> None:
     else:
         cfg = apply_overrides(load_preset(args.preset or DEFAULT_PRESET), args.set)
         run_dir, grid = run.start(cfg, args.out)
-    print(f"run directory: {run_dir}")
-    print(f"final samples: {grid}")
+    if grid is not None:  # under torchrun, only rank 0 writes and reports
+        print(f"run directory: {run_dir}")
+        print(f"final samples: {grid}")
 
 
 def cmd_sample(args) -> None:
@@ -88,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tensorboard", action="store_true",
                    help="also log scalars and sample grids to RUN_DIR/tensorboard (needs the "
                    "tensorboard package: pip install 'gankit[tensorboard]')")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"),
+                   help="where to train (the same as --set train.device=...; default auto)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("sample", help="draw images from a trained generator")

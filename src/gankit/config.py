@@ -24,6 +24,8 @@ class DataConfig:
     split: str = "train"         # IDX files: train | test | all
     download: bool = False       # fetch MNIST/Fashion-MNIST through torchvision into data.path
     n_toy: int = 100_000         # points drawn from a toy mixture
+    stream_mb: float = 2000.0    # folder: stream from disk (DataLoader workers) above this many MB
+    workers: int = 2             # DataLoader worker processes when streaming
 
 
 @dataclass
@@ -58,7 +60,7 @@ class OptimConfig:
 @dataclass
 class TrainConfig:
     steps: int = 2000            # generator steps
-    batch_size: int = 128
+    batch_size: int = 128        # per process: under torchrun the effective batch is x world size
     d_steps: int = 1             # discriminator steps per generator step (k in Goodfellow et al.)
     seed: int = 0
     sample_every: int = 500      # steps between sample grids
@@ -66,6 +68,9 @@ class TrainConfig:
     ckpt_every: int = 1000       # steps between checkpoints (and at the end)
     n_samples: int = 64          # images in each sample grid, from one fixed noise batch
     device: str = "auto"         # auto | cpu | cuda
+    precision: str = "fp32"      # fp32 | bf16 (autocast; float32 weights and losses)
+    channels_last: bool = False  # NHWC memory layout for convolutions (pays on GPUs)
+    compile: bool = False        # torch.compile the models for the training step
     threads: int = 0             # CPU threads for torch, 0: torch's default (one per core)
     ema_decay: float = 0.0       # EMA of G's weights for sampling and evaluation, 0: off
     time_limit: float = 0.0      # seconds; stop early (with a checkpoint) after this long, 0: none
@@ -176,7 +181,8 @@ def from_dict(d: dict, preset: str = DEFAULT_PRESET) -> Config:
             raise GankitError(f"config section {section!r} must be a mapping")
         for name, value in values.items():
             _set(cfg, f"{section}.{name}", value)
-    extra = set(d) - set(SECTIONS) - {"preset", "description"}
+    # "world" in a run's config.json records the torchrun world it trained in; not a setting.
+    extra = set(d) - set(SECTIONS) - {"preset", "description", "world"}
     if extra:
         raise GankitError(f"unknown config section(s) {sorted(extra)}: use {', '.join(SECTIONS)}")
     return cfg
@@ -221,5 +227,8 @@ def validate(cfg: Config) -> None:
             raise GankitError(f"health.{key} must be in (0, 1], got {getattr(h, key)}")
     if not -1.0 < h.d_gap < 1.0:
         raise GankitError(f"health.d_gap must be in (-1, 1), got {h.d_gap}")
+    if cfg.data.stream_mb < 0 or cfg.data.workers < 0:
+        raise GankitError("data.stream_mb and data.workers must be >= 0 (stream_mb 0: always "
+                          "stream a folder; workers 0: read in the training process)")
     if cfg.model.z_dim < 1 or cfg.model.g_hidden < 1 or cfg.model.d_hidden < 1:
         raise GankitError("model.z_dim, model.g_hidden and model.d_hidden must be at least 1")

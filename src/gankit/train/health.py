@@ -75,6 +75,8 @@ class DiversityProbe:
         elif data.name in EVALUATORS:
             from gankit.metrics.evaluator import load_evaluator
             self.kind, self.net, real = "evaluator", load_evaluator(data.name), data.images[idx]
+        elif hasattr(data, "dataset"):                   # a folder streamed from disk
+            self.kind, real = "pixels", torch.stack([data.dataset[int(i)] for i in idx])
         else:
             self.kind, real = "pixels", data.images[idx]
         self.real_diversity = mean_pairwise_distance(self._features(real.cpu())[0])
