@@ -83,7 +83,8 @@ def spectrally_normalise(module: nn.Module) -> nn.Module:
 
 def build_models(model, data_shape: tuple) -> tuple[nn.Module, nn.Module, dict]:
     g_kwargs, d_kwargs = model_kwargs(model, data_shape)
+    G = GENERATORS[model.name](**g_kwargs)  # G first: the seeded initial weights stay as they were
     D = DISCRIMINATORS[model.name](**d_kwargs)
     if model.d_spectral_norm:
         spectrally_normalise(D)
-    return GENERATORS[model.name](**g_kwargs), D, g_kwargs
+    return G, D, g_kwargs
