@@ -66,7 +66,7 @@ def toy_rows(kimg: int, r1_gamma: float) -> list[tuple[str, list[str]]]:
         ("BCE + one-sided label smoothing 0.1", ["loss.label_smoothing=0.1"]),
         ("BCE + TTUR (lr_d 4e-3, lr_g 1e-3)", ["optim.lr_d=4e-3", "optim.lr_g=1e-3"]),
         ("BCE + EMA of G (0.999)", ["train.ema_decay=0.999"]),
-        (f"BCE + R1 + EMA (the toy-* preset's recipe)",
+        ("BCE + R1 + EMA (the toy-* preset's recipe)",
          [f"loss.r1_gamma={r1_gamma}", "train.ema_decay=0.999"]),
     ]
 
