@@ -108,8 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="measure a generator (FID, KID, IS, precision/recall, coverage)")
     p.add_argument("snapshot", metavar="RUN_DIR_OR_SNAPSHOT")
-    p.add_argument("--metrics", help="comma-separated: fid,kid,is,pr,coverage (default) and "
-                   "inception_fid for images; modes for 2D toy mixtures")
+    p.add_argument("--metrics", help="comma-separated: fid,kid,is,pr,coverage (default), "
+                   "sharpness and inception_fid for images; modes for 2D toy mixtures")
     p.add_argument("--n", type=_positive_int, help="generated samples (default 10000; toys 2500)")
     p.add_argument("--inception-weights", metavar="PATH",
                    help="InceptionV3 weights (.pth or .safetensors) for --metrics inception_fid")

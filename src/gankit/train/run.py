@@ -25,13 +25,17 @@ from gankit.losses import get_losses
 from gankit.models import model_kwargs
 from gankit.train import checkpoint as ckpt
 from gankit.train.trainer import Trainer
+from gankit.train.vae import VAETrainer
 from gankit.viz import save_grid, save_scatter
 
 # torch's own default (one thread per core), so train.threads=0 restores it even after an
 # earlier run in this process chose another count.
 DEFAULT_THREADS = torch.get_num_threads()
 STAT_NAMES = ("d_loss", "g_loss", "d_real", "d_fake")
+# The update step by model.name: a GAN's alternating updates unless the model has its own.
+TRAINERS = {"vae": VAETrainer}
 # Keys a resumed run may change: how long and how it reports, never what it trains.
+BAR_NAMES = {"d_loss": "D", "g_loss": "G", "d_real": "D(x)", "d_fake": "D(G(z))"}
 RESUMABLE_KEYS = {"train.steps", "train.sample_every", "train.log_every", "train.ckpt_every",
                   "train.device", "train.time_limit"}
 
@@ -87,7 +91,8 @@ class Run:
         torch.set_num_threads(cfg.train.threads or DEFAULT_THREADS)
         seed_everything(cfg.train.seed)
         self.device = pick_device(cfg.train.device)
-        self.trainer = Trainer(cfg, self.data, self.device)
+        self.trainer = TRAINERS.get(cfg.model.name, Trainer)(cfg, self.data, self.device)
+        self.stat_names = getattr(self.trainer, "stat_names", STAT_NAMES)
         # One fixed noise batch for every sample grid, from its own generator so that drawing
         # it never disturbs the training RNG stream.
         self.fixed_z = self.trainer.noise(cfg.train.n_samples,
@@ -139,7 +144,8 @@ class Run:
     def fit(self) -> Path:
         t, tc = self.trainer, self.cfg.train
         imgs_per_step = tc.batch_size * tc.d_steps
-        window, n_window, t_window = torch.zeros(4, device=self.device), 0, time.perf_counter()
+        window = torch.zeros(len(self.stat_names), device=self.device)
+        n_window, t_window = 0, time.perf_counter()
         start = time.perf_counter() - self.elapsed
         last_sample = None
         stats_file = open(self.dir / "stats.jsonl", "a")
@@ -165,12 +171,11 @@ class Run:
                     rec = {"step": t.step, "kimg": t.step * imgs_per_step / 1000,
                            "time_s": round(self.elapsed, 3),
                            "img_per_s": round(n_window * imgs_per_step / (now - t_window), 1),
-                           **{k: round(v, 5) for k, v in zip(STAT_NAMES, means)}}
+                           **{k: round(v, 5) for k, v in zip(self.stat_names, means)}}
                     stats_file.write(json.dumps(rec) + "\n")
                     stats_file.flush()
-                    bar.set_postfix_str(f"img/s {rec['img_per_s']:.0f} D {means[0]:.3f} "
-                                        f"G {means[1]:.3f} D(x) {means[2]:.2f} "
-                                        f"D(G(z)) {means[3]:.2f}")
+                    bar.set_postfix_str(f"img/s {rec['img_per_s']:.0f} " + " ".join(
+                        f"{BAR_NAMES.get(k, k)} {v:.3f}" for k, v in zip(self.stat_names, means)))
                     window.zero_()
                     n_window, t_window = 0, now
                 if tc.eval_every and (t.step % tc.eval_every == 0 or done):
