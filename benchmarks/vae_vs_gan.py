@@ -14,6 +14,7 @@ docs/benchmarks.md.
 """
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -35,9 +36,11 @@ BATCH = 64
 def train(preset: str, kimg: int, runs: Path) -> tuple[Path, float | None]:
     """Train `preset` for kimg thousand images into runs/preset, unless it is there already."""
     out = runs / preset
-    if (out / SNAPSHOT_META).is_file():
-        return out, None
     steps = round(kimg * 1000 / BATCH)
+    if (out / SNAPSHOT_META).is_file():  # kept from an earlier call: reuse it if it is finished
+        if json.loads((out / SNAPSHOT_META).read_text())["step"] != steps:
+            raise SystemExit(f"{out} holds an unfinished or different run: remove it")
+        return out, None
     cfg = apply_overrides(load_preset(preset), [f"train.steps={steps}", f"train.batch_size={BATCH}",
                                                 "train.time_limit=0", "train.threads=1",
                                                 f"train.sample_every={steps}"])
