@@ -34,8 +34,8 @@ DEFAULT_THREADS = torch.get_num_threads()
 STAT_NAMES = ("d_loss", "g_loss", "d_real", "d_fake")
 # The update step by model.name: a GAN's alternating updates unless the model has its own.
 TRAINERS = {"vae": VAETrainer}
+BAR_NAMES = {"d_loss": "D", "g_loss": "G", "d_real": "D(x)", "d_fake": "D(G(z))"}  # progress bar
 # Keys a resumed run may change: how long and how it reports, never what it trains.
-BAR_NAMES = {"d_loss": "D", "g_loss": "G", "d_real": "D(x)", "d_fake": "D(G(z))"}
 RESUMABLE_KEYS = {"train.steps", "train.sample_every", "train.log_every", "train.ckpt_every",
                   "train.device", "train.time_limit"}
 
