@@ -46,7 +46,8 @@ def save_attack_picture(path: Path, clean: torch.Tensor, labels: list[str], clea
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.suptitle(title, fontsize=8)
+    fig.suptitle(f"{title}\ndifference: red brighter, blue darker, full colour = ε; "
+                 "red labels are wrong predictions", fontsize=8)
     fig.tight_layout()
     atomic_write(Path(path), lambda tmp: fig.savefig(tmp, format="png", dpi=100))
     plt.close(fig)
