@@ -51,7 +51,7 @@ def measure(model, x, y, pgd_steps: int) -> list[float]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=int, default=12)
+    p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--channels", type=int, default=16)
     p.add_argument("--pgd-steps", type=int, default=10)
     p.add_argument("--shipped", action="store_true", help="also measure the shipped evaluator")
