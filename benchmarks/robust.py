@@ -1,6 +1,6 @@
 """Robustness benchmark: a standard and an FGSM-trained MNIST classifier under FGSM and PGD.
 
-    python benchmarks/robust.py                 # about 10 CPU minutes, two processes
+    python benchmarks/robust.py                 # about 20 CPU minutes, two processes
     python benchmarks/robust.py --epochs 2      # a quick look
 
 Both classifiers are the domain evaluators' CNN (narrowed to --channels), trained on the

@@ -132,7 +132,13 @@ def test_attack_pgd_on_a_gan_discriminator(gan_run, tmp_path, capsys):
     assert out.stat().st_size > 0
 
 
-def test_attack_train_writes_a_classifier_that_model_accepts(tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("adv, extra, label", [
+    ("fgsm", [], "fgsm-trained"),
+    ("pgd", ["--steps", "2", "--alpha", "0.1"], "pgd-trained"),
+    ("none", [], "standard"),
+])
+def test_attack_train_writes_a_classifier_that_model_accepts(adv, extra, label, tmp_path, capsys,
+                                                             monkeypatch):
     import gankit.robust.adversarial as adversarial
     from gankit.metrics import evaluator
     real_load_split = evaluator.load_split
@@ -143,14 +149,14 @@ def test_attack_train_writes_a_classifier_that_model_accepts(tmp_path, capsys, m
 
     monkeypatch.setattr(adversarial, "load_split", few)
     path = tmp_path / "robust.safetensors"
-    assert main(["attack", "train", "--adv", "fgsm", "--eps", "0.25", "--epochs", "1",
-                 "--out", str(path)]) == 0
+    assert main(["attack", "train", "--adv", adv, "--eps", "0.25", "--epochs", "1",
+                 "--out", str(path), *extra]) == 0
     assert "held-out accuracy" in capsys.readouterr().out
     model, card = load_classifier(path)
-    assert card["adv"] == "fgsm" and card["eps"] == 0.25 and card["dataset"] == "mnist"
+    assert card["adv"] == adv and card["eps"] == 0.25 and card["dataset"] == "mnist"
     assert main(["attack", "fgsm", "--model", str(path), "--eps", "0.25", "--n", "20",
                  "--out", str(tmp_path / "a.png")]) == 0
-    assert "fgsm-trained" in capsys.readouterr().out
+    assert label in capsys.readouterr().out
     target = load_target(str(path), n=20)
     assert target.x.shape == (20, 1, 28, 28) and json.dumps(card)
 
