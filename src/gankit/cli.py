@@ -15,6 +15,10 @@ def cmd_train(args) -> None:
     from gankit.config import DEFAULT_PRESET, apply_overrides, load_preset
     from gankit.train import run
 
+    if args.tensorboard:
+        args.set.append("train.tensorboard=true")
+    if args.device:
+        args.set.append(f"train.device={args.device}")
     if args.resume:
         if args.preset or args.out:
             raise GankitError("--resume continues a run with its own config and directory: drop "
@@ -23,8 +27,9 @@ def cmd_train(args) -> None:
     else:
         cfg = apply_overrides(load_preset(args.preset or DEFAULT_PRESET), args.set)
         run_dir, grid = run.start(cfg, args.out)
-    print(f"run directory: {run_dir}")
-    print(f"final samples: {grid}")
+    if grid is not None:  # under torchrun, only rank 0 writes and reports
+        print(f"run directory: {run_dir}")
+        print(f"final samples: {grid}")
 
 
 def cmd_sample(args) -> None:
@@ -69,6 +74,12 @@ def cmd_attack(args) -> None:
     print(f"wrote {picture}")
 
 
+def cmd_report(args) -> None:
+    from gankit.report import write_report
+
+    print(f"wrote {write_report(args.run_dir, args.out)}")
+
+
 def cmd_presets(args) -> None:
     from gankit.config import DEFAULT_PRESET, preset_descriptions
 
@@ -97,6 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override a config value, e.g. --set train.steps=500 (repeatable)")
     p.add_argument("--out", help="run directory to create (default: runs/NNNNN-PRESET)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted or finished run")
+    p.add_argument("--tensorboard", action="store_true",
+                   help="also log scalars and sample grids to RUN_DIR/tensorboard (needs the "
+                   "tensorboard package: pip install 'gankit[tensorboard]')")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"),
+                   help="where to train (the same as --set train.device=...; default auto)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("sample", help="draw images from a trained generator")
@@ -109,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="measure a generator (FID, KID, IS, precision/recall, coverage)")
     p.add_argument("snapshot", metavar="RUN_DIR_OR_SNAPSHOT")
     p.add_argument("--metrics", help="comma-separated: fid,kid,is,pr,coverage (default), "
-                   "sharpness and inception_fid for images; modes for 2D toy mixtures")
+                   "sharpness, checkerboard and inception_fid for images; modes for 2D toy "
+                   "mixtures")
     p.add_argument("--n", type=_positive_int, help="generated samples (default 10000; toys 2500)")
     p.add_argument("--inception-weights", metavar="PATH",
                    help="InceptionV3 weights (.pth or .safetensors) for --metrics inception_fid")
@@ -146,6 +163,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--alpha", help="PGD step size on the [0, 1] scale (default 2.5 ε / steps)")
     a.add_argument("--seed", type=int, default=0)
     a.set_defaults(func=cmd_attack)
+
+    p = sub.add_parser("report", help="write a run's HTML report (curves, diagnoses, samples)")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--out", help="HTML file to write (default: RUN_DIR/report.html)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("presets", help="list the presets")
     p.set_defaults(func=cmd_presets)

@@ -24,6 +24,8 @@ class DataConfig:
     split: str = "train"         # IDX files: train | test | all
     download: bool = False       # fetch MNIST/Fashion-MNIST through torchvision into data.path
     n_toy: int = 100_000         # points drawn from a toy mixture
+    stream_mb: float = 2000.0    # folder: stream from disk (DataLoader workers) above this many MB
+    workers: int = 2             # DataLoader worker processes when streaming
 
 
 @dataclass
@@ -58,7 +60,7 @@ class OptimConfig:
 @dataclass
 class TrainConfig:
     steps: int = 2000            # generator steps
-    batch_size: int = 128
+    batch_size: int = 128        # per process: under torchrun the effective batch is x world size
     d_steps: int = 1             # discriminator steps per generator step (k in Goodfellow et al.)
     seed: int = 0
     sample_every: int = 500      # steps between sample grids
@@ -66,12 +68,30 @@ class TrainConfig:
     ckpt_every: int = 1000       # steps between checkpoints (and at the end)
     n_samples: int = 64          # images in each sample grid, from one fixed noise batch
     device: str = "auto"         # auto | cpu | cuda
+    precision: str = "fp32"      # fp32 | bf16 (autocast; float32 weights and losses)
+    channels_last: bool = False  # NHWC memory layout for convolutions (pays on GPUs)
+    compile: bool = False        # torch.compile the models for the training step
     threads: int = 0             # CPU threads for torch, 0: torch's default (one per core)
     ema_decay: float = 0.0       # EMA of G's weights for sampling and evaluation, 0: off
     time_limit: float = 0.0      # seconds; stop early (with a checkpoint) after this long, 0: none
     eval_every: int = 0          # steps between metric evaluations logged to stats.jsonl, 0: never
     eval_n: int = 2000           # generated samples per evaluation during training
     eval_metrics: str = ""       # comma-separated; empty: fid,coverage for images, modes for toys
+    report: bool = True          # write report.html at the end of training
+    tensorboard: bool = False    # also log to RUN_DIR/tensorboard (needs the tensorboard package)
+
+
+@dataclass
+class HealthConfig:
+    """The training health monitor (gankit.train.health): when it looks, and what it calls sick."""
+    every: int = 100             # steps between health checks, 0: off
+    n: int = 128                 # fixed samples whose diversity and class coverage are tracked
+    patience: int = 3            # consecutive failing checks before a diagnosis is made
+    d_fake_floor: float = 0.05   # D overpowering: mean D(G(z)) below this, D near-perfect on fakes
+    d_gap: float = -0.02         # G overpowering: mean D(x) - mean D(G(z)) at most this
+    collapse_drop: float = 0.5   # mode collapse: diversity or coverage below this share of its best
+    max_restarts: int = 3        # divergence: restores of the last good checkpoint before giving up
+    restart_lr: float = 0.5      # each restore multiplies both learning rates by this
 
 
 @dataclass
@@ -83,12 +103,13 @@ class Config:
     loss: LossConfig = field(default_factory=LossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
 
-SECTIONS = ("data", "model", "loss", "optim", "train")
+SECTIONS = ("data", "model", "loss", "optim", "train", "health")
 
 
 def _preset_files() -> dict:
@@ -160,7 +181,8 @@ def from_dict(d: dict, preset: str = DEFAULT_PRESET) -> Config:
             raise GankitError(f"config section {section!r} must be a mapping")
         for name, value in values.items():
             _set(cfg, f"{section}.{name}", value)
-    extra = set(d) - set(SECTIONS) - {"preset", "description"}
+    # "world" in a run's config.json records the torchrun world it trained in; not a setting.
+    extra = set(d) - set(SECTIONS) - {"preset", "description", "world"}
     if extra:
         raise GankitError(f"unknown config section(s) {sorted(extra)}: use {', '.join(SECTIONS)}")
     return cfg
@@ -196,5 +218,17 @@ def validate(cfg: Config) -> None:
     for key in ("lr_g", "lr_d"):
         if not getattr(cfg.optim, key) > 0:
             raise GankitError(f"optim.{key} must be positive, got {getattr(cfg.optim, key)}")
+    h = cfg.health
+    if h.every < 0 or h.n < 2 or h.patience < 1 or h.max_restarts < 0:
+        raise GankitError("health.every must be >= 0 (0: off), health.n at least 2, "
+                          "health.patience at least 1 and health.max_restarts >= 0")
+    for key in ("d_fake_floor", "collapse_drop", "restart_lr"):
+        if not 0.0 < getattr(h, key) <= 1.0:
+            raise GankitError(f"health.{key} must be in (0, 1], got {getattr(h, key)}")
+    if not -1.0 < h.d_gap < 1.0:
+        raise GankitError(f"health.d_gap must be in (-1, 1), got {h.d_gap}")
+    if cfg.data.stream_mb < 0 or cfg.data.workers < 0:
+        raise GankitError("data.stream_mb and data.workers must be >= 0 (stream_mb 0: always "
+                          "stream a folder; workers 0: read in the training process)")
     if cfg.model.z_dim < 1 or cfg.model.g_hidden < 1 or cfg.model.d_hidden < 1:
         raise GankitError("model.z_dim, model.g_hidden and model.d_hidden must be at least 1")

@@ -1,8 +1,8 @@
 """A folder of your own images (.png, .jpg, .jpeg, searched recursively).
 
 Each image is resized so its shorter side is `size`, then centre-cropped to `size` x `size`.
-`list_images` and `load_image` are the seam for a later streaming loader; today
-`load_folder` simply reads them all into memory.
+`load_folder` reads them all into memory; a folder bigger than `data.stream_mb` is instead
+read while training, image by image, by `gankit.data.stream`.
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ def load_image(path: Path, size: int, channels: int) -> torch.Tensor:
     return TF.pil_to_tensor(im)  # (C, size, size) uint8
 
 
-def load_folder(path: str | None, size: int, channels: int) -> torch.Tensor:
-    """All images under `path` as uint8 (N, channels, size, size)."""
+def find_images(path: str | None) -> list[Path]:
+    """The image files under `path`, or a clear error when there are none."""
     if not path:
         raise GankitError("data.path is empty: give the folder of .png/.jpg images "
                           "for data.name=folder")
@@ -58,4 +58,9 @@ def load_folder(path: str | None, size: int, channels: int) -> torch.Tensor:
     if not files:
         raise GankitError(f"no .png/.jpg/.jpeg images found under '{root}': "
                           "point data.path at the folder that holds them")
-    return torch.stack([load_image(f, size, channels) for f in files])
+    return files
+
+
+def load_folder(path: str | None, size: int, channels: int) -> torch.Tensor:
+    """All images under `path` as uint8 (N, channels, size, size)."""
+    return torch.stack([load_image(f, size, channels) for f in find_images(path)])

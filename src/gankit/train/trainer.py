@@ -11,24 +11,41 @@ intact (as pytorch/examples' DCGAN does): no second forward pass through G.
 import torch
 from torch.optim.swa_utils import AveragedModel
 
-from gankit.data import IndexSampler
+from gankit.data.stream import batches_for
 from gankit.losses import get_losses, r1_penalty
 from gankit.models import build_models
+from gankit.train.accel import accelerate, memory_format
+from gankit.train.distributed import World
+
+
+STAT_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "d_acc_real", "d_acc_fake", "g_grad",
+              "d_grad")
+
+
+def grad_norm(module: torch.nn.Module) -> torch.Tensor:
+    """The L2 norm of all of a module's gradients as one vector; stays on the device (no sync)."""
+    return torch.nn.utils.get_total_norm([p.grad for p in module.parameters() if p.grad is not None])
 
 
 class Trainer:
-    def __init__(self, cfg, data, device: torch.device):
+    def __init__(self, cfg, data, device: torch.device, world: World = World()):
         self.cfg, self.device = cfg, device
         self.G, self.D, self.g_kwargs = build_models(cfg.model, data.shape)
-        self.G.to(device)
-        self.D.to(device)
+        fmt = memory_format(cfg.train)
+        self.G.to(device, memory_format=fmt)
+        self.D.to(device, memory_format=fmt)
+        # What the update calls: the models themselves, or their DDP wrappers under torchrun,
+        # under autocast or compiled when train.precision / train.compile ask for it.
+        self.G_net = accelerate(world.wrap(self.G, device), cfg.train, device)
+        self.D_net = accelerate(world.wrap(self.D, device), cfg.train, device)
+        self.D_frozen = accelerate(self.D, cfg.train, device)  # G's step: nothing to sync
         o = cfg.optim
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=o.lr_g, betas=(o.beta1, o.beta2))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2))
         self.d_loss, self.g_loss = get_losses(cfg.loss.d_loss, cfg.loss.g_loss)
-        # Toy data has `points`, images have `images`; either way (N, ...) on the device.
-        self.x = (data.points if hasattr(data, "points") else data.images).to(device)
-        self.sampler = IndexSampler(len(self.x), cfg.train.batch_size)
+        # Batches from memory on the device, or streamed from disk for a big image folder.
+        self.sampler = batches_for(data, cfg.train.batch_size, device, workers=cfg.data.workers,
+                                   seed=cfg.train.seed + world.rank, memory_format=fmt)
         self.step = 0
         self.d_updates = 0
         # An exponential moving average of G's weights and BatchNorm statistics, used for
@@ -52,17 +69,19 @@ class Trainer:
         return torch.randn(n, self.cfg.model.z_dim, generator=generator).to(self.device)
 
     def train_step(self) -> torch.Tensor:
-        """One generator step. Returns [d_loss, g_loss, mean D(x), mean D(G(z))] (detached)."""
+        """One generator step. Returns the STAT_NAMES above, detached, on the device: losses,
+        mean D(x) and D(G(z)), D's accuracy on real and on fake, and the gradient norms that
+        reached G and D (D's from its last update)."""
         t = self.cfg.train
         for k in range(t.d_steps):
-            real = self.x[self.sampler.next(self.device)]           # (B, ...)
+            real = self.sampler.next(self.device)                    # (B, ...)
             z = self.noise(t.batch_size)                             # (B, z_dim)
             with torch.set_grad_enabled(k == t.d_steps - 1):         # only the last G pass is reused
-                fake = self.G(z)
+                fake = self.G_net(z)
             r1 = self.cfg.loss.r1_gamma > 0 and self.d_updates % self.cfg.loss.r1_every == 0
             real.requires_grad_(r1)
-            real_logits = self.D(real)                               # (B,)
-            fake_logits = self.D(fake.detach())                      # (B,)
+            real_logits = self.D_net(real)                           # (B,)
+            fake_logits = self.D_net(fake.detach())                  # (B,)
             loss_d = self.d_loss(real_logits, fake_logits, self.cfg.loss.label_smoothing)
             if r1:  # lazy R1 (StyleGAN2): every r1_every D steps, scaled up to compensate
                 loss_d = loss_d + (self.cfg.loss.r1_gamma / 2 * self.cfg.loss.r1_every
@@ -70,19 +89,22 @@ class Trainer:
             self.d_updates += 1
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
+            d_grad = grad_norm(self.D)
             self.opt_d.step()
 
         self.D.requires_grad_(False)                                 # freeze the judge
-        loss_g = self.g_loss(self.D(fake))
+        loss_g = self.g_loss(self.D_frozen(fake))
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
+        g_grad = grad_norm(self.G)
         self.opt_g.step()
         self.D.requires_grad_(True)
         if self.G_ema is not None:
             self.G_ema.update_parameters(self.G)
         self.step += 1
         return torch.stack([loss_d, loss_g, torch.sigmoid(real_logits).mean(),
-                            torch.sigmoid(fake_logits).mean()]).detach()
+                            torch.sigmoid(fake_logits).mean(), (real_logits > 0).float().mean(),
+                            (fake_logits < 0).float().mean(), g_grad, d_grad]).detach()
 
     @torch.no_grad()
     def sample(self, z: torch.Tensor) -> torch.Tensor:

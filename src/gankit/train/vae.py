@@ -17,7 +17,7 @@ import itertools
 import torch
 import torch.nn.functional as F
 
-from gankit.data import IndexSampler
+from gankit.data.stream import batches_for
 from gankit.errors import GankitError
 from gankit.models import model_kwargs
 from gankit.models.vae import VAEDecoder, VAEEncoder
@@ -37,10 +37,12 @@ def reconstruction_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 class VAETrainer:
     stat_names = ("loss", "recon", "kl")  # -ELBO and its two terms, nats per image
 
-    def __init__(self, cfg, data, device: torch.device):
+    def __init__(self, cfg, data, device: torch.device, world=None):
         if cfg.train.d_steps != 1 or cfg.train.ema_decay > 0:
             raise GankitError("train.d_steps and train.ema_decay are GAN settings: leave them at "
                               "1 and 0 for model.name=vae")
+        if world is not None and world.size > 1:
+            raise GankitError("model.name=vae trains in one process: run it without torchrun")
         self.cfg, self.device = cfg, device
         self.g_kwargs, e_kwargs = model_kwargs(cfg.model, data.shape)
         self.G = VAEDecoder(**self.g_kwargs).to(device)
@@ -48,8 +50,9 @@ class VAETrainer:
         o = cfg.optim  # one optimiser for both halves, at the generator's learning rate
         self.opt = torch.optim.Adam(itertools.chain(self.E.parameters(), self.G.parameters()),
                                     lr=o.lr_g, betas=(o.beta1, o.beta2))
-        self.x = data.images.to(device)
-        self.sampler = IndexSampler(len(self.x), cfg.train.batch_size)
+        # Batches from memory on the device, or streamed from disk (as the GAN trainer does).
+        self.sampler = batches_for(data, cfg.train.batch_size, device, workers=cfg.data.workers,
+                                   seed=cfg.train.seed)
         self.step = 0
 
     @property
@@ -61,7 +64,7 @@ class VAETrainer:
 
     def train_step(self) -> torch.Tensor:
         """One step on a batch. Returns [-ELBO, reconstruction, KL] batch means (detached)."""
-        x = self.x[self.sampler.next(self.device)]                  # (B, C, H, W)
+        x = self.sampler.next(self.device)                          # (B, C, H, W)
         mu, logvar = self.E(x)                                      # (B, Z) each
         z = mu + (0.5 * logvar).exp() * torch.randn_like(mu)        # (B, Z)
         recon = reconstruction_nll(self.G.logits(z), x).mean()
