@@ -21,7 +21,7 @@ from tqdm import tqdm
 from gankit.config import Config, from_dict, validate
 from gankit.data import load_data
 from gankit.errors import GankitError
-from gankit.models import build_models
+from gankit.models import build_models, model_kwargs
 from gankit.train import accel
 from gankit.train import checkpoint as ckpt
 from gankit.train.distributed import World, init_world, shutdown
@@ -305,7 +305,10 @@ def start(cfg: Config, out: str | None) -> tuple[Path, Path]:
     accel.check(cfg.train, cfg.loss)
     # Fail on bad data, model or loss before a run directory is created.
     data = load_training_data(cfg)
-    check_setup(cfg, data, build_models(cfg.model, data.shape)[1])
+    if cfg.model.name in TRAINERS:  # not a GAN: no D to check
+        model_kwargs(cfg.model, data.shape)
+    else:
+        check_setup(cfg, data, build_models(cfg.model, data.shape)[1])
     if cfg.train.tensorboard:
         from gankit.report.tensorboard import require_tensorboard
         require_tensorboard()
