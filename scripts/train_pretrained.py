@@ -89,7 +89,7 @@ def main() -> None:
     p.add_argument("name", choices=sorted(RECIPES))
     p.add_argument("--out", help="run directory (default runs/pretrained/NAME)")
     p.add_argument("--steps", type=int, default=8000, help="generator steps at most")
-    p.add_argument("--seconds", type=float, default=1080, help="training time limit")
+    p.add_argument("--seconds", type=float, default=1800, help="training time limit (wall seconds)")
     p.add_argument("--fashion", default=str(DEFAULT_FASHION), help="fashion-mnist-70k.npz")
     p.add_argument("--n", type=int, default=10_000, help="samples for the metrics")
     p.add_argument("--card-only", metavar="RUN_DIR", help="skip training; card an existing run")
