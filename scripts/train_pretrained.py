@@ -81,6 +81,8 @@ def write_card(name: str, run_dir: Path, n: int) -> dict:
     PACKAGE_DIR.mkdir(exist_ok=True)
     shutil.copyfile(run_dir / ckpt.SNAPSHOT_WEIGHTS, PACKAGE_DIR / f"{name}.safetensors")
     ckpt.write_json(PACKAGE_DIR / f"{name}.json", meta)
+    for suffix in (".json", ".safetensors"):  # package data: readable by every user
+        (PACKAGE_DIR / f"{name}{suffix}").chmod(0o644)
     return meta["card"]
 
 
