@@ -53,10 +53,12 @@ def git_commit() -> str:
 def train(name: str, out: Path, steps: int, seconds: float, fashion: str) -> list[str]:
     preset, extra, _ = RECIPES[name]
     overrides = [o.format(fashion=fashion) for o in extra] + [
-        f"train.steps={steps}", f"train.time_limit={seconds}", "train.threads=1",
-        "train.device=cpu", "train.ckpt_every=500"]
-    cfg = apply_overrides(load_preset(preset), overrides)
-    run.start(cfg, str(out))
+        "train.threads=1", "train.ckpt_every=500", f"train.steps={steps}",
+        f"train.time_limit={seconds}", "train.device=cpu"]
+    if (out / ckpt.STATE).is_file():  # continue an interrupted run, bit-identically
+        run.resume(str(out), overrides[-3:-1])
+    else:
+        run.start(apply_overrides(load_preset(preset), overrides), str(out))
     (out / "pretrained-recipe.json").write_text(json.dumps(
         {"name": name, "preset": preset, "overrides": overrides, "commit": git_commit()}) + "\n")
     return overrides
@@ -89,9 +91,10 @@ def write_card(name: str, run_dir: Path, n: int) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("name", choices=sorted(RECIPES))
-    p.add_argument("--out", help="run directory (default runs/pretrained/NAME)")
+    p.add_argument("--out", help="run directory (default runs/pretrained/NAME); one that holds "
+                   "an interrupted run is resumed with the new --steps/--seconds")
     p.add_argument("--steps", type=int, default=8000, help="generator steps at most")
-    p.add_argument("--seconds", type=float, default=1800, help="training time limit (wall seconds)")
+    p.add_argument("--seconds", type=float, default=3600, help="training time limit (wall seconds)")
     p.add_argument("--fashion", default=str(DEFAULT_FASHION), help="fashion-mnist-70k.npz")
     p.add_argument("--n", type=int, default=10_000, help="samples for the metrics")
     p.add_argument("--card-only", metavar="RUN_DIR", help="skip training; card an existing run")
