@@ -170,7 +170,8 @@ class Trainer:
             loss_d = obj.d_loss(real_logits, fake_logits, self.cfg.loss.label_smoothing)
             if obj.needs_gp:
                 loss_d = loss_d + self.cfg.loss.gp_lambda * gradient_penalty(
-                    functools.partial(self.judge, y=y_real), real, fake)
+                    self.judge if y_real is None else functools.partial(self.judge, y=y_real),
+                    real, fake)
             if r1:  # lazy R1 (StyleGAN2): every r1_every D steps, scaled up to compensate
                 loss_d = loss_d + (self.cfg.loss.r1_gamma / 2 * self.cfg.loss.r1_every
                                    * r1_penalty(real, real_logits))
