@@ -56,6 +56,26 @@ def cmd_eval(args) -> None:
     print(f"appended to {out}" if out else "(a shipped generator: not recorded)")
 
 
+def cmd_attack(args) -> None:
+    from gankit.robust import attack_table, train_and_save
+
+    if args.method == "train":
+        path, card = train_and_save(args.out, args.adv, args.eps, args.dataset, args.data,
+                                    args.epochs, args.steps, args.alpha, args.seed)
+        scores = ", ".join(f"{k} {v:.4f}" for k, v in card["held_out_accuracy"].items())
+        print(f"held-out accuracy: {scores}")
+        print(f"wrote {path} (use it with gankit attack fgsm --model {path})")
+        return
+    rows, picture, what = attack_table(args.method, args.model, args.eps, args.data, args.n,
+                                       args.out, args.steps, args.alpha, args.seed)
+    print(f"{args.method.upper()} on {what}; ε on the [0, 1] pixel scale")
+    print(f"{'ε':>9}  {'accuracy':>8}  {'error':>8}")
+    for i, (eps, acc) in enumerate(rows):
+        label = "0 (clean)" if i == 0 else f"{eps:g}"
+        print(f"{label:>9}  {100 * acc:7.2f}%  {100 * (1 - acc):7.2f}%")
+    print(f"wrote {picture}")
+
+
 def cmd_report(args) -> None:
     from gankit.report import write_report
 
@@ -126,12 +146,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="PATH", help="the real data set's file or folder, where "
                    "it is not at the path the generator was trained with")
     p.add_argument("--metrics", help="comma-separated: fid,kid,is,pr,coverage (default), "
-                   "class_acc (conditional G, default there), checkerboard and inception_fid "
-                   "for images; modes for 2D toy mixtures")
+                   "class_acc (conditional G, default there), sharpness, checkerboard and "
+                   "inception_fid for images; modes for 2D toy mixtures")
     p.add_argument("--n", type=_positive_int, help="generated samples (default 10000; toys 2500)")
     p.add_argument("--inception-weights", metavar="PATH",
                    help="InceptionV3 weights (.pth or .safetensors) for --metrics inception_fid")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("attack", help="adversarial examples (FGSM, PGD) and adversarial training")
+    methods = p.add_subparsers(dest="method", required=True)
+    for name, text in (("fgsm", "fast gradient sign method (Goodfellow et al. 2015)"),
+                       ("pgd", "projected gradient descent (Madry et al. 2018), the stronger check")):
+        a = methods.add_parser(name, help=f"accuracy against ε under {text}")
+        a.add_argument("--eps", default="0.05,0.1,0.2,0.25,0.3",
+                       help="comma-separated budgets on the [0, 1] pixel scale (default "
+                       "0.05,0.1,0.2,0.25,0.3)")
+        a.add_argument("--model", default="mnist", help="mnist or fashion (shipped evaluators), "
+                       "a GAN run directory (its D) or a classifier file (default mnist)")
+        a.add_argument("--data", metavar="NPZ", help="the data set's .npz (Fashion-MNIST is not "
+                       "bundled)")
+        a.add_argument("--n", type=_positive_int, default=2000,
+                       help="held-out images to attack (default 2000)")
+        a.add_argument("--out", help=f"picture to write (default attack-{name}.png)")
+        a.add_argument("--seed", type=int, default=0)
+        if name == "pgd":
+            a.add_argument("--steps", type=_positive_int, default=40, help="default 40")
+            a.add_argument("--alpha", help="step size on the [0, 1] scale (default 2.5 ε / steps)")
+        a.set_defaults(func=cmd_attack, steps=40, alpha=None)
+    a = methods.add_parser("train", help="train a classifier, adversarially with --adv fgsm|pgd")
+    a.add_argument("--adv", default="fgsm", help="fgsm (default), pgd or none (standard training)")
+    a.add_argument("--eps", default="0.25", help="training budget on the [0, 1] scale (default 0.25)")
+    a.add_argument("--out", required=True, help="FILE.safetensors (then --model FILE)")
+    a.add_argument("--dataset", default="mnist", choices=("mnist", "fashion"))
+    a.add_argument("--data", metavar="NPZ", help="the data set's .npz (Fashion-MNIST is not bundled)")
+    a.add_argument("--epochs", type=_positive_int, default=6, help="default 6")
+    a.add_argument("--steps", type=_positive_int, default=7, help="PGD steps for --adv pgd (default 7)")
+    a.add_argument("--alpha", help="PGD step size on the [0, 1] scale (default 2.5 ε / steps)")
+    a.add_argument("--seed", type=int, default=0)
+    a.set_defaults(func=cmd_attack)
 
     p = sub.add_parser("report", help="write a run's HTML report (curves, diagnoses, samples)")
     p.add_argument("run_dir", metavar="RUN_DIR")

@@ -8,7 +8,9 @@ accuracy on the samples of each class (did G draw the class it was asked for?).
 Image metrics are computed in the feature space of the data set's domain evaluator
 (`evaluator.py`): FID/KID/precision-recall on its penultimate features, IS and class coverage
 on its softmax. The checkerboard measure (`spectrum.py`) reads the images' power spectrum and
-needs no evaluator. Toy mixtures get the VEEGAN mode metrics. Real features are cached on disk per
+`sharpness` (the variance of the Laplacian) their pixels: neither needs an evaluator, and both
+give the real data's value beside it. Toy mixtures get the VEEGAN mode metrics. Real features
+are cached on disk per
 (data set, split, extractor), since they never change.
 """
 
@@ -26,6 +28,7 @@ import gankit
 from gankit.data import load_data
 from gankit.errors import GankitError
 from gankit.metrics import image, inception, spectrum, toy
+from gankit.metrics.sharpness import sharpness
 from gankit.metrics.evaluator import EVALUATORS, evaluator_card, featurize, load_evaluator
 from gankit.sample import generate, sample_labels
 
@@ -33,6 +36,7 @@ IMAGE_METRICS = ("fid", "kid", "is", "pr", "coverage")
 INCEPTION_METRICS = ("inception_fid",)
 CONDITIONAL_METRICS = ("class_acc",)
 SPECTRUM_METRICS = ("checkerboard",)
+PIXEL_METRICS = ("sharpness",)  # computed on the pixels themselves: no extractor needed
 TOY_METRICS = ("modes",)
 METRICS = IMAGE_METRICS + CONDITIONAL_METRICS + TOY_METRICS
 DEFAULT_N = {"image": 10_000, "toy": 2_500}
@@ -44,8 +48,8 @@ def cache_dir() -> Path:
 
 def parse_metrics(text: str, toy_data: bool) -> list[str]:
     names = [m.strip() for m in text.split(",") if m.strip()]
-    allowed = TOY_METRICS if toy_data else (IMAGE_METRICS + CONDITIONAL_METRICS + INCEPTION_METRICS
-                                            + SPECTRUM_METRICS)
+    allowed = (TOY_METRICS if toy_data else IMAGE_METRICS + CONDITIONAL_METRICS
+               + INCEPTION_METRICS + SPECTRUM_METRICS + PIXEL_METRICS)
     bad = [m for m in names if m not in allowed]
     if bad or not names:
         kind = "toy-mixture" if toy_data else "image"
@@ -110,6 +114,18 @@ def real_features(data_cfg: dict, extractor: str, extractor_sha: str, featurize_
     save_file({**tensors, "n_total": torch.tensor(n_total)}, str(tmp))
     os.replace(tmp, path)
     return tensors, n_total
+
+
+def _real_images(data_cfg: dict, n_real: int, seed: int) -> tuple[torch.Tensor, int]:
+    """Up to n_real real images of the data a generator's card names: a fixed random subset."""
+    data = load_data(data_cfg["name"], data_cfg.get("path") or None,
+                     split=data_cfg.get("split", "train"),
+                     image_size=data_cfg.get("image_size") or None,
+                     channels=data_cfg.get("channels") or None)
+    x = data.images
+    if n_real < len(x):
+        x = x[torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:n_real]]
+    return x, len(data.images)
 
 
 def _domain_metrics(data_cfg: dict, names: list[str], fake: torch.Tensor, n_real: int,
@@ -188,6 +204,10 @@ def evaluate(G, meta: dict, metrics: list[str], n: int | None = None, seed: int 
         domain = [m for m in metrics if m in IMAGE_METRICS + CONDITIONAL_METRICS]
         if domain:
             values.update(_domain_metrics(data_cfg, domain, fake, n_real, provenance, labels))
+        if "sharpness" in metrics:  # with the real data's value beside it as the reference
+            real, n_total = _real_images(data_cfg, n_real, seed=0)
+            values["sharpness"], values["sharpness_real"] = sharpness(fake), sharpness(real)
+            provenance.setdefault("real", _real_text(data_cfg, len(real), n_total))
         if "inception_fid" in metrics:
             net, sha = inception.load_inception(inception_weights)
             real, n_total = real_features(data_cfg, "inception", sha,
@@ -220,6 +240,12 @@ def summary_rows(values: dict) -> list[tuple[str, str]]:
         elif name == "modes":
             rows += [("modes covered", f"{v['modes_covered']}/{v['n_modes']}"),
                      ("high-quality samples", f"{v['high_quality_pct']:.1f} %")]
+        elif name == "sharpness":
+            real = values.get("sharpness_real")
+            rows.append(("sharpness (Laplacian variance)",
+                         f"{v:.4g}" + (f" (real data: {real:.4g})" if real is not None else "")))
+        elif name == "sharpness_real":
+            continue
         elif name == "inception_fid":
             rows.append(("Inception FID", f"{v:.4g}"))
         elif name == "checkerboard_real":

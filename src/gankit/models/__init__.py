@@ -18,12 +18,14 @@ from gankit.models.blocks import UPSAMPLE_MODES
 from gankit.models.dcgan import (DCGANDiscriminator28, DCGANDiscriminator64, DCGANGenerator28,
                                  DCGANGenerator64)
 from gankit.models.mlp import MLPDiscriminator, MLPGenerator, ToyDiscriminator, ToyGenerator
+from gankit.models.vae import VAEDecoder
 
 GENERATORS = {
     "mlp": MLPGenerator,
     "dcgan28": DCGANGenerator28,
     "dcgan64": DCGANGenerator64,
     "toy-mlp": ToyGenerator,
+    "vae": VAEDecoder,  # a VAE's decoder is its generator; it has no D (gankit.train.vae)
 }
 DISCRIMINATORS = {
     "mlp": MLPDiscriminator,
@@ -33,7 +35,7 @@ DISCRIMINATORS = {
 }
 MODEL_NAMES = tuple(GENERATORS)
 # The image size each conv model produces; MLPs take any shape.
-NATIVE_SIZE = {"dcgan28": 28, "dcgan64": 64}
+NATIVE_SIZE = {"dcgan28": 28, "dcgan64": 64, "vae": 28}
 
 
 def model_kwargs(model, data_shape: tuple) -> tuple[dict, dict]:
@@ -72,6 +74,11 @@ def model_kwargs(model, data_shape: tuple) -> tuple[dict, dict]:
     if name == "dcgan28":
         g["bn_mean"] = d["bn_mean"] = model.bn_init_mean
         d["input_bn"] = model.d_input_bn
+    if name == "vae":  # the second network is the encoder: d_hidden wide, z_dim out
+        if model.n_classes:
+            raise GankitError("model.name 'vae' is unconditional: set model.n_classes=0")
+        del g["n_classes"], d["n_classes"]
+        d["z_dim"] = model.z_dim
     return g, d
 
 

@@ -27,11 +27,16 @@ from gankit.train import checkpoint as ckpt
 from gankit.train.distributed import World, init_world, shutdown
 from gankit.train.health import HealthMonitor, record_restore
 from gankit.train.trainer import STAT_NAMES, Trainer, check_setup, class_labels
+from gankit.train.vae import VAETrainer
 from gankit.viz import save_grid, save_scatter
 
 # torch's own default (one thread per core), so train.threads=0 restores it even after an
 # earlier run in this process chose another count.
 DEFAULT_THREADS = torch.get_num_threads()
+# The update step by model.name: a GAN's alternating updates unless the model has its own.
+# The health monitor, automatic restores and the report read a GAN's statistics: GAN only.
+TRAINERS = {"vae": VAETrainer}
+BAR_NAMES = {"d_loss": "D", "g_loss": "G", "d_real": "D(x)", "d_fake": "D(G(z))"}  # progress bar
 # Keys a resumed run may change: how long and how it reports, never what it trains.
 RESUMABLE_KEYS = {"train.steps", "train.sample_every", "train.log_every", "train.ckpt_every",
                   "train.device", "train.time_limit", "train.report", "train.tensorboard",
@@ -90,7 +95,9 @@ class Run:
         torch.set_num_threads(cfg.train.threads or DEFAULT_THREADS)
         seed_everything(cfg.train.seed + world.rank)  # each process its own batches and noise
         self.device = world.device(cfg.train.device)
-        self.trainer = Trainer(cfg, self.data, self.device, world)
+        self.trainer = TRAINERS.get(cfg.model.name, Trainer)(cfg, self.data, self.device, world)
+        self.stat_names = getattr(self.trainer, "stat_names", STAT_NAMES)
+        self.gan = self.stat_names == STAT_NAMES
         # One fixed noise batch for every sample grid, from its own generator so that drawing
         # it never disturbs the training RNG stream.
         # A conditional run shows one class per row: n_classes rows of `grid_cols` samples.
@@ -112,7 +119,7 @@ class Run:
         self.monitor, self.tb = None, None
         if world.is_main:
             (self.dir / "samples").mkdir(exist_ok=True)
-            if cfg.health.every:
+            if cfg.health.every and self.gan:
                 self.monitor = HealthMonitor(cfg, data, self.dir, self.device)
             if cfg.train.tensorboard:
                 from gankit.report.tensorboard import TensorBoard
@@ -170,7 +177,7 @@ class Run:
                     last_sample = self._fit()
                     break
                 except Diverged as e:
-                    if restores == self.cfg.health.max_restarts:
+                    if restores == self.cfg.health.max_restarts or not self.gan:
                         raise GankitError(
                             f"training diverged at step {e.step} ({e.what}) after "
                             f"{restores} automatic restore(s): lower optim.lr_d / optim.lr_g or "
@@ -181,7 +188,7 @@ class Run:
         finally:
             if self.tb is not None:
                 self.tb.close()
-        if self.cfg.train.report and self.world.is_main:
+        if self.cfg.train.report and self.world.is_main and self.gan:
             from gankit.report import write_report
             write_report(self.dir)
         return last_sample
@@ -211,7 +218,7 @@ class Run:
     def _fit(self) -> Path:
         t, tc, world = self.trainer, self.cfg.train, self.world
         imgs_per_step = tc.batch_size * tc.d_steps * world.size  # over every process
-        window = torch.zeros(len(STAT_NAMES), device=self.device)
+        window = torch.zeros(len(self.stat_names), device=self.device)
         n_window, t_window = 0, time.perf_counter()
         start = time.perf_counter() - self.elapsed
         last_sample, first_step = None, t.step
@@ -240,7 +247,7 @@ class Run:
                     # log line means the run diverged (the sum keeps any nan or inf; the mean
                     # over processes spreads it, so every process restores together).
                     summed = world.mean(window).tolist()
-                    bad = [k for k, v in zip(STAT_NAMES, summed) if not math.isfinite(v)]
+                    bad = [k for k, v in zip(self.stat_names, summed) if not math.isfinite(v)]
                     if bad:
                         raise Diverged(t.step, "non-finite " + ", ".join(bad))
                 if t.step % tc.log_every == 0 or done:
@@ -249,14 +256,14 @@ class Run:
                     rec = {"step": t.step, "kimg": t.step * imgs_per_step / 1000,
                            "time_s": round(self.elapsed, 3),
                            "img_per_s": round(n_window * imgs_per_step / (now - t_window), 1),
-                           **{k: round(v, 5) for k, v in zip(STAT_NAMES, means)}}
+                           **{k: round(v, 5) for k, v in zip(self.stat_names, means)}}
                     stats_file.write(json.dumps(rec) + "\n")
                     stats_file.flush()
                     if self.tb is not None:
                         self.tb.scalars("train", rec, t.step)
-                    bar.set_postfix_str(f"img/s {rec['img_per_s']:.0f} D {means[0]:.3f} "
-                                        f"G {means[1]:.3f} D(x) {means[2]:.2f} "
-                                        f"D(G(z)) {means[3]:.2f}")
+                    bar.set_postfix_str(f"img/s {rec['img_per_s']:.0f} " + " ".join(
+                        f"{BAR_NAMES.get(k, k)} {v:.3f}" for k, v in zip(self.stat_names, means)
+                        if k in BAR_NAMES or not self.gan))
                     window.zero_()
                     n_window, t_window = 0, now
                 if health:

@@ -1,0 +1,146 @@
+"""What `gankit attack --model SPEC` attacks: a classifier and labelled images it should get right.
+
+SPEC is one of
+- `mnist` or `fashion`: the shipped domain evaluator, on its held-out test split (the images
+  it never trained on; Fashion-MNIST is not bundled, so `--data` names its .npz);
+- a run directory: its discriminator D as a real/fake classifier, on real images of the run's
+  data (all labelled real, so accuracy is the share of real images D calls real);
+- a classifier file written by `gankit attack train` (one .safetensors whose header holds
+  its card), on the held-out split of the data set it was trained on.
+"""
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+from torch import nn
+
+from gankit.errors import GankitError
+from gankit.metrics.evaluator import DATA_FILES, EVALUATORS, Evaluator, load_evaluator, load_split
+from gankit.robust.attacks import RealFake
+
+CARD_KEY = "gankit_classifier"  # the safetensors metadata key holding the card (JSON)
+
+
+@dataclass
+class Target:
+    model: nn.Module          # (B, C, H, W) in [-1, 1] -> (B, K) logits, in eval mode
+    x: torch.Tensor           # (N, C, H, W) images in [-1, 1]
+    y: torch.Tensor           # (N,) the right classes
+    classes: list[str]        # a name per class, for the picture
+    what: str                 # one line saying what is attacked, on which images
+
+
+def data_file(dataset: str, data: str | None) -> Path:
+    """The .npz holding `dataset`: --data if given, the bundled MNIST otherwise."""
+    if data:
+        path = Path(data)
+        if not path.is_file():
+            raise GankitError(f"--data {data}: no such file; give the {DATA_FILES[dataset]} "
+                              "the evaluator split is defined on")
+        return path
+    if dataset == "mnist":
+        return Path(str(resources.files("gankit").joinpath("data", "bundled", DATA_FILES["mnist"])))
+    raise GankitError(f"{dataset} is not bundled: pass --data PATH to its {DATA_FILES[dataset]}")
+
+
+def _subset(x: torch.Tensor, y: torch.Tensor, n: int | None, seed: int):
+    """A fixed random subset of n examples (all of them when n is None or larger)."""
+    if n is None or n >= len(x):
+        return x, y
+    idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:n]
+    return x[idx], y[idx]
+
+
+def _class_names(dataset: str) -> list[str]:
+    from gankit.data.mnist import FASHION_CLASSES, MNIST_CLASSES
+    return MNIST_CLASSES if dataset == "mnist" else FASHION_CLASSES
+
+
+# ---- classifier files -------------------------------------------------------------------
+
+def save_classifier(path: str | Path, model: Evaluator, card: dict) -> Path:
+    """One .safetensors file: the weights, with the card in its header's metadata."""
+    from gankit.train.checkpoint import atomic_write
+    path = Path(path)
+    if path.suffix != ".safetensors":
+        raise GankitError(f"--out {path}: a classifier file must end in .safetensors")
+    if not path.parent.is_dir():
+        raise GankitError(f"--out {path}: the folder {path.parent} does not exist")
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    atomic_write(path, lambda tmp: save_file(state, tmp, metadata={CARD_KEY: json.dumps(card)}))
+    return path
+
+
+def load_classifier(path: str | Path) -> tuple[Evaluator, dict]:
+    """Rebuild a classifier written by `save_classifier`, in eval mode. Returns (model, card)."""
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            card = json.loads((f.metadata() or {})[CARD_KEY])
+            state = {k: f.get_tensor(k) for k in f.keys()}
+        model = Evaluator(**card["config"])
+        model.load_state_dict(state)
+    except (SafetensorError, OSError, KeyError, TypeError, json.JSONDecodeError,
+            RuntimeError) as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise GankitError(f"{path} is not a gankit classifier file ({first}): give a file "
+                          "written by gankit attack train, mnist, fashion or a run directory") from None
+    if card.get("dataset") not in EVALUATORS:
+        raise GankitError(f"{path}: its card names data set {card.get('dataset')!r}, not one of "
+                          f"{', '.join(EVALUATORS)}")
+    return model.eval(), card
+
+
+# ---- SPEC -> Target ---------------------------------------------------------------------
+
+def _discriminator(run_dir: Path, n: int | None, seed: int) -> Target:
+    from gankit.config import from_dict
+    from gankit.models import build_models
+    from gankit.train.checkpoint import load_state
+    from gankit.train.run import load_training_data
+
+    cfg = from_dict(json.loads((run_dir / "config.json").read_text()))
+    state = load_state(run_dir)["trainer"]
+    if "D" not in state:
+        raise GankitError(f"{run_dir} is a {cfg.model.name} run with no discriminator: attack a "
+                          "GAN's run directory, mnist, fashion or a classifier file")
+    data = load_training_data(cfg)
+    if not hasattr(data, "images"):
+        raise GankitError(f"{run_dir} was trained on 2D points ({cfg.data.name}): attacks "
+                          "need an image model")
+    _, D, _ = build_models(cfg.model, data.shape)
+    D.load_state_dict(state["D"])
+    # eval mode: BatchNorm uses its running statistics, so each verdict depends on its own image
+    x, _ = _subset(data.images, data.images.new_zeros(len(data.images)), n, seed)
+    y = torch.ones(len(x), dtype=torch.long)  # every image is real
+    return Target(RealFake(D).eval(), x, y, ["fake", "real"],
+                  f"the discriminator of {run_dir} (step {state['step']}) as a real/fake "
+                  f"classifier, on {len(x)} real {cfg.data.name} images")
+
+
+def load_target(spec: str, data: str | None = None, n: int | None = None,
+                seed: int = 0) -> Target:
+    if spec in EVALUATORS:
+        model, dataset = load_evaluator(spec), spec
+        what = f"the shipped {spec} evaluator"
+    else:
+        path = Path(spec)
+        if path.is_dir():
+            if not (path / "config.json").is_file():
+                raise GankitError(f"--model {spec}: not a run directory (no config.json)")
+            return _discriminator(path, n, seed)
+        if not path.is_file():
+            raise GankitError(f"--model {spec}: give mnist, fashion, a run directory or a "
+                              "classifier file (gankit attack train writes one)")
+        model, card = load_classifier(path)
+        dataset = card["dataset"]
+        adv = card.get("adv", "none")
+        what = f"the classifier {path.name} ({'standard' if adv == 'none' else adv + '-trained'})"
+    x, y = load_split(dataset, "test", data_file(dataset, data))
+    x, y = _subset(x, y, n, seed)
+    return Target(model, x, y, _class_names(dataset),
+                  f"{what}, on {len(x)} held-out {dataset} images")

@@ -1,0 +1,96 @@
+"""The VAE's update (Kingma & Welling 2014): one Adam step on the negative ELBO, nothing else.
+
+    -ELBO(x) = E_q(z|x)[-log p(x | z)] + KL(q(z | x) || N(0, I))
+             ≈ reconstruction_nll(decoder logits at one z ~ q, x) + kl_divergence(μ, log σ²)
+
+with z = μ + σ·ε (the reparameterisation trick) so the gradient flows through the sample.
+Pixels are Bernoulli: x in [-1, 1] is read as the probability (x + 1) / 2 of white, as
+Kingma & Welling do for MNIST. Both terms are in nats per image.
+
+`VAETrainer` has the interface `gankit.train.run.Run` uses (`train_step`, `generator`,
+`noise`, `sample`, `state_dict`, `step`, `g_kwargs`, `stat_names`), so a VAE run has the same
+directory, logs, samples, snapshot and resume as a GAN run. The snapshot is the decoder.
+"""
+
+import itertools
+
+import torch
+import torch.nn.functional as F
+
+from gankit.data.stream import batches_for
+from gankit.errors import GankitError
+from gankit.models import model_kwargs
+from gankit.models.vae import VAEDecoder, VAEEncoder
+
+
+def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(μ, diag σ²) || N(0, I)) in closed form: (B, Z), (B, Z) -> (B,)."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(1)
+
+
+def reconstruction_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """-log p(x | z) for Bernoulli pixels: decoder logits and images in [-1, 1] -> (B,)."""
+    nll = F.binary_cross_entropy_with_logits(logits, (x + 1) / 2, reduction="none")
+    return nll.flatten(1).sum(1)
+
+
+class VAETrainer:
+    stat_names = ("loss", "recon", "kl")  # -ELBO and its two terms, nats per image
+
+    def __init__(self, cfg, data, device: torch.device, world=None):
+        if cfg.train.d_steps != 1 or cfg.train.ema_decay > 0:
+            raise GankitError("train.d_steps and train.ema_decay are GAN settings: leave them at "
+                              "1 and 0 for model.name=vae")
+        if world is not None and world.size > 1:
+            raise GankitError("model.name=vae trains in one process: run it without torchrun")
+        self.cfg, self.device = cfg, device
+        self.g_kwargs, e_kwargs = model_kwargs(cfg.model, data.shape)
+        self.G = VAEDecoder(**self.g_kwargs).to(device)
+        self.E = VAEEncoder(**e_kwargs).to(device)
+        o = cfg.optim  # one optimiser for both halves, at the generator's learning rate
+        self.opt = torch.optim.Adam(itertools.chain(self.E.parameters(), self.G.parameters()),
+                                    lr=o.lr_g, betas=(o.beta1, o.beta2))
+        # Batches from memory on the device, or streamed from disk (as the GAN trainer does).
+        self.sampler = batches_for(data, cfg.train.batch_size, device, workers=cfg.data.workers,
+                                   seed=cfg.train.seed)
+        self.step = 0
+
+    @property
+    def generator(self) -> torch.nn.Module:
+        return self.G
+
+    def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        return torch.randn(n, self.cfg.model.z_dim, generator=generator).to(self.device)
+
+    def train_step(self) -> torch.Tensor:
+        """One step on a batch. Returns [-ELBO, reconstruction, KL] batch means (detached)."""
+        x = self.sampler.next(self.device)                          # (B, C, H, W)
+        mu, logvar = self.E(x)                                      # (B, Z) each
+        z = mu + (0.5 * logvar).exp() * torch.randn_like(mu)        # (B, Z)
+        recon = reconstruction_nll(self.G.logits(z), x).mean()
+        kl = kl_divergence(mu, logvar).mean()
+        loss = recon + kl
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        self.step += 1
+        return torch.stack([loss, recon, kl]).detach()
+
+    @torch.no_grad()
+    def sample(self, z: torch.Tensor) -> torch.Tensor:
+        self.G.eval()
+        try:
+            return self.G(z.to(self.device)).cpu()
+        finally:
+            self.G.train()
+
+    def state_dict(self) -> dict:
+        return {"G": self.G.state_dict(), "E": self.E.state_dict(), "opt": self.opt.state_dict(),
+                "sampler": self.sampler.state_dict(), "step": self.step}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.G.load_state_dict(state["G"])
+        self.E.load_state_dict(state["E"])
+        self.opt.load_state_dict(state["opt"])
+        self.sampler.load_state_dict(state["sampler"])
+        self.step = int(state["step"])
