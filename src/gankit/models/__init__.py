@@ -70,7 +70,9 @@ def model_kwargs(model, data_shape: tuple) -> tuple[dict, dict]:
                           f"{h}x{w}: set data.image_size={size}")
     g = dict(z_dim=model.z_dim, channels=c, hidden=model.g_hidden, upsample=model.upsample,
              n_classes=model.n_classes)
-    d = dict(channels=c, hidden=model.d_hidden, bn=model.d_bn, n_classes=model.n_classes)
+    d = dict(channels=c, hidden=model.d_hidden, n_classes=model.n_classes)
+    if name != "vae":  # the VAE's second network is its encoder, not a D
+        d["bn"] = model.d_bn
     if name == "dcgan28":
         g["bn_mean"] = d["bn_mean"] = model.bn_init_mean
         d["input_bn"] = model.d_input_bn

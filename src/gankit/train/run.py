@@ -21,7 +21,7 @@ from tqdm import tqdm
 from gankit.config import Config, from_dict, validate
 from gankit.data import load_data
 from gankit.errors import GankitError
-from gankit.models import build_models
+from gankit.models import build_models, model_kwargs
 from gankit.train import accel
 from gankit.train import checkpoint as ckpt
 from gankit.train.distributed import World, init_world, shutdown
@@ -132,7 +132,8 @@ class Run:
             many = self.trainer.sample(self.trainer.noise(2500, torch.Generator().manual_seed(1)))
             save_scatter(many, path, self.data.centres, f"{self.cfg.preset}, step {self.trainer.step}")
         else:
-            fake = self.trainer.sample(self.fixed_z, self.fixed_y)
+            fake = (self.trainer.sample(self.fixed_z) if self.fixed_y is None
+                    else self.trainer.sample(self.fixed_z, self.fixed_y))
             save_grid(fake, path, nrow=self.grid_cols)
         return path
 
@@ -312,7 +313,10 @@ def start(cfg: Config, out: str | None) -> tuple[Path, Path]:
     accel.check(cfg.train, cfg.loss)
     # Fail on bad data, model or loss before a run directory is created.
     data = load_training_data(cfg)
-    check_setup(cfg, data, build_models(cfg.model, data.shape)[1])
+    if cfg.model.name in TRAINERS:  # not a GAN: no D to check
+        model_kwargs(cfg.model, data.shape)
+    else:
+        check_setup(cfg, data, build_models(cfg.model, data.shape)[1])
     class_labels(cfg.model.n_classes, data)
     if cfg.train.tensorboard:
         from gankit.report.tensorboard import require_tensorboard
