@@ -40,6 +40,7 @@ class ModelConfig:
     d_input_bn: bool = True      # dcgan28: BatchNorm on D's first layer (course: yes; paper: no)
     d_bn: bool = True            # dcgan28/64: BatchNorm in D at all (WGAN-GP needs false)
     d_spectral_norm: bool = False  # spectral normalisation of every D weight (Miyato et al. 2018)
+    n_classes: int = 0           # conditional GAN on this many classes (the data's), 0: unconditional
 
 
 @dataclass
@@ -83,7 +84,7 @@ class TrainConfig:
     time_limit: float = 0.0      # seconds; stop early (with a checkpoint) after this long, 0: none
     eval_every: int = 0          # steps between metric evaluations logged to stats.jsonl, 0: never
     eval_n: int = 2000           # generated samples per evaluation during training
-    eval_metrics: str = ""       # comma-separated; empty: fid,coverage for images, modes for toys
+    eval_metrics: str = ""       # comma-separated; empty: fid,coverage (+class_acc if conditional), modes for toys
     diffaugment: str = ""        # DiffAugment policies on D's inputs: color,translation,cutout
     report: bool = True          # write report.html at the end of training
     tensorboard: bool = False    # also log to RUN_DIR/tensorboard (needs the tensorboard package)

@@ -114,7 +114,8 @@ def load_data(name: str, path: str | None = None, *, image_size: int | None = No
             from gankit.data.stream import FolderDataset, StreamedImages
             return StreamedImages(FolderDataset(files, size, channels))
         pixels = torch.stack([folder.load_image(f, size, channels) for f in files])
-        return ImageData(images=to_unit_range(pixels), labels=None, class_names=None,
+        labels, classes = folder.folder_classes(path, files)
+        return ImageData(images=to_unit_range(pixels), labels=labels, class_names=classes,
                          name=name)
 
     images, labels, classes = mnist.load(name, path, split, download)

@@ -3,6 +3,8 @@
 Each image is resized so its shorter side is `size`, then centre-cropped to `size` x `size`.
 `load_folder` reads them all into memory; a folder bigger than `data.stream_mb` is instead
 read while training, image by image, by `gankit.data.stream`.
+As in torchvision's ImageFolder, the first-level subfolders name the classes
+(`folder_classes`), when every image sits in one.
 """
 
 from __future__ import annotations
@@ -64,3 +66,17 @@ def find_images(path: str | None) -> list[Path]:
 def load_folder(path: str | None, size: int, channels: int) -> torch.Tensor:
     """All images under `path` as uint8 (N, channels, size, size)."""
     return torch.stack([load_image(f, size, channels) for f in find_images(path)])
+
+
+def folder_classes(path: str, files: list[Path]) -> tuple[torch.Tensor | None, list[str] | None]:
+    """Labels (N,) in `files` order and class names, from the first-level subfolders.
+
+    (None, None) when any image lies directly in `path`: then the folder has no classes.
+    """
+    root = Path(path).expanduser()
+    tops = [f.relative_to(root).parts for f in files]
+    if any(len(parts) < 2 for parts in tops):
+        return None, None
+    names = sorted({parts[0] for parts in tops})
+    index = {name: i for i, name in enumerate(names)}
+    return torch.tensor([index[parts[0]] for parts in tops], dtype=torch.long), names

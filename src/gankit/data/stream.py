@@ -57,12 +57,19 @@ class MemoryBatches:
     """Batches indexed out of a tensor already on the training device."""
 
     def __init__(self, x: torch.Tensor, batch_size: int,
-                 memory_format: torch.memory_format = torch.contiguous_format):
+                 memory_format: torch.memory_format = torch.contiguous_format,
+                 labels: torch.Tensor | None = None):
         self.x = x.contiguous(memory_format=memory_format) if x.dim() == 4 else x
+        self.y = None if labels is None else labels.to(x.device)   # (N,) for a conditional GAN
         self.sampler = IndexSampler(len(x), batch_size)
 
     def next(self, device) -> torch.Tensor:
         return self.x[self.sampler.next(device)]
+
+    def next_labelled(self, device) -> tuple[torch.Tensor, torch.Tensor]:
+        """(images (B, ...), their labels (B,)): the same draw as `next`, labels beside."""
+        idx = self.sampler.next(device)
+        return self.x[idx], self.y[idx]
 
     def state_dict(self) -> dict:
         return self.sampler.state_dict()
@@ -133,12 +140,13 @@ class StreamBatches:
 
 
 def batches_for(data, batch_size: int, device: torch.device, *, workers: int = 2, seed: int = 0,
-                memory_format: torch.memory_format = torch.contiguous_format):
+                memory_format: torch.memory_format = torch.contiguous_format,
+                labels: torch.Tensor | None = None):
     """The trainer's batch source for any data set load_data returns."""
     if isinstance(data, StreamedImages):
         return StreamBatches(data, batch_size, workers, seed, memory_format)
     if isinstance(data, ToyData):
         return MemoryBatches(data.points.to(device), batch_size)
     if isinstance(data, ImageData):
-        return MemoryBatches(data.images.to(device), batch_size, memory_format)
+        return MemoryBatches(data.images.to(device), batch_size, memory_format, labels)
     raise TypeError(f"no batch source for {type(data).__name__}")

@@ -102,9 +102,12 @@ class DiversityProbe:
 
     @torch.no_grad()
     def measure(self, G: torch.nn.Module) -> dict:
+        from gankit.sample import default_labels
+        k = getattr(G, "n_classes", 0)  # a conditional G: balanced classes, fixed like z
+        y = default_labels(len(self.z), k).to(self.z.device) if k else None
         G.eval()
         try:
-            x = G(self.z).cpu()
+            x = G(self.z, y).cpu()
         finally:
             G.train()
         features, covered = self._features(x)

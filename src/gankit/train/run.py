@@ -26,7 +26,7 @@ from gankit.train import accel
 from gankit.train import checkpoint as ckpt
 from gankit.train.distributed import World, init_world, shutdown
 from gankit.train.health import HealthMonitor, record_restore
-from gankit.train.trainer import STAT_NAMES, Trainer, check_setup
+from gankit.train.trainer import STAT_NAMES, Trainer, check_setup, class_labels
 from gankit.train.vae import VAETrainer
 from gankit.viz import save_grid, save_scatter
 
@@ -100,8 +100,14 @@ class Run:
         self.gan = self.stat_names == STAT_NAMES
         # One fixed noise batch for every sample grid, from its own generator so that drawing
         # it never disturbs the training RNG stream.
-        self.fixed_z = self.trainer.noise(cfg.train.n_samples,
-                                          torch.Generator().manual_seed(cfg.train.seed))
+        # A conditional run shows one class per row: n_classes rows of `grid_cols` samples.
+        n_classes = cfg.model.n_classes
+        self.grid_cols = (math.ceil(cfg.train.n_samples / n_classes) if n_classes
+                          else math.ceil(math.sqrt(cfg.train.n_samples)))
+        n_fixed = n_classes * self.grid_cols if n_classes else cfg.train.n_samples
+        self.fixed_z = self.trainer.noise(n_fixed, torch.Generator().manual_seed(cfg.train.seed))
+        self.fixed_y = (torch.arange(n_classes).repeat_interleave(self.grid_cols)
+                        if n_classes else None)
         self.elapsed = 0.0
         if resume_state is not None:
             self.trainer.load_state_dict(resume_state["trainer"])
@@ -126,8 +132,9 @@ class Run:
             many = self.trainer.sample(self.trainer.noise(2500, torch.Generator().manual_seed(1)))
             save_scatter(many, path, self.data.centres, f"{self.cfg.preset}, step {self.trainer.step}")
         else:
-            fake = self.trainer.sample(self.fixed_z)
-            save_grid(fake, path, nrow=int(math.ceil(math.sqrt(len(fake)))))
+            fake = (self.trainer.sample(self.fixed_z) if self.fixed_y is None
+                    else self.trainer.sample(self.fixed_z, self.fixed_y))
+            save_grid(fake, path, nrow=self.grid_cols)
         return path
 
     def measure(self) -> dict:
@@ -135,8 +142,9 @@ class Run:
         from gankit.metrics import evaluate, parse_metrics
         tc, t = self.cfg.train, self.trainer
         toy_data = hasattr(self.data, "centres")
-        names = parse_metrics(tc.eval_metrics or ("modes" if toy_data else "fid,coverage"),
-                              toy_data)
+        default = ("modes" if toy_data else
+                   "fid,coverage" + (",class_acc" if self.cfg.model.n_classes else ""))
+        names = parse_metrics(tc.eval_metrics or default, toy_data)
         meta = {"data_shape": list(self.data.shape), "data": dataclasses.asdict(self.cfg.data),
                 "step": t.step, "preset": self.cfg.preset}
         G = t.generator
@@ -309,6 +317,7 @@ def start(cfg: Config, out: str | None) -> tuple[Path, Path]:
         model_kwargs(cfg.model, data.shape)
     else:
         check_setup(cfg, data, build_models(cfg.model, data.shape)[1])
+    class_labels(cfg.model.n_classes, data)
     if cfg.train.tensorboard:
         from gankit.report.tensorboard import require_tensorboard
         require_tensorboard()

@@ -4,12 +4,17 @@ One `train_step` is `d_steps` discriminator updates followed by one generator up
 1. D on a real batch (label 1) and on G's fakes, detached so no gradient reaches G (label 0);
 2. G through D with D's parameters frozen, so D is a fixed judge and only G moves.
 
+A conditional GAN (model.n_classes > 0) draws each real batch with its labels and gives the
+fakes labels drawn uniformly; D judges every image together with its label.
+
 The generator update reuses the fakes of the last D update, whose graph through G is still
 intact (as pytorch/examples' DCGAN does): no second forward pass through G.
 
 Every loss term calls D through `judge`, which applies what D sees in training (DiffAugment,
 instance noise) the same way to real, fake and the gradient penalty's interpolates.
 """
+
+import functools
 
 import torch
 from torch.optim.swa_utils import AveragedModel
@@ -64,6 +69,21 @@ def ema_decay(t, n_averaged: int) -> float:
     return min(t.ema_decay, (1 + n_averaged) / (10 + n_averaged))
 
 
+def class_labels(n_classes: int, data) -> torch.Tensor | None:
+    """The data's labels (N,) for a conditional run, None for an unconditional one."""
+    if not n_classes:
+        return None
+    labels, names = getattr(data, "labels", None), getattr(data, "class_names", None)
+    if labels is None or not names or hasattr(data, "centres"):
+        raise GankitError(f"model.n_classes={n_classes} needs labelled images held in memory, "
+                          f"and data.name {data.name!r} here has none (a folder has classes when "
+                          "every image sits in a class subfolder): set model.n_classes=0")
+    if len(names) != n_classes:
+        raise GankitError(f"model.n_classes={n_classes} but the data has {len(names)} classes: "
+                          f"set model.n_classes={len(names)}")
+    return labels.long()
+
+
 class Trainer:
     def __init__(self, cfg, data, device: torch.device, world: World = World()):
         self.cfg, self.device = cfg, device
@@ -83,8 +103,11 @@ class Trainer:
         self.objective, self.g_loss = get_losses(cfg.loss.d_loss, cfg.loss.g_loss)
         self.policy = parse_policy(cfg.train.diffaugment)
         # Batches from memory on the device, or streamed from disk for a big image folder.
+        self.n_classes = cfg.model.n_classes
+        labels = class_labels(self.n_classes, data)                  # (N,) or None
         self.sampler = batches_for(data, cfg.train.batch_size, device, workers=cfg.data.workers,
-                                   seed=cfg.train.seed + world.rank, memory_format=fmt)
+                                   seed=cfg.train.seed + world.rank, memory_format=fmt,
+                                   labels=labels)
         self.step = 0
         self.d_updates = 0
         # An exponential moving average of G's weights and BatchNorm statistics, used for
@@ -122,6 +145,13 @@ class Trainer:
             x = x + sigma * torch.randn_like(x)
         return (self.D_net if net is None else net)(x, y)
 
+    def real_batch(self):
+        """(real images (B, ...), their labels (B,) or None, uniform labels for the fakes or None)."""
+        if not self.n_classes:
+            return self.sampler.next(self.device), None, None
+        real, y_real = self.sampler.next_labelled(self.device)
+        return real, y_real, torch.randint(self.n_classes, (len(real),)).to(self.device)
+
     def train_step(self) -> torch.Tensor:
         """One generator step. Returns the STAT_NAMES above, detached, on the device: losses,
         mean D(x) and D(G(z)), D's accuracy on real and on fake, and the gradient norms that
@@ -129,17 +159,19 @@ class Trainer:
         for bce and raw outputs for the other objectives."""
         t, obj = self.cfg.train, self.objective
         for k in range(t.d_steps):
-            real = self.sampler.next(self.device)                    # (B, ...)
+            real, y_real, y_fake = self.real_batch()                 # (B, ...), (B,), (B,)
             z = self.noise(t.batch_size)                             # (B, z_dim)
             with torch.set_grad_enabled(k == t.d_steps - 1):         # only the last G pass is reused
-                fake = self.G_net(z)
+                fake = self.G_net(z, y_fake)
             r1 = self.cfg.loss.r1_gamma > 0 and self.d_updates % self.cfg.loss.r1_every == 0
             real.requires_grad_(r1)
-            real_logits = self.judge(real)                           # (B,)
-            fake_logits = self.judge(fake.detach())                  # (B,)
+            real_logits = self.judge(real, y_real)                   # (B,)
+            fake_logits = self.judge(fake.detach(), y_fake)          # (B,)
             loss_d = obj.d_loss(real_logits, fake_logits, self.cfg.loss.label_smoothing)
             if obj.needs_gp:
-                loss_d = loss_d + self.cfg.loss.gp_lambda * gradient_penalty(self.judge, real, fake)
+                loss_d = loss_d + self.cfg.loss.gp_lambda * gradient_penalty(
+                    self.judge if y_real is None else functools.partial(self.judge, y=y_real),
+                    real, fake)
             if r1:  # lazy R1 (StyleGAN2): every r1_every D steps, scaled up to compensate
                 loss_d = loss_d + (self.cfg.loss.r1_gamma / 2 * self.cfg.loss.r1_every
                                    * r1_penalty(real, real_logits))
@@ -150,7 +182,7 @@ class Trainer:
             self.opt_d.step()
 
         self.D.requires_grad_(False)                                 # freeze the judge
-        loss_g = self.g_loss(self.judge(fake, net=self.D_frozen))
+        loss_g = self.g_loss(self.judge(fake, y_fake, net=self.D_frozen))
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         g_grad = grad_norm(self.G)
@@ -164,12 +196,12 @@ class Trainer:
                             (fake_logits < 0).float().mean(), g_grad, d_grad]).detach()
 
     @torch.no_grad()
-    def sample(self, z: torch.Tensor) -> torch.Tensor:
+    def sample(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """G in eval mode (BatchNorm running statistics), then back to training mode."""
         G = self.generator
         G.eval()
         try:
-            return G(z.to(self.device)).cpu()
+            return G(z.to(self.device), None if y is None else y.to(self.device)).cpu()
         finally:
             G.train()
 
