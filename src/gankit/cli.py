@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("presets", help="list the presets")
     p.set_defaults(func=cmd_presets)
+
+    from gankit.explore.commands import add_parsers as add_explore_parsers
+    add_explore_parsers(sub, _positive_int)  # gankit explore ..., gankit serve
     return parser
 
 
