@@ -35,7 +35,7 @@ def parse_psis(text: str) -> list[float]:
 
 
 def _psi_label(psi: float) -> str:
-    return "ψ none" if math.isinf(psi) else f"ψ {psi:g}"
+    return "psi none" if math.isinf(psi) else f"psi {psi:g}"
 
 
 def _load(args):
@@ -134,7 +134,7 @@ def cmd_control(args) -> None:
     r = control.steer(G, classifier, z0, args.target, args.steps, args.step_size, args.penalty,
                       args.confidence)
     k = min(args.show, args.n)
-    label = f"→ {args.target}"
+    label = f"to {args.target}"
     _done(pictures.write_grid(torch.cat([r.before[:k], r.after[:k]]), args.out, nrow=k,
                               row_labels=["before", label]))
     was = (r.pred_before == args.target).float().mean().item()
