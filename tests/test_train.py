@@ -29,7 +29,8 @@ def test_every_preset_trains_a_step(name, tmp_path, request, image_folder):
     assert all(torch.isfinite(torch.tensor(record[k])) for k in run.STAT_NAMES)
     G, meta = load_snapshot(run_dir)
     assert meta["model"] == cfg.model.name and meta["gankit_version"]
-    x = G(torch.randn(2, G.z_dim))
+    y = torch.tensor([0, 1]) if meta["kwargs"].get("n_classes") else None
+    x = G(torch.randn(2, G.z_dim), y)
     assert tuple(x.shape[1:]) == tuple(meta["data_shape"])
 
 

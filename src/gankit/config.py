@@ -36,6 +36,7 @@ class ModelConfig:
     n_layers: int = 3            # toy-mlp depth
     bn_init_mean: float = 1.0    # DCGAN paper: BatchNorm scale ~ N(1, 0.02); the course uses 0
     d_input_bn: bool = True      # dcgan28: BatchNorm on D's first layer (course: yes; paper: no)
+    n_classes: int = 0           # conditional GAN on this many classes (the data's), 0: unconditional
 
 
 @dataclass

@@ -11,13 +11,45 @@ from gankit.train.checkpoint import atomic_write, load_snapshot
 from gankit.viz import save_grid, save_scatter
 
 
+def default_labels(n: int, n_classes: int) -> torch.Tensor:
+    """(n,) balanced labels in runs of one class: one class per row in a ceil(n/K)-wide grid."""
+    return torch.arange(n) // math.ceil(n / n_classes)
+
+
+def sample_labels(G: torch.nn.Module, n: int, labels=None) -> torch.Tensor | None:
+    """The labels `generate` uses: None for an unconditional G; else an int -> every sample
+    that class, None -> `default_labels`, a LongTensor (n,) as is; out-of-range is refused."""
+    k = getattr(G, "n_classes", 0) or 0
+    if not k:
+        if labels is not None:
+            raise GankitError("this generator is unconditional (model.n_classes=0): it has no "
+                              "classes to choose; drop --class")
+        return None
+    if labels is None:
+        return default_labels(n, k)
+    if isinstance(labels, int):
+        if not 0 <= labels < k:
+            raise GankitError(f"class {labels} is out of range: this generator has classes "
+                              f"0..{k - 1}")
+        return torch.full((n,), labels, dtype=torch.long)
+    return torch.as_tensor(labels, dtype=torch.long)
+
+
 @torch.no_grad()
-def generate(G: torch.nn.Module, n: int, seed: int = 0, batch: int = 500) -> torch.Tensor:
-    """n samples from G (in eval mode), seeded, in batches. Returns (n, ...) on the CPU."""
+def generate(G: torch.nn.Module, n: int, seed: int = 0, batch: int = 500,
+             labels=None) -> torch.Tensor:
+    """n samples from G (in eval mode), seeded, in batches. Returns (n, ...) on the CPU.
+
+    labels (conditional G only): an int class, a LongTensor (n,), or None for balanced
+    `default_labels`. z is drawn the same way either way, so a seed fixes z.
+    """
     gen = torch.Generator().manual_seed(seed)
     device = next(G.parameters()).device
     z = torch.randn(n, G.z_dim, generator=gen)
-    return torch.cat([G(z[i:i + batch].to(device)).cpu() for i in range(0, n, batch)])
+    y = sample_labels(G, n, labels)
+    return torch.cat([G(z[i:i + batch].to(device),
+                        None if y is None else y[i:i + batch].to(device)).cpu()
+                      for i in range(0, n, batch)])
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:

@@ -106,7 +106,8 @@ def load_data(name: str, path: str | None = None, *, image_size: int | None = No
 
     if name == "folder":
         pixels = folder.load_folder(path, image_size or DEFAULT_FOLDER_SIZE, channels or 3)
-        return ImageData(images=to_unit_range(pixels), labels=None, class_names=None,
+        labels, classes = folder.folder_classes(path)
+        return ImageData(images=to_unit_range(pixels), labels=labels, class_names=classes,
                          name=name)
 
     images, labels, classes = mnist.load(name, path, split, download)

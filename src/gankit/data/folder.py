@@ -2,7 +2,8 @@
 
 Each image is resized so its shorter side is `size`, then centre-cropped to `size` x `size`.
 `list_images` and `load_image` are the seam for a later streaming loader; today
-`load_folder` simply reads them all into memory.
+`load_folder` simply reads them all into memory. As in torchvision's ImageFolder, the
+first-level subfolders name the classes (`folder_classes`), when every image sits in one.
 """
 
 from __future__ import annotations
@@ -59,3 +60,17 @@ def load_folder(path: str | None, size: int, channels: int) -> torch.Tensor:
         raise GankitError(f"no .png/.jpg/.jpeg images found under '{root}': "
                           "point data.path at the folder that holds them")
     return torch.stack([load_image(f, size, channels) for f in files])
+
+
+def folder_classes(path: str) -> tuple[torch.Tensor | None, list[str] | None]:
+    """Labels (N,) in `list_images` order and class names, from the first-level subfolders.
+
+    (None, None) when any image lies directly in `path`: then the folder has no classes.
+    """
+    root = Path(path).expanduser()
+    tops = [f.relative_to(root).parts for f in list_images(root)]
+    if any(len(parts) < 2 for parts in tops):
+        return None, None
+    names = sorted({parts[0] for parts in tops})
+    index = {name: i for i, name in enumerate(names)}
+    return torch.tensor([index[parts[0]] for parts in tops], dtype=torch.long), names

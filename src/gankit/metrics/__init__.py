@@ -2,6 +2,9 @@
 
     record = evaluate(G, meta, ["fid", "kid", "is", "pr", "coverage"], n=10_000)
 
+A conditional generator is sampled with balanced labels, and `class_acc` adds the evaluator's
+accuracy on the samples of each class (did G draw the class it was asked for?).
+
 Image metrics are computed in the feature space of the data set's domain evaluator
 (`evaluator.py`): FID/KID/precision-recall on its penultimate features, IS and class coverage
 on its softmax. Toy mixtures get the VEEGAN mode metrics. Real features are cached on disk per
@@ -23,12 +26,13 @@ from gankit.data import load_data
 from gankit.errors import GankitError
 from gankit.metrics import image, inception, toy
 from gankit.metrics.evaluator import EVALUATORS, evaluator_card, featurize, load_evaluator
-from gankit.sample import generate
+from gankit.sample import generate, sample_labels
 
 IMAGE_METRICS = ("fid", "kid", "is", "pr", "coverage")
 INCEPTION_METRICS = ("inception_fid",)
+CONDITIONAL_METRICS = ("class_acc",)
 TOY_METRICS = ("modes",)
-METRICS = IMAGE_METRICS + TOY_METRICS
+METRICS = IMAGE_METRICS + CONDITIONAL_METRICS + TOY_METRICS
 DEFAULT_N = {"image": 10_000, "toy": 2_500}
 
 
@@ -38,7 +42,7 @@ def cache_dir() -> Path:
 
 def parse_metrics(text: str, toy_data: bool) -> list[str]:
     names = [m.strip() for m in text.split(",") if m.strip()]
-    allowed = TOY_METRICS if toy_data else IMAGE_METRICS + INCEPTION_METRICS
+    allowed = TOY_METRICS if toy_data else IMAGE_METRICS + CONDITIONAL_METRICS + INCEPTION_METRICS
     bad = [m for m in names if m not in allowed]
     if bad or not names:
         kind = "toy-mixture" if toy_data else "image"
@@ -106,7 +110,7 @@ def real_features(data_cfg: dict, extractor: str, extractor_sha: str, featurize_
 
 
 def _domain_metrics(data_cfg: dict, names: list[str], fake: torch.Tensor, n_real: int,
-                    provenance: dict) -> dict:
+                    provenance: dict, labels: torch.Tensor | None = None) -> dict:
     """FID, KID, IS, precision/recall and coverage in the domain evaluator's feature space."""
     dataset = data_cfg["name"]
     if dataset not in EVALUATORS:
@@ -134,6 +138,8 @@ def _domain_metrics(data_cfg: dict, names: list[str], fake: torch.Tensor, n_real
         values["precision"], values["recall"] = image.precision_recall(real_f, fake_f)
     if "coverage" in names:
         values["coverage"] = image.class_coverage(fake_l)
+    if "class_acc" in names:
+        values["class_acc"] = image.class_accuracy(fake_l, labels)
     provenance.update(n_real=len(real_f), real=_real_text(data_cfg, len(real_f), n_total),
                       extractor=f"gankit {dataset} evaluator (penultimate layer)",
                       extractor_sha256=card["weights_sha256"])
@@ -156,11 +162,15 @@ def evaluate(G, meta: dict, metrics: list[str], n: int | None = None, seed: int 
                           f"std {ref.std}", extractor="none (2D points)")
     else:
         n = n or DEFAULT_N["image"]
-        fake = generate(G, n, seed)
+        labels = sample_labels(G, n)  # balanced for a conditional G, else None
+        if "class_acc" in metrics and labels is None:
+            raise GankitError("class_acc measures a conditional generator, and this one is "
+                              "unconditional: drop it from --metrics")
+        fake = generate(G, n, seed, labels=labels)
         values = {}
-        domain = [m for m in metrics if m in IMAGE_METRICS]
+        domain = [m for m in metrics if m in IMAGE_METRICS + CONDITIONAL_METRICS]
         if domain:
-            values.update(_domain_metrics(data_cfg, domain, fake, n_real, provenance))
+            values.update(_domain_metrics(data_cfg, domain, fake, n_real, provenance, labels))
         if "inception_fid" in metrics:
             net, sha = inception.load_inception(inception_weights)
             real, n_total = real_features(data_cfg, "inception", sha,
@@ -184,6 +194,10 @@ def summary_rows(values: dict) -> list[tuple[str, str]]:
         if name == "coverage":
             rows += [("classes covered (>= 1 %)", f"{v['covered']}/{v['n_classes']}"),
                      ("KL(classes || uniform)", f"{v['kl_uniform']:.4f}")]
+        elif name == "class_acc":
+            rows += [("class accuracy (asked class)", f"{100 * v['overall']:.1f} %"),
+                     ("worst class accuracy", f"{100 * v['min']:.1f} % (class "
+                      f"{v['per_class'].index(v['min'])})")]
         elif name == "modes":
             rows += [("modes covered", f"{v['modes_covered']}/{v['n_modes']}"),
                      ("high-quality samples", f"{v['high_quality_pct']:.1f} %")]
@@ -204,8 +218,9 @@ def evaluate_snapshot(path: str, metrics: str | None, n: int | None,
     from gankit.train.checkpoint import load_snapshot, snapshot_paths
     G, meta = load_snapshot(path)
     toy_data = len(meta["data_shape"]) == 1
-    names = parse_metrics(metrics or ",".join(TOY_METRICS if toy_data else IMAGE_METRICS),
-                          toy_data)
+    default = TOY_METRICS if toy_data else IMAGE_METRICS + (
+        CONDITIONAL_METRICS if meta["kwargs"].get("n_classes") else ())
+    names = parse_metrics(metrics or ",".join(default), toy_data)
     record = evaluate(G, meta, names, n, inception_weights=inception_weights)
     out = snapshot_paths(path)[0].parent / "metrics.jsonl"
     with open(out, "a") as f:

@@ -106,3 +106,16 @@ def class_coverage(logits: torch.Tensor, n_classes: int | None = None,
     kl = float((p[nz] * (p[nz] * n_classes).log()).sum())
     return {"covered": int((p >= min_share).sum()), "n_classes": n_classes,
             "kl_uniform": kl, "histogram": [int(h) for h in hist.tolist()]}
+
+
+def class_accuracy(logits: torch.Tensor, labels: torch.Tensor) -> dict:
+    """For a conditional G: how often the classifier names the class each sample was asked for.
+
+    overall: the share of all samples; per_class[k]: the share of class-k samples called k.
+    """
+    hit = (logits.argmax(1) == labels).double()
+    n_classes = max(int(labels.max()) + 1, logits.shape[1])
+    per_class = [float(hit[labels == k].mean()) if (labels == k).any() else None
+                 for k in range(n_classes)]
+    return {"overall": float(hit.mean()), "per_class": per_class,
+            "min": min(a for a in per_class if a is not None)}

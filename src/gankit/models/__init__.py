@@ -39,7 +39,11 @@ def model_kwargs(model, data_shape: tuple) -> tuple[dict, dict]:
     if model.upsample not in UPSAMPLE_MODES:
         raise GankitError(f"model.upsample must be one of {', '.join(UPSAMPLE_MODES)}, "
                           f"got {model.upsample!r}")
+    if model.n_classes < 0:
+        raise GankitError(f"model.n_classes must be >= 0 (0: unconditional), got {model.n_classes}")
     if name == "toy-mlp":
+        if model.n_classes:
+            raise GankitError("model.name 'toy-mlp' is unconditional: set model.n_classes=0")
         if tuple(data_shape) != (2,):
             raise GankitError("model.name 'toy-mlp' needs a 2D toy data set (data.name toy-ring "
                               "or toy-grid)")
@@ -50,14 +54,16 @@ def model_kwargs(model, data_shape: tuple) -> tuple[dict, dict]:
                           "model.name=toy-mlp")
     c, h, w = data_shape
     if name == "mlp":
-        return (dict(z_dim=model.z_dim, shape=(c, h, w), hidden=model.g_hidden),
-                dict(shape=(c, h, w), hidden=model.d_hidden))
+        return (dict(z_dim=model.z_dim, shape=(c, h, w), hidden=model.g_hidden,
+                     n_classes=model.n_classes),
+                dict(shape=(c, h, w), hidden=model.d_hidden, n_classes=model.n_classes))
     size = NATIVE_SIZE[name]
     if (h, w) != (size, size):
         raise GankitError(f"model.name {name!r} makes {size}x{size} images but the data is "
                           f"{h}x{w}: set data.image_size={size}")
-    g = dict(z_dim=model.z_dim, channels=c, hidden=model.g_hidden, upsample=model.upsample)
-    d = dict(channels=c, hidden=model.d_hidden)
+    g = dict(z_dim=model.z_dim, channels=c, hidden=model.g_hidden, upsample=model.upsample,
+             n_classes=model.n_classes)
+    d = dict(channels=c, hidden=model.d_hidden, n_classes=model.n_classes)
     if name == "dcgan28":
         g["bn_mean"] = d["bn_mean"] = model.bn_init_mean
         d["input_bn"] = model.d_input_bn

@@ -3,12 +3,16 @@
 The five rules of the paper hold for every model here: no pooling (strided convs only),
 BatchNorm in G and D, no fully connected hidden layers, ReLU in G with a Tanh output,
 LeakyReLU(0.2) in D with a raw logit output (the sigmoid lives in the loss).
+
+With `n_classes > 0` a model is conditional (`models/conditional.py`): G's input map has
+z_dim + n_classes channels, D's input image C + n_classes channels.
 """
 
 import torch
 from torch import nn
 
 from gankit.models.blocks import up_conv
+from gankit.models.conditional import with_class, with_class_maps
 from gankit.models.init import dcgan_init
 
 
@@ -31,12 +35,12 @@ class DCGANGenerator28(nn.Module):
     """The course's week-2 DCGAN generator for 28x28 images: z as a (z_dim, 1, 1) map."""
 
     def __init__(self, z_dim: int = 64, channels: int = 1, hidden: int = 64,
-                 upsample: str = "transposed", bn_mean: float = 1.0):
+                 upsample: str = "transposed", bn_mean: float = 1.0, n_classes: int = 0):
         super().__init__()
-        self.z_dim = z_dim
+        self.z_dim, self.n_classes = z_dim, n_classes
         h = hidden
         self.net = nn.Sequential(
-            _g_block(z_dim, h * 4, 3, 2, 0, 1, upsample),         # (B, 4h, 3, 3)
+            _g_block(z_dim + n_classes, h * 4, 3, 2, 0, 1, upsample),  # (B, 4h, 3, 3)
             _g_block(h * 4, h * 2, 4, 1, 0, 3, upsample),         # (B, 2h, 6, 6)
             _g_block(h * 2, h, 3, 2, 0, 6, upsample),             # (B, h, 13, 13)
             _g_block(h, channels, 4, 2, 0, 13, upsample, last=True),  # (B, C, 28, 28)
@@ -44,7 +48,8 @@ class DCGANGenerator28(nn.Module):
         dcgan_init(self, bn_mean)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        return self.net(z.view(len(z), self.z_dim, 1, 1))
+        z = with_class(z.view(len(z), self.z_dim), y, self.n_classes)  # (B, z_dim + K)
+        return self.net(z[:, :, None, None])
 
 
 class DCGANDiscriminator28(nn.Module):
@@ -57,17 +62,19 @@ class DCGANDiscriminator28(nn.Module):
     """
 
     def __init__(self, channels: int = 1, hidden: int = 16, bn_mean: float = 1.0,
-                 input_bn: bool = True):
+                 input_bn: bool = True, n_classes: int = 0):
         super().__init__()
+        self.n_classes = n_classes
         h = hidden
         self.net = nn.Sequential(
-            _d_block(channels, h, 4, 2, bn=input_bn),     # (B, h, 13, 13)
+            _d_block(channels + n_classes, h, 4, 2, bn=input_bn),  # (B, h, 13, 13)
             _d_block(h, h * 2, 4, 2),                     # (B, 2h, 5, 5)
             nn.Conv2d(h * 2, 1, 4, 2),                    # (B, 1, 1, 1)
         )
         dcgan_init(self, bn_mean)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        x = with_class_maps(x, y, self.n_classes)         # (B, C + K, H, W)
         return self.net(x).view(len(x))                   # (B,) logits
 
 
@@ -75,12 +82,12 @@ class DCGANGenerator64(nn.Module):
     """The DCGAN paper's 64x64 generator: z projected to 4x4, then four doublings."""
 
     def __init__(self, z_dim: int = 100, channels: int = 3, hidden: int = 64,
-                 upsample: str = "transposed"):
+                 upsample: str = "transposed", n_classes: int = 0):
         super().__init__()
-        self.z_dim = z_dim
+        self.z_dim, self.n_classes = z_dim, n_classes
         h = hidden
         self.net = nn.Sequential(
-            _g_block(z_dim, h * 8, 4, 1, 0, 1, upsample),         # (B, 8h, 4, 4)
+            _g_block(z_dim + n_classes, h * 8, 4, 1, 0, 1, upsample),  # (B, 8h, 4, 4)
             _g_block(h * 8, h * 4, 4, 2, 1, 4, upsample),         # (B, 4h, 8, 8)
             _g_block(h * 4, h * 2, 4, 2, 1, 8, upsample),         # (B, 2h, 16, 16)
             _g_block(h * 2, h, 4, 2, 1, 16, upsample),            # (B, h, 32, 32)
@@ -89,17 +96,19 @@ class DCGANGenerator64(nn.Module):
         dcgan_init(self)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        return self.net(z.view(len(z), self.z_dim, 1, 1))
+        z = with_class(z.view(len(z), self.z_dim), y, self.n_classes)  # (B, z_dim + K)
+        return self.net(z[:, :, None, None])
 
 
 class DCGANDiscriminator64(nn.Module):
     """The DCGAN paper's 64x64 discriminator (no BatchNorm on the first layer, as in the paper)."""
 
-    def __init__(self, channels: int = 3, hidden: int = 64):
+    def __init__(self, channels: int = 3, hidden: int = 64, n_classes: int = 0):
         super().__init__()
+        self.n_classes = n_classes
         h = hidden
         self.net = nn.Sequential(
-            _d_block(channels, h, 4, 2, 1, bn=False),     # (B, h, 32, 32)
+            _d_block(channels + n_classes, h, 4, 2, 1, bn=False),  # (B, h, 32, 32)
             _d_block(h, h * 2, 4, 2, 1),                  # (B, 2h, 16, 16)
             _d_block(h * 2, h * 4, 4, 2, 1),              # (B, 4h, 8, 8)
             _d_block(h * 4, h * 8, 4, 2, 1),              # (B, 8h, 4, 4)
@@ -108,4 +117,5 @@ class DCGANDiscriminator64(nn.Module):
         dcgan_init(self)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        x = with_class_maps(x, y, self.n_classes)         # (B, C + K, H, W)
         return self.net(x).view(len(x))                   # (B,) logits

@@ -24,7 +24,7 @@ from gankit.errors import GankitError
 from gankit.losses import get_losses
 from gankit.models import model_kwargs
 from gankit.train import checkpoint as ckpt
-from gankit.train.trainer import Trainer
+from gankit.train.trainer import Trainer, class_labels
 from gankit.viz import save_grid, save_scatter
 
 # torch's own default (one thread per core), so train.threads=0 restores it even after an
@@ -90,8 +90,14 @@ class Run:
         self.trainer = Trainer(cfg, self.data, self.device)
         # One fixed noise batch for every sample grid, from its own generator so that drawing
         # it never disturbs the training RNG stream.
-        self.fixed_z = self.trainer.noise(cfg.train.n_samples,
-                                          torch.Generator().manual_seed(cfg.train.seed))
+        # A conditional run shows one class per row: n_classes rows of `grid_cols` samples.
+        n_classes = cfg.model.n_classes
+        self.grid_cols = (math.ceil(cfg.train.n_samples / n_classes) if n_classes
+                          else math.ceil(math.sqrt(cfg.train.n_samples)))
+        n_fixed = n_classes * self.grid_cols if n_classes else cfg.train.n_samples
+        self.fixed_z = self.trainer.noise(n_fixed, torch.Generator().manual_seed(cfg.train.seed))
+        self.fixed_y = (torch.arange(n_classes).repeat_interleave(self.grid_cols)
+                        if n_classes else None)
         self.elapsed = 0.0
         if resume_state is not None:
             self.trainer.load_state_dict(resume_state["trainer"])
@@ -106,8 +112,8 @@ class Run:
             many = self.trainer.sample(self.trainer.noise(2500, torch.Generator().manual_seed(1)))
             save_scatter(many, path, self.data.centres, f"{self.cfg.preset}, step {self.trainer.step}")
         else:
-            fake = self.trainer.sample(self.fixed_z)
-            save_grid(fake, path, nrow=int(math.ceil(math.sqrt(len(fake)))))
+            fake = self.trainer.sample(self.fixed_z, self.fixed_y)
+            save_grid(fake, path, nrow=self.grid_cols)
         return path
 
     def measure(self) -> dict:
@@ -208,6 +214,7 @@ def start(cfg: Config, out: str | None) -> tuple[Path, Path]:
     # Fail on bad data, model or loss before a run directory is created.
     data = load_training_data(cfg)
     model_kwargs(cfg.model, data.shape)
+    class_labels(cfg.model.n_classes, data)
     get_losses(cfg.loss.d_loss, cfg.loss.g_loss)
     if cfg.train.eval_every:
         check_measurable(cfg, data)

@@ -4,6 +4,9 @@ One `train_step` is `d_steps` discriminator updates followed by one generator up
 1. D on a real batch (label 1) and on G's fakes, detached so no gradient reaches G (label 0);
 2. G through D with D's parameters frozen, so D is a fixed judge and only G moves.
 
+A conditional GAN (model.n_classes > 0) draws each real batch with its labels and gives the
+fakes labels drawn uniformly; D judges every image together with its label.
+
 The generator update reuses the fakes of the last D update, whose graph through G is still
 intact (as pytorch/examples' DCGAN does): no second forward pass through G.
 """
@@ -12,8 +15,24 @@ import torch
 from torch.optim.swa_utils import AveragedModel
 
 from gankit.data import IndexSampler
+from gankit.errors import GankitError
 from gankit.losses import get_losses, r1_penalty
 from gankit.models import build_models
+
+
+def class_labels(n_classes: int, data) -> torch.Tensor | None:
+    """The data's labels (N,) for a conditional run, None for an unconditional one."""
+    if not n_classes:
+        return None
+    labels, names = getattr(data, "labels", None), getattr(data, "class_names", None)
+    if labels is None or not names or hasattr(data, "centres"):
+        raise GankitError(f"model.n_classes={n_classes} needs labelled images, and "
+                          f"data.name {data.name!r} here has none (a folder has classes when "
+                          "every image sits in a class subfolder): set model.n_classes=0")
+    if len(names) != n_classes:
+        raise GankitError(f"model.n_classes={n_classes} but the data has {len(names)} classes: "
+                          f"set model.n_classes={len(names)}")
+    return labels.long()
 
 
 class Trainer:
@@ -29,6 +48,10 @@ class Trainer:
         # Toy data has `points`, images have `images`; either way (N, ...) on the device.
         self.x = (data.points if hasattr(data, "points") else data.images).to(device)
         self.sampler = IndexSampler(len(self.x), cfg.train.batch_size)
+        self.n_classes = cfg.model.n_classes
+        self.y = class_labels(self.n_classes, data)                 # (N,) or None
+        if self.y is not None:
+            self.y = self.y.to(device)
         self.step = 0
         self.d_updates = 0
         # An exponential moving average of G's weights and BatchNorm statistics, used for
@@ -51,18 +74,26 @@ class Trainer:
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         return torch.randn(n, self.cfg.model.z_dim, generator=generator).to(self.device)
 
+    def batch_labels(self, idx: torch.Tensor):
+        """(labels of the real batch, uniform labels for the fakes), or (None, None)."""
+        if self.y is None:
+            return None, None
+        return self.y[idx], torch.randint(self.n_classes, (len(idx),)).to(self.device)
+
     def train_step(self) -> torch.Tensor:
         """One generator step. Returns [d_loss, g_loss, mean D(x), mean D(G(z))] (detached)."""
         t = self.cfg.train
         for k in range(t.d_steps):
-            real = self.x[self.sampler.next(self.device)]           # (B, ...)
+            idx = self.sampler.next(self.device)
+            real = self.x[idx]                                       # (B, ...)
+            y_real, y_fake = self.batch_labels(idx)                  # (B,) each, or None
             z = self.noise(t.batch_size)                             # (B, z_dim)
             with torch.set_grad_enabled(k == t.d_steps - 1):         # only the last G pass is reused
-                fake = self.G(z)
+                fake = self.G(z, y_fake)
             r1 = self.cfg.loss.r1_gamma > 0 and self.d_updates % self.cfg.loss.r1_every == 0
             real.requires_grad_(r1)
-            real_logits = self.D(real)                               # (B,)
-            fake_logits = self.D(fake.detach())                      # (B,)
+            real_logits = self.D(real, y_real)                       # (B,)
+            fake_logits = self.D(fake.detach(), y_fake)              # (B,)
             loss_d = self.d_loss(real_logits, fake_logits, self.cfg.loss.label_smoothing)
             if r1:  # lazy R1 (StyleGAN2): every r1_every D steps, scaled up to compensate
                 loss_d = loss_d + (self.cfg.loss.r1_gamma / 2 * self.cfg.loss.r1_every
@@ -73,7 +104,7 @@ class Trainer:
             self.opt_d.step()
 
         self.D.requires_grad_(False)                                 # freeze the judge
-        loss_g = self.g_loss(self.D(fake))
+        loss_g = self.g_loss(self.D(fake, y_fake))
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
@@ -85,12 +116,12 @@ class Trainer:
                             torch.sigmoid(fake_logits).mean()]).detach()
 
     @torch.no_grad()
-    def sample(self, z: torch.Tensor) -> torch.Tensor:
+    def sample(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """G in eval mode (BatchNorm running statistics), then back to training mode."""
         G = self.generator
         G.eval()
         try:
-            return G(z.to(self.device)).cpu()
+            return G(z.to(self.device), None if y is None else y.to(self.device)).cpu()
         finally:
             G.train()
 

@@ -1,0 +1,105 @@
+"""Train the generators shipped in `src/gankit/pretrained/`, measure them, write their cards.
+
+    python scripts/train_pretrained.py mnist-dcgan
+    python scripts/train_pretrained.py fashion-cdcgan --fashion /path/fashion-mnist-70k.npz
+    python scripts/train_pretrained.py mnist-cdcgan --card-only runs/pretrained/mnist-cdcgan
+
+Each name is a preset plus overrides, trained on one CPU thread for at most `--seconds`
+(and `--steps` generator steps) by `gankit.train.run`, exactly as `gankit train` would. The
+card step measures the run's snapshot with `gankit.metrics.evaluate` (FID, KID, IS,
+precision/recall, coverage; for a conditional G also the evaluator's accuracy on class-k
+samples), then copies the weights into the package as NAME.safetensors and writes NAME.json
+(the snapshot card plus a `card` entry: how it was trained, and those metrics).
+"""
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from gankit.config import apply_overrides, load_preset  # noqa: E402
+from gankit.metrics import IMAGE_METRICS, evaluate  # noqa: E402
+from gankit.train import checkpoint as ckpt  # noqa: E402
+from gankit.train import run  # noqa: E402
+
+PACKAGE_DIR = ROOT / "src" / "gankit" / "pretrained"
+DEFAULT_FASHION = ROOT.parent / "shared" / "data" / "fashion-mnist-70k.npz"
+
+# name -> (preset, overrides beyond the common ones, what it is)
+RECIPES = {
+    "mnist-dcgan": ("dcgan-mnist", [], "DCGAN-28 on MNIST (unconditional)"),
+    "mnist-cdcgan": ("cdcgan-mnist", [], "conditional DCGAN-28 on MNIST, digits 0-9"),
+    "fashion-cdcgan": ("cdcgan-fashion", ["data.path={fashion}"],
+                       "conditional DCGAN-28 on Fashion-MNIST, 10 clothing classes"),
+}
+
+
+def git_commit() -> str:
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                             text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=ROOT,
+                               capture_output=True, text=True).stdout.strip()
+        return sha + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def train(name: str, out: Path, steps: int, seconds: float, fashion: str) -> list[str]:
+    preset, extra, _ = RECIPES[name]
+    overrides = [o.format(fashion=fashion) for o in extra] + [
+        f"train.steps={steps}", f"train.time_limit={seconds}", "train.threads=1",
+        "train.device=cpu", "train.ckpt_every=500"]
+    cfg = apply_overrides(load_preset(preset), overrides)
+    run.start(cfg, str(out))
+    (out / "pretrained-recipe.json").write_text(json.dumps(
+        {"name": name, "preset": preset, "overrides": overrides, "commit": git_commit()}) + "\n")
+    return overrides
+
+
+def write_card(name: str, run_dir: Path, n: int) -> dict:
+    recipe = json.loads((run_dir / "pretrained-recipe.json").read_text())
+    G, meta = ckpt.load_snapshot(run_dir)
+    conditional = bool(meta["kwargs"].get("n_classes"))
+    metrics = list(IMAGE_METRICS) + (["class_acc"] if conditional else [])
+    record = evaluate(G, meta, metrics, n=n)
+    last = [json.loads(line) for line in (run_dir / "stats.jsonl").read_text().splitlines()
+            if "d_loss" in line][-1]
+    meta["card"] = {
+        "name": name, "what": RECIPES[name][2],
+        "trained_by": f"python scripts/train_pretrained.py {name}",
+        "preset": recipe["preset"], "overrides": recipe["overrides"],
+        "steps": last["step"], "kimg": last["kimg"], "wall_time_s": last["time_s"],
+        "device": "cpu, 1 thread (shared 2-core machine)", "commit": recipe["commit"],
+        "metrics": record["metrics"], "provenance": record["provenance"],
+    }
+    PACKAGE_DIR.mkdir(exist_ok=True)
+    shutil.copyfile(run_dir / ckpt.SNAPSHOT_WEIGHTS, PACKAGE_DIR / f"{name}.safetensors")
+    ckpt.write_json(PACKAGE_DIR / f"{name}.json", meta)
+    return meta["card"]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("name", choices=sorted(RECIPES))
+    p.add_argument("--out", help="run directory (default runs/pretrained/NAME)")
+    p.add_argument("--steps", type=int, default=8000, help="generator steps at most")
+    p.add_argument("--seconds", type=float, default=1800, help="training time limit (wall seconds)")
+    p.add_argument("--fashion", default=str(DEFAULT_FASHION), help="fashion-mnist-70k.npz")
+    p.add_argument("--n", type=int, default=10_000, help="samples for the metrics")
+    p.add_argument("--card-only", metavar="RUN_DIR", help="skip training; card an existing run")
+    args = p.parse_args()
+    run_dir = Path(args.card_only or args.out or ROOT / "runs" / "pretrained" / args.name)
+    if not args.card_only:
+        train(args.name, run_dir, args.steps, args.seconds, args.fashion)
+    card = write_card(args.name, run_dir, args.n)
+    print(json.dumps(card, indent=2))
+
+
+if __name__ == "__main__":
+    main()
