@@ -9,51 +9,34 @@ from torch import nn
 from gankit import cli
 from gankit.explore import control, latent, pictures
 from gankit.explore.source import render
-from gankit.models import GENERATORS, build_generator
+from gankit.models import build_generator
 from gankit.train.checkpoint import save_snapshot
 
 DIGITS = [str(i) for i in range(10)]
 
 
-class TinyConditional(nn.Module):
-    """Stand-in conditional G: y as (B,) indices or a (B, n_classes) soft class vector."""
-
-    def __init__(self, z_dim: int = 8, n_classes: int = 3):
-        super().__init__()
-        self.z_dim, self.n_classes = z_dim, n_classes
-        self.net = nn.Sequential(nn.Linear(z_dim + n_classes, 32), nn.ReLU(),
-                                 nn.Linear(32, 28 * 28), nn.Tanh())
-
-    def forward(self, z, y=None):
-        if y.dtype == torch.long:
-            y = nn.functional.one_hot(y, self.n_classes).float()
-        return self.net(torch.cat([z, y], 1)).view(len(z), 1, 28, 28)
-
-
-@pytest.fixture
-def uncond(tmp_path):
+def tiny_snapshot(folder, n_classes, class_names):
     """A tiny seeded DCGAN-28 snapshot on MNIST (untrained: only shapes and plumbing matter)."""
     torch.manual_seed(0)
-    kwargs = dict(z_dim=8, channels=1, hidden=4)
+    kwargs = dict(z_dim=8, channels=1, hidden=4, n_classes=n_classes)
     G = build_generator("dcgan28", kwargs).eval()
     for m in G.modules():  # DCGAN's N(0, 0.02) init draws near-constant grey: spread it out
         if isinstance(m, nn.ConvTranspose2d):
             nn.init.normal_(m.weight, std=0.3)
-    (tmp_path / "uncond").mkdir()
-    save_snapshot(tmp_path / "uncond", G, "dcgan28", kwargs, (1, 28, 28), DIGITS,
+    folder.mkdir()
+    save_snapshot(folder, G, "dcgan28", kwargs, (1, 28, 28), class_names,
                   extra={"data": {"name": "mnist"}})
-    return G, tmp_path / "uncond"
+    return G, folder
 
 
 @pytest.fixture
-def cond(tmp_path, monkeypatch):
-    torch.manual_seed(0)
-    monkeypatch.setitem(GENERATORS, "tiny-cond", TinyConditional)
-    G = TinyConditional().eval()
-    (tmp_path / "cond").mkdir()
-    save_snapshot(tmp_path / "cond", G, "tiny-cond", {"z_dim": 8, "n_classes": 3}, (1, 28, 28),
-                  ["cat", "dog", "owl"])
-    return G, tmp_path / "cond"
+def uncond(tmp_path):
+    return tiny_snapshot(tmp_path / "uncond", 0, DIGITS)
+
+
+@pytest.fixture
+def cond(tmp_path):
+    return tiny_snapshot(tmp_path / "cond", 3, ["cat", "dog", "owl"])
 
 
 # ---- interpolation and truncation ----------------------------------------------------------
