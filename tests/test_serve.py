@@ -1,13 +1,22 @@
 """gankit serve: the image endpoint, and the page end to end in headless Chromium."""
 import json
+import os
+import re
+import signal
+import subprocess
+import sys
 import threading
 import urllib.error
 import urllib.request
 
+from pathlib import Path
+
 import pytest
 
+import gankit
 from gankit import cli
 from gankit.explore.server import Explorer, make_server
+from gankit.train.checkpoint import load_snapshot
 
 from test_explore import tiny_snapshot
 
@@ -21,14 +30,19 @@ PIXELS = """async () => {
 }"""
 
 
-@pytest.fixture
-def server(tmp_path):
-    G, folder = tiny_snapshot(tmp_path / "cond", 3, ["cat", "dog", "owl"])
-    from gankit.train.checkpoint import load_snapshot
+def start(tmp_path, n_classes):
+    _, folder = tiny_snapshot(tmp_path / "g", n_classes, ["cat", "dog", "owl"][:n_classes])
     G, meta = load_snapshot(folder)
     srv = make_server(Explorer(G, meta, "tiny"), port=0)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}"
+    return srv, f"http://127.0.0.1:{srv.server_address[1]}"
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A conditional tiny G (classes cat, dog, owl) served on a free port, in a thread."""
+    srv, url = start(tmp_path, 3)
+    yield url
     srv.shutdown()
     srv.server_close()
 
@@ -60,6 +74,22 @@ def test_bad_query_is_a_400_with_one_line(server, query, message):
     assert e.value.code == 400
     text = e.value.read().decode()
     assert message in text and "\n" not in text
+
+
+def test_serve_command_serves_until_interrupted(tmp_path):
+    _, folder = tiny_snapshot(tmp_path / "g", 0, None)
+    env = {**os.environ, "PYTHONPATH": str(Path(gankit.__file__).parents[1])}
+    proc = subprocess.Popen([sys.executable, "-m", "gankit", "serve", str(folder), "--port", "0"],
+                            stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        line = proc.stdout.readline()
+        url = re.search(r"http://\S+/", line).group(0)
+        assert json.loads(get(url + "info")[2])["classes"] == []
+        assert get(url + "image.png?seed=2")[2][:4] == b"\x89PNG"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    assert proc.stdout.read().strip() == "stopped"
 
 
 def test_serve_refuses_a_bad_checkpoint(tmp_path, capsys):
@@ -100,3 +130,16 @@ def test_page_redraws_when_controls_move(chromium, server):
     assert drawn_after(lambda: page.fill("#seed", "1"), "seed=1&") == trunc
     assert errors == [] and page.text_content("#status").startswith("seed=1")
     page.close()
+
+
+def test_page_of_an_unconditional_generator_has_no_class_control(chromium, tmp_path):
+    srv, url = start(tmp_path, 0)
+    try:
+        page = chromium.new_page()
+        page.goto(url + "/")
+        page.wait_for_function("document.getElementById('out').naturalWidth === 224")
+        assert not page.is_visible("#class") and "class=" not in page.get_attribute("#out", "data-query")
+        page.close()
+    finally:
+        srv.shutdown()
+        srv.server_close()
