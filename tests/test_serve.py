@@ -66,7 +66,9 @@ def test_info_and_image_endpoints(server):
 
 @pytest.mark.parametrize("query, message", [
     ("class=7", "class 7: not a class"), ("psi=-1", "psi must be a number >= 0"),
-    ("seed=x", "seed='x' is not a int"), ("t=2", "t in [0, 1]"),
+    ("seed=x", "seed='x' is not a whole number"), ("t=2", "t in [0, 1]"),
+    ("seed=18446744073709551616", "seeds are whole numbers from 0 to 2**63 - 1"),
+    ("method=cubic", "method must be one of lerp, slerp"),
 ])
 def test_bad_query_is_a_400_with_one_line(server, query, message):
     with pytest.raises(urllib.error.HTTPError) as e:

@@ -34,6 +34,12 @@ def parse_psis(text: str) -> list[float]:
     return [check_psi(p.strip()) for p in str(text).split(",")]
 
 
+def parse_psi(text: str) -> float:
+    from gankit.explore.latent import check_psi
+
+    return check_psi(str(text).strip())
+
+
 def _psi_label(psi: float) -> str:
     return "psi none" if math.isinf(psi) else f"psi {psi:g}"
 
@@ -72,7 +78,7 @@ def cmd_grid(args) -> None:
     classes = (list(range(len(names))) if args.classes == "all" else
                [parse_class(c, names, "--classes") for c in args.classes.split(",")])
     seeds = parse_ints(args.seeds, "--seeds")
-    psi = parse_psis(args.psi)[0]
+    psi = parse_psi(args.psi)
     images = pictures.class_seed_images(G, classes, seeds, psi)
     _done(pictures.write_grid(images, args.out, nrow=len(seeds),
                               row_labels=[names[c] for c in classes]))
@@ -86,7 +92,7 @@ def cmd_interp(args) -> None:
     if len(seeds) != 2:
         raise GankitError(f"--seeds {args.seeds!r}: give the two end points, e.g. --seeds 3,8")
     frames = pictures.latent_interpolation_images(G, seeds[0], seeds[1], args.steps, args.method,
-                                                  parse_psis(args.psi)[0],
+                                                  parse_psi(args.psi),
                                                   _class_of(G, meta, args.class_))
     _done(pictures.write_frames(frames, args.out, fps=args.fps))
 
@@ -100,7 +106,7 @@ def cmd_classes(args) -> None:
     names = class_names(G, meta)
     a, b = parse_class(args.from_, names, "--from"), parse_class(args.to, names, "--to")
     frames = pictures.class_interpolation_images(G, args.seed, a, b, args.steps,
-                                                 parse_psis(args.psi)[0])
+                                                 parse_psi(args.psi))
     _done(pictures.write_frames(frames, args.out, fps=args.fps))
 
 

@@ -23,6 +23,8 @@ from gankit.errors import GankitError
 
 def seed_z(z_dim: int, seed: int) -> torch.Tensor:
     """(z_dim,) standard normal noise of one seed."""
+    if not 0 <= int(seed) < 2**63:
+        raise GankitError(f"seed {seed}: seeds are whole numbers from 0 to 2**63 - 1")
     return torch.randn(1, z_dim, generator=torch.Generator().manual_seed(int(seed)))[0]
 
 

@@ -31,7 +31,7 @@ def _number(query: dict, key: str, kind, default):
     try:
         return kind(text)
     except ValueError:
-        raise GankitError(f"{key}={text!r} is not a {kind.__name__}") from None
+        raise GankitError(f"{key}={text!r} is not a {'whole ' if kind is int else ''}number") from None
 
 
 class Explorer:
