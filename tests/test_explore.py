@@ -183,7 +183,7 @@ def test_every_explore_command_writes_its_picture(uncond, cond, tmp_path, capsys
     (("interp", "UNCOND", "--psi", "big"), "psi must be a number >= 0"),
     (("interp", "UNCOND", "--seeds", "1,2,3"), "give the two end points"),
     (("truncation", "UNCOND", "--seeds", "7-2"), "expected at least one number, low to high"),
-    (("control", "UNCOND", "--target", "12"), "--target 12: the classifier knows classes 0 to 9"),
+    (("control", "UNCOND", "--target", "12"), "--target 12: not a class of this generator; choose 0 to 9"),
     (("control", "COND", "--target", "1"), "this one is conditional"),
     (("interp", "MISSING"), "does not exist"),
     (("interp", "CORRUPT"), "could not be loaded"),

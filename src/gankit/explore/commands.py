@@ -125,7 +125,7 @@ def cmd_control(args) -> None:
     import torch
 
     from gankit.explore import control, pictures
-    from gankit.explore.source import n_classes
+    from gankit.explore.source import n_classes, parse_class
 
     G, meta = _load(args)
     if n_classes(G) is not None:
@@ -133,19 +133,19 @@ def cmd_control(args) -> None:
                           "conditional (choose its class with --class in the other commands)")
     classifier = control.evaluator_for(meta, args.evaluator)
     n_out = classifier.head.out_features
-    if not 0 <= args.target < n_out:
-        raise GankitError(f"--target {args.target}: the classifier knows classes 0 to {n_out - 1}")
+    names = [str(c) for c in meta.get("class_names") or []]
+    names = names if len(names) == n_out else [str(i) for i in range(n_out)]
+    target = parse_class(args.target, names, "--target")
     pictures._check_out(args.out, (".png",))
     z0 = control.start_noise(G, args.n, args.seed)
-    r = control.steer(G, classifier, z0, args.target, args.steps, args.step_size, args.penalty,
+    r = control.steer(G, classifier, z0, target, args.steps, args.step_size, args.penalty,
                       args.confidence)
     k = min(args.show, args.n)
-    label = f"to {args.target}"
     _done(pictures.write_grid(torch.cat([r.before[:k], r.after[:k]]), args.out, nrow=k,
-                              row_labels=["before", label]))
-    was = (r.pred_before == args.target).float().mean().item()
-    print(f"target class {args.target}: {r.success_rate:.1%} of {args.n} samples classified as "
-          f"{args.target} after steering (before: {was:.1%})")
+                              row_labels=["before", f"to {names[target]}"]))
+    was = (r.pred_before == target).float().mean().item()
+    print(f"target class {names[target]}: {r.success_rate:.1%} of {args.n} samples classified "
+          f"as {names[target]} after steering (before: {was:.1%})")
     print(f"distance ||z - z0||: mean {r.distance.mean():.2f}, max {r.distance.max():.2f} "
           f"(|z0| about {z0.norm(dim=1).mean():.1f}); steps used: mean "
           f"{r.steps_used.float().mean():.1f} of {args.steps}")
@@ -218,7 +218,7 @@ def add_parsers(sub, positive_int) -> None:
     p.add_argument("--class", dest="class_", help="class, for a conditional generator")
 
     p = cmd("control", cmd_control, "steer samples toward a class with the evaluator's gradient")
-    p.add_argument("--target", type=int, required=True, help="class to steer toward")
+    p.add_argument("--target", required=True, help="class to steer toward (index or name)")
     p.add_argument("--n", type=positive_int, default=64, help="samples steered (default 64)")
     p.add_argument("--seed", type=int, default=0, help="first seed (samples use seed, seed+1, ...)")
     p.add_argument("--steps", type=_nonneg_int, default=100, help="step budget (default 100)")
