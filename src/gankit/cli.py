@@ -30,14 +30,16 @@ def cmd_train(args) -> None:
 def cmd_sample(args) -> None:
     from gankit.sample import write_samples
 
-    path = write_samples(args.snapshot, args.out, n=args.n, seed=args.seed)
+    path = write_samples(args.snapshot, args.out, n=args.n, seed=args.seed, label=args.label,
+                         pretrained=args.pretrained)
     print(f"wrote {path}")
 
 
 def cmd_eval(args) -> None:
     from gankit.metrics import evaluate_snapshot, summary_rows
 
-    record, out = evaluate_snapshot(args.snapshot, args.metrics, args.n, args.inception_weights)
+    record, out = evaluate_snapshot(args.snapshot, args.metrics, args.n, args.inception_weights,
+                                    pretrained=args.pretrained, data_path=args.data)
     rows = summary_rows(record["metrics"])
     width = max(len(name) for name, _ in rows)
     for name, text in rows:
@@ -46,7 +48,7 @@ def cmd_eval(args) -> None:
     extractor = p.get("extractor") or p.get("inception_extractor")
     print(f"({p['n_generated']} generated vs {p.get('real')}; extractor: {extractor}; "
           f"{p['seconds']} s)")
-    print(f"appended to {out}")
+    print(f"appended to {out}" if out else "(a shipped generator: not recorded)")
 
 
 def cmd_presets(args) -> None:
@@ -55,6 +57,19 @@ def cmd_presets(args) -> None:
     for name, text in preset_descriptions().items():
         mark = " (default)" if name == DEFAULT_PRESET else ""
         print(f"{name:16s} {text}{mark}")
+
+
+def cmd_pretrained(args) -> None:
+    from gankit import pretrained
+
+    available = pretrained.names()
+    if not available:
+        raise GankitError("no pretrained generators in this install: run "
+                          "scripts/train_pretrained.py NAME to make them")
+    for name in available:
+        print(f"{name:16s} {pretrained.summary(name)}")
+    print("(gankit sample --pretrained NAME --out FILE.png; cards in "
+          f"{pretrained.snapshot_path(available[0]).parent})")
 
 
 def _positive_int(text: str) -> int:
@@ -80,16 +95,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("sample", help="draw images from a trained generator")
-    p.add_argument("snapshot", metavar="RUN_DIR_OR_SNAPSHOT")
+    p.add_argument("snapshot", metavar="RUN_DIR_OR_SNAPSHOT", nargs="?")
+    p.add_argument("--pretrained", metavar="NAME", help="a shipped generator (gankit pretrained)")
+    p.add_argument("--class", dest="label", type=int, metavar="K",
+                   help="conditional generators: draw only class K (default: one class per row)")
     p.add_argument("--n", type=_positive_int, default=64, help="number of samples (default 64)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="FILE.png (a grid) or FILE.npz (uint8 images)")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("eval", help="measure a generator (FID, KID, IS, precision/recall, coverage)")
-    p.add_argument("snapshot", metavar="RUN_DIR_OR_SNAPSHOT")
-    p.add_argument("--metrics", help="comma-separated: fid,kid,is,pr,coverage (default) and "
-                   "inception_fid for images; modes for 2D toy mixtures")
+    p.add_argument("snapshot", metavar="RUN_DIR_OR_SNAPSHOT", nargs="?")
+    p.add_argument("--pretrained", metavar="NAME", help="a shipped generator (gankit pretrained)")
+    p.add_argument("--data", metavar="PATH", help="the real data set's file or folder, where "
+                   "it is not at the path the generator was trained with")
+    p.add_argument("--metrics", help="comma-separated: fid,kid,is,pr,coverage (default), "
+                   "class_acc (conditional G, default there) and inception_fid for images; "
+                   "modes for 2D toy mixtures")
     p.add_argument("--n", type=_positive_int, help="generated samples (default 10000; toys 2500)")
     p.add_argument("--inception-weights", metavar="PATH",
                    help="InceptionV3 weights (.pth or .safetensors) for --metrics inception_fid")
@@ -97,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("presets", help="list the presets")
     p.set_defaults(func=cmd_presets)
+
+    p = sub.add_parser("pretrained", help="list the generators shipped with gankit")
+    p.set_defaults(func=cmd_pretrained)
 
     from gankit.explore.commands import add_parsers as add_explore_parsers
     add_explore_parsers(sub, _positive_int)  # gankit explore ..., gankit serve

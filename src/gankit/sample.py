@@ -59,17 +59,45 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
     return x[..., 0] if x.shape[-1] == 1 else x
 
 
-def write_samples(snapshot: str, out: str, n: int = 64, seed: int = 0) -> Path:
+def check_class(label: int | None, G: torch.nn.Module, meta: dict) -> None:
+    """Refuse --class for an unconditional G or out of range, naming the classes there are."""
+    if label is None:
+        return
+    k = getattr(G, "n_classes", 0) or 0
+    if not k:
+        raise GankitError(f"--class {label}: this generator is unconditional (model "
+                          f"{meta.get('model')!r} with n_classes=0), so it cannot draw a chosen "
+                          "class; drop --class, or train a conditional preset (cgan-mnist, "
+                          "cdcgan-mnist, cdcgan-fashion)")
+    if not 0 <= label < k:
+        names = meta.get("class_names") or [str(i) for i in range(k)]
+        listing = ", ".join(f"{i} {n}" if n != str(i) else n for i, n in enumerate(names))
+        raise GankitError(f"--class {label} is out of range: this generator has classes "
+                          f"0..{k - 1} ({listing})")
+
+
+def write_samples(snapshot: str | None, out: str, n: int = 64, seed: int = 0,
+                  label: int | None = None, pretrained: str | None = None) -> Path:
+    """Samples of a snapshot (or a shipped generator) as a PNG grid or an .npz of uint8 arrays.
+
+    A conditional G draws class `label`, or, with none, balanced classes one per grid row.
+    """
+    from gankit.pretrained import resolve
+
     out_path = Path(out)
     if out_path.suffix.lower() not in (".png", ".npz"):
         raise GankitError(f"--out {out}: the file must end in .png (a grid) or .npz (arrays)")
     if not out_path.parent.is_dir():
         raise GankitError(f"--out {out}: the folder {out_path.parent} does not exist")
-    G, meta = load_snapshot(snapshot)
-    x = generate(G, n, seed)
+    G, meta = resolve(snapshot, pretrained)
+    check_class(label, G, meta)
+    y = sample_labels(G, n, label)                  # (n,) or None
+    x = generate(G, n, seed, labels=y)
     toy = len(meta["data_shape"]) == 1
     if out_path.suffix.lower() == ".npz":
         arrays = {"points": x.numpy()} if toy else {"images": to_uint8(x)}
+        if y is not None:
+            arrays["labels"] = y.numpy()
         def write(tmp):
             with open(tmp, "wb") as f:
                 np.savez_compressed(f, **arrays)
@@ -77,5 +105,7 @@ def write_samples(snapshot: str, out: str, n: int = 64, seed: int = 0) -> Path:
     elif toy:
         save_scatter(x, out_path, title=f"{n} samples")
     else:
-        save_grid(x, out_path, nrow=int(math.ceil(math.sqrt(n))))
+        conditional_rows = y is not None and label is None
+        cols = math.ceil(n / G.n_classes) if conditional_rows else math.ceil(math.sqrt(n))
+        save_grid(x, out_path, nrow=cols)
     return out_path

@@ -212,16 +212,27 @@ def summary_rows(values: dict) -> list[tuple[str, str]]:
     return rows
 
 
-def evaluate_snapshot(path: str, metrics: str | None, n: int | None,
-                      inception_weights: str | None = None) -> tuple[dict, Path]:
-    """`gankit eval`: measure a snapshot and append the record to its run's metrics.jsonl."""
-    from gankit.train.checkpoint import load_snapshot, snapshot_paths
-    G, meta = load_snapshot(path)
+def evaluate_snapshot(path: str | None, metrics: str | None, n: int | None,
+                      inception_weights: str | None = None, pretrained: str | None = None,
+                      data_path: str | None = None) -> tuple[dict, Path | None]:
+    """`gankit eval`: measure a snapshot and append the record to its run's metrics.jsonl.
+
+    A shipped generator (`pretrained`) is measured but not recorded: its card holds the
+    shipped figures, and the package folder may be read-only. `data_path` replaces the real
+    data's path from the card (a generator trained elsewhere names a file not here).
+    """
+    from gankit.pretrained import resolve
+    from gankit.train.checkpoint import snapshot_paths
+    G, meta = resolve(path, pretrained)
+    if data_path:
+        meta["data"] = {**(meta.get("data") or {"name": "mnist"}), "path": data_path}
     toy_data = len(meta["data_shape"]) == 1
     default = TOY_METRICS if toy_data else IMAGE_METRICS + (
         CONDITIONAL_METRICS if meta["kwargs"].get("n_classes") else ())
     names = parse_metrics(metrics or ",".join(default), toy_data)
     record = evaluate(G, meta, names, n, inception_weights=inception_weights)
+    if pretrained:
+        return record, None
     out = snapshot_paths(path)[0].parent / "metrics.jsonl"
     with open(out, "a") as f:
         f.write(json.dumps(record) + "\n")

@@ -1,0 +1,146 @@
+"""The conditional GAN: one-hot classes into G and D, labelled training, snapshots, grids."""
+
+import json
+
+import pytest
+import torch
+
+from gankit.config import ModelConfig, apply_overrides, load_preset
+from gankit.data import load_data
+from gankit.errors import GankitError
+from gankit.models import build_models
+from gankit.models.dcgan import (DCGANDiscriminator28, DCGANDiscriminator64, DCGANGenerator28,
+                                 DCGANGenerator64)
+from gankit.models.mlp import MLPDiscriminator, MLPGenerator
+from gankit.sample import default_labels, generate
+from gankit.train import run
+from gankit.train.checkpoint import load_snapshot
+
+K = 10
+CONDITIONAL = {  # name -> (G, D, image shape)
+    "mlp": (lambda: MLPGenerator(z_dim=8, hidden=8, n_classes=K),
+            lambda: MLPDiscriminator(hidden=8, n_classes=K), (1, 28, 28)),
+    "dcgan28": (lambda: DCGANGenerator28(z_dim=8, hidden=4, upsample="resize", n_classes=K),
+                lambda: DCGANDiscriminator28(hidden=4, n_classes=K), (1, 28, 28)),
+    "dcgan64": (lambda: DCGANGenerator64(z_dim=8, channels=3, hidden=4, n_classes=K),
+                lambda: DCGANDiscriminator64(channels=3, hidden=4, n_classes=K), (3, 64, 64)),
+}
+
+
+@pytest.mark.parametrize("name", list(CONDITIONAL))
+def test_conditional_shapes_and_class_inputs(name):
+    torch.manual_seed(0)
+    make_g, make_d, shape = CONDITIONAL[name]
+    G, D = make_g().eval(), make_d()
+    assert G.n_classes == K and D.n_classes == K
+    # The class enters as K extra inputs: z_dim + K for G, C + K channels (MLP: +K) for D.
+    first_g = next(m for m in G.modules()
+                   if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d, torch.nn.ConvTranspose2d)))
+    assert (first_g.in_features if hasattr(first_g, "in_features") else first_g.in_channels) == 8 + K
+    first_d = next(m for m in D.modules() if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)))
+    d_in = first_d.in_features if hasattr(first_d, "in_features") else first_d.in_channels
+    assert d_in == (shape[0] * 28 * 28 + K if name == "mlp" else shape[0] + K)
+
+    z, y = torch.randn(4, 8), torch.tensor([0, 3, 7, 9])
+    x = G(z, y)
+    assert x.shape == (4, *shape) and x.min() >= -1 and x.max() <= 1
+    assert D(x, y).shape == (4,)
+    # The label matters, and a float one-hot vector is the same as its index.
+    assert not torch.allclose(G(z, torch.zeros(4, dtype=torch.long)), G(z, torch.ones(4, dtype=torch.long)))
+    assert torch.allclose(G(z, torch.nn.functional.one_hot(y, K).float()), x)
+    assert torch.allclose(D(x, torch.nn.functional.one_hot(y, K).float()), D(x, y))
+
+
+@pytest.mark.parametrize("name", list(CONDITIONAL))
+def test_bad_labels_are_refused(name):
+    make_g, make_d, _ = CONDITIONAL[name]
+    G = make_g()
+    with pytest.raises(GankitError, match="conditional on 10 classes"):
+        G(torch.randn(2, 8))
+    with pytest.raises(GankitError, match="out of range"):
+        G(torch.randn(2, 8), torch.tensor([0, 10]))
+    with pytest.raises(GankitError, match="shape"):
+        G(torch.randn(2, 8), torch.zeros(2, 3))
+
+
+def test_n_classes_is_recorded_and_the_snapshot_rebuilds_a_conditional_g(tmp_path):
+    cfg = apply_overrides(load_preset("cdcgan-mnist"),
+                          ["train.steps=2", "train.batch_size=8", "model.g_hidden=4",
+                           "model.d_hidden=4", "train.n_samples=20", "train.device=cpu"])
+    run_dir, grid = run.start(cfg, str(tmp_path / "r"))
+    meta = json.loads((run_dir / "generator.json").read_text())
+    assert meta["kwargs"]["n_classes"] == 10 and meta["class_names"][7] == "7"
+    G, _ = load_snapshot(run_dir)  # no training code: model name + kwargs
+    assert G.n_classes == 10
+    x = generate(G, 20, seed=1, labels=7)
+    assert x.shape == (20, 1, 28, 28)
+    # One class per row: 10 rows of ceil(20 / 10) = 2 columns.
+    from PIL import Image
+    w, h = Image.open(grid).size
+    assert (w, h) == (2 + 2 * 30, 2 + 10 * 30)
+
+
+def test_trainer_feeds_real_labels_to_d_and_uniform_labels_to_fakes(tmp_path, monkeypatch):
+    cfg = apply_overrides(load_preset("cgan-mnist"),
+                          ["train.steps=1", "train.batch_size=256", "model.g_hidden=8",
+                           "model.d_hidden=8", "train.device=cpu"])
+    data = load_data("mnist")
+    from gankit.train.trainer import Trainer
+    t = Trainer(cfg, data, torch.device("cpu"))
+    seen = []
+    d_forward = t.D.forward
+    monkeypatch.setattr(t.D, "forward", lambda x, y=None: seen.append((x, y)) or d_forward(x, y))
+    t.train_step()
+    (real, y_real), (_, y_fake), (_, y_g) = seen
+    # The real batch is drawn with its own labels: find each image in the data set.
+    idx = [int((data.images.flatten(1) == r.flatten()).all(1).nonzero()[0]) for r in real[:8]]
+    assert torch.equal(y_real[:8], data.labels[idx])
+    assert torch.equal(y_fake, y_g) and len(y_fake.unique()) > 5  # uniform over 10 classes
+
+
+def test_conditional_resume_is_bit_identical(tmp_path):
+    def tiny(steps):
+        return apply_overrides(load_preset("cdcgan-mnist"),
+                               [f"train.steps={steps}", "train.batch_size=16", "model.g_hidden=4",
+                                "model.d_hidden=4", "train.device=cpu", "train.ckpt_every=2",
+                                "train.sample_every=2", "train.n_samples=10"])
+    straight, _ = run.start(tiny(4), str(tmp_path / "a"))
+    half, _ = run.start(tiny(2), str(tmp_path / "b"))
+    run.resume(str(half), ["train.steps=4"])
+    a = torch.load(straight / "state.pt", weights_only=True)["trainer"]
+    b = torch.load(half / "state.pt", weights_only=True)["trainer"]
+    for part in ("G", "D", "G_ema"):
+        for key in a[part]:
+            assert torch.equal(a[part][key], b[part][key]), f"{part}.{key} differs"
+
+
+def test_conditional_needs_labelled_data_with_matching_classes(tmp_path, image_folder):
+    cfg = apply_overrides(load_preset("cdcgan-mnist"), ["model.n_classes=5"])
+    with pytest.raises(GankitError, match="set model.n_classes=10"):
+        run.start(cfg, str(tmp_path / "a"))
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for p in list(image_folder.rglob("*.png"))[:3]:
+        (flat / p.name).write_bytes(p.read_bytes())
+    cfg = apply_overrides(load_preset("dcgan64-folder"), [f"data.path={flat}", "model.n_classes=2"])
+    with pytest.raises(GankitError, match="needs labelled images"):
+        run.start(cfg, str(tmp_path / "b"))
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    cfg = apply_overrides(load_preset("toy-ring"), ["model.n_classes=8"])
+    with pytest.raises(GankitError, match="unconditional"):
+        run.start(cfg, str(tmp_path / "c"))
+
+
+def test_folder_classes_come_from_subfolders(image_folder):
+    data = load_data("folder", str(image_folder), image_size=16)
+    assert data.class_names == ["part0", "part1"]
+    assert data.labels.tolist() == [0] * 6 + [1] * 6  # sorted paths: part0/* then part1/*
+    G, D, kwargs = build_models(ModelConfig(name="mlp", n_classes=2, g_hidden=4, d_hidden=4),
+                                data.shape)
+    assert kwargs["n_classes"] == 2 and D(data.images[:3], data.labels[:3]).shape == (3,)
+
+
+def test_default_labels_are_one_class_per_row():
+    assert default_labels(20, 10).tolist() == [k for k in range(10) for _ in range(2)]
+    y = default_labels(64, 10)  # 7 columns, the last row short
+    assert y.max() == 9 and (y[:63].view(9, 7) == torch.arange(9)[:, None]).all()
