@@ -173,6 +173,19 @@ def test_every_explore_command_writes_its_picture(uncond, cond, tmp_path, capsys
     assert "samples classified as 7 after steering" in text
 
 
+def test_explore_takes_a_pretrained_generator(cond, tmp_path, monkeypatch, capsys):
+    import gankit.pretrained
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    for suffix in (".json", ".safetensors"):
+        (shipped / f"tiny{suffix}").write_bytes((cond[1] / f"generator{suffix}").read_bytes())
+    monkeypatch.setattr(gankit.pretrained, "_folder", lambda: shipped)
+    code, out, err = run_cli(capsys, "grid", "--pretrained", "tiny", "--out", tmp_path / "g.png")
+    assert code == 0, err
+    with Image.open(tmp_path / "g.png") as img:
+        assert img.height == 3 * 60 + 4
+
+
 @pytest.mark.parametrize("argv, message", [
     (("grid", "COND", "--classes", "5"), "--classes 5: not a class of this generator; choose 0=cat"),
     (("interp", "COND", "--class", "-1"), "--class -1: not a class"),
@@ -186,8 +199,11 @@ def test_every_explore_command_writes_its_picture(uncond, cond, tmp_path, capsys
     (("control", "UNCOND", "--target", "12"), "--target 12: not a class of this generator; choose 0 to 9"),
     (("control", "COND", "--target", "1"), "this one is conditional"),
     (("interp", "MISSING"), "does not exist"),
+    (("truncation", "TOY"), "makes 2D points, not images"),
     (("interp", "CORRUPT"), "could not be loaded"),
-    (("interp",), "give either a run directory or snapshot, or --pretrained NAME"),
+    (("interp",), "give either a run directory / snapshot or --pretrained NAME"),
+    (("interp", "UNCOND", "--pretrained", "tiny"), "give either a run directory / snapshot or"),
+    (("interp", "--pretrained", "no-such-gan"), "no pretrained generator 'no-such-gan'"),
     (("interp", "UNCOND", "--out", "nowhere/x.gif"), "does not exist"),
     (("interp", "UNCOND", "--out", "x.jpg"), "must end in .gif or .png"),
 ])
@@ -196,7 +212,12 @@ def test_bad_input_is_one_line_and_exit_2(uncond, cond, tmp_path, capsys, argv, 
     corrupt.mkdir()
     (corrupt / "generator.json").write_text((uncond[1] / "generator.json").read_text())
     (corrupt / "generator.safetensors").write_bytes(b"not a safetensors file")
-    paths = {"COND": cond[1], "UNCOND": uncond[1], "MISSING": tmp_path / "nope", "CORRUPT": corrupt}
+    toy = tmp_path / "toy"
+    toy.mkdir()
+    save_snapshot(toy, build_generator("toy-mlp", dict(z_dim=4, hidden=8, n_layers=1)), "toy-mlp",
+                  dict(z_dim=4, hidden=8, n_layers=1), (2,), None)
+    paths = {"COND": cond[1], "UNCOND": uncond[1], "MISSING": tmp_path / "nope", "CORRUPT": corrupt,
+             "TOY": toy}
     argv = [paths.get(a, a) for a in argv]
     if "--out" not in argv:
         argv += ["--out", tmp_path / "x.gif" if argv[0] in ("interp", "classes") else tmp_path / "x.png"]

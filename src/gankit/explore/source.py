@@ -3,23 +3,13 @@
 import torch
 
 from gankit.errors import GankitError
-from gankit.train.checkpoint import load_snapshot
 
 
 def load_generator(snapshot: str | None = None, pretrained: str | None = None):
     """(G in eval mode on the CPU, its card) from exactly one of a snapshot path or a pretrained name."""
-    if (snapshot is None) == (pretrained is None):
-        raise GankitError("give either a run directory or snapshot, or --pretrained NAME "
-                          "(gankit pretrained lists them), not both")
-    if pretrained is not None:
-        try:
-            from gankit.pretrained import load
-        except ImportError:
-            raise GankitError("this gankit has no pretrained generators; give a run directory "
-                              "or snapshot instead") from None
-        G, meta = load(pretrained)
-    else:
-        G, meta = load_snapshot(snapshot)
+    from gankit.pretrained import resolve
+
+    G, meta = resolve(snapshot, pretrained)
     if len(meta.get("data_shape", ())) != 3:
         raise GankitError(f"{snapshot or pretrained} makes 2D points, not images: explore works on "
                           "image generators (plot toy samples with gankit sample)")
