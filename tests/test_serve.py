@@ -81,17 +81,23 @@ def test_bad_query_is_a_400_with_one_line(server, query, message):
 def test_serve_command_serves_until_interrupted(tmp_path):
     _, folder = tiny_snapshot(tmp_path / "g", 0, None)
     env = {**os.environ, "PYTHONPATH": str(Path(gankit.__file__).parents[1])}
+    # A shell's background jobs start with SIGINT ignored, and Python then never raises
+    # KeyboardInterrupt: give the server the default handling, as in a terminal.
     proc = subprocess.Popen([sys.executable, "-m", "gankit", "serve", str(folder), "--port", "0"],
-                            stdout=subprocess.PIPE, text=True, env=env)
+                            stdout=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         line = proc.stdout.readline()
         url = re.search(r"http://\S+/", line).group(0)
         assert json.loads(get(url + "info")[2])["classes"] == []
         assert get(url + "image.png?seed=2")[2][:4] == b"\x89PNG"
-    finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
-    assert proc.stdout.read().strip() == "stopped"
+        assert proc.stdout.read().strip() == "stopped"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def test_serve_refuses_a_bad_checkpoint(tmp_path, capsys):
