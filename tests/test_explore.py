@@ -198,6 +198,7 @@ def test_explore_takes_a_pretrained_generator(cond, tmp_path, monkeypatch, capsy
     (("truncation", "UNCOND", "--seeds", "7-2"), "expected at least one number, low to high"),
     (("control", "UNCOND", "--target", "12"), "--target 12: not a class of this generator; choose 0 to 9"),
     (("control", "COND", "--target", "1"), "this one is conditional"),
+    (("control", "UNCOND", "--target", "1", "--confidence", "2"), "0 < --confidence <= 1"),
     (("interp", "MISSING"), "does not exist"),
     (("truncation", "TOY"), "makes 2D points, not images"),
     (("interp", "CORRUPT"), "could not be loaded"),

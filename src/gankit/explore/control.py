@@ -52,15 +52,16 @@ def steer(G, classifier, z0: torch.Tensor, target: int, steps: int = 100, step_s
     if steps < 0 or step_size <= 0 or penalty < 0 or not 0 < confidence <= 1:
         raise GankitError("control needs --steps >= 0, --step-size > 0, --penalty >= 0 and "
                           "0 < --confidence <= 1")
-    G.eval(), classifier.eval()
+    G.eval()
+    classifier.eval()
     z = z0.clone()
     moving = torch.ones(len(z), dtype=torch.bool)
     used = torch.zeros(len(z), dtype=torch.long)
-    for _ in range(steps + 1):
+    for step in range(steps + 1):  # steps + 1 looks, so the last step's result is checked
         z.requires_grad_(True)
         logp = classifier(to_evaluator_input(G(z))).log_softmax(1)[:, target]       # (N,)
         moving &= logp.detach().exp() < confidence
-        if not moving.any() or _ == steps:
+        if not moving.any() or step == steps:
             break
         objective = logp - penalty * (z - z0).pow(2).sum(1)
         (grad,) = torch.autograd.grad(objective.sum(), z)
