@@ -3,6 +3,7 @@
     python scripts/train_pretrained.py mnist-dcgan
     python scripts/train_pretrained.py fashion-cdcgan --fashion /path/fashion-mnist-70k.npz
     python scripts/train_pretrained.py mnist-cdcgan --card-only runs/pretrained/mnist-cdcgan
+    python scripts/train_pretrained.py --tables-only
 
 Each name is a preset plus overrides, trained on one CPU thread for at most `--seconds`
 (and `--steps` generator steps) by `gankit.train.run`, exactly as `gankit train` would. The
@@ -53,10 +54,12 @@ def git_commit() -> str:
 def train(name: str, out: Path, steps: int, seconds: float, fashion: str) -> list[str]:
     preset, extra, _ = RECIPES[name]
     overrides = [o.format(fashion=fashion) for o in extra] + [
-        f"train.steps={steps}", f"train.time_limit={seconds}", "train.threads=1",
-        "train.device=cpu", "train.ckpt_every=500"]
-    cfg = apply_overrides(load_preset(preset), overrides)
-    run.start(cfg, str(out))
+        "train.threads=1", "train.ckpt_every=500", f"train.steps={steps}",
+        f"train.time_limit={seconds}", "train.device=cpu"]
+    if (out / ckpt.STATE).is_file():  # continue an interrupted run, bit-identically
+        run.resume(str(out), overrides[-3:-1])
+    else:
+        run.start(apply_overrides(load_preset(preset), overrides), str(out))
     (out / "pretrained-recipe.json").write_text(json.dumps(
         {"name": name, "preset": preset, "overrides": overrides, "commit": git_commit()}) + "\n")
     return overrides
@@ -81,23 +84,70 @@ def write_card(name: str, run_dir: Path, n: int) -> dict:
     PACKAGE_DIR.mkdir(exist_ok=True)
     shutil.copyfile(run_dir / ckpt.SNAPSHOT_WEIGHTS, PACKAGE_DIR / f"{name}.safetensors")
     ckpt.write_json(PACKAGE_DIR / f"{name}.json", meta)
+    for suffix in (".json", ".safetensors"):  # package data: readable by every user
+        (PACKAGE_DIR / f"{name}{suffix}").chmod(0o644)
     return meta["card"]
+
+
+def table() -> str:
+    """A markdown table of every shipped card."""
+    rows = ["| name | what | preset | steps | kimg | wall time | FID | KID | IS | classes | "
+            "class accuracy (all / worst class) |", "|---" * 11 + "|"]
+    for path in sorted(PACKAGE_DIR.glob("*.json")):
+        c = json.loads(path.read_text())["card"]
+        m = c["metrics"]
+        acc = (f"{100 * m['class_acc']['overall']:.1f} % / {100 * m['class_acc']['min']:.1f} %"
+               if "class_acc" in m else "(unconditional)")
+        rows.append(f"| `{c['name']}` | {c['what']} | `{c['preset']}` | {c['steps']:,} | "
+                    f"{c['kimg']:g} | {c['wall_time_s'] / 60:.0f} min | {m['fid']:.1f} | "
+                    f"{m['kid']:.3f} | {m['is']:.2f} | {m['coverage']['covered']}/"
+                    f"{m['coverage']['n_classes']} | {acc} |")
+    n = json.loads(sorted(PACKAGE_DIR.glob("*.json"))[0].read_text())["card"]["provenance"]
+    return ("\n".join(rows) + f"\n\nMetrics: `gankit.metrics.evaluate` on {n['n_generated']:,} "
+            f"samples (seed {n['seed']}) in the data set's evaluator feature space, against "
+            "the real images the card names; conditional generators drew balanced classes. "
+            "Trained on one thread of a 2-core machine shared with other jobs, so the wall "
+            "times say little about speed.\n")
+
+
+def write_tables() -> None:
+    """The cards as a table, in pretrained/README.md and between the README's markers."""
+    text = table()
+    ckpt.atomic_write(PACKAGE_DIR / "README.md", lambda tmp: Path(tmp).write_text(
+        "# Pretrained generators shipped with gankit\n\nWritten by "
+        "scripts/train_pretrained.py from the JSON cards beside this file.\n\n" + text))
+    (PACKAGE_DIR / "README.md").chmod(0o644)
+    readme = ROOT / "README.md"
+    start, end = "<!-- pretrained:start -->", "<!-- pretrained:end -->"
+    body = readme.read_text()
+    if start in body and end in body:
+        head, rest = body.split(start, 1)
+        readme.write_text(head + start + "\n" + text + rest[rest.index(end):])
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("name", choices=sorted(RECIPES))
-    p.add_argument("--out", help="run directory (default runs/pretrained/NAME)")
+    p.add_argument("name", choices=sorted(RECIPES), nargs="?")
+    p.add_argument("--out", help="run directory (default runs/pretrained/NAME); one that holds "
+                   "an interrupted run is resumed with the new --steps/--seconds")
     p.add_argument("--steps", type=int, default=8000, help="generator steps at most")
-    p.add_argument("--seconds", type=float, default=1800, help="training time limit (wall seconds)")
+    p.add_argument("--seconds", type=float, default=3600, help="training time limit (wall seconds)")
     p.add_argument("--fashion", default=str(DEFAULT_FASHION), help="fashion-mnist-70k.npz")
     p.add_argument("--n", type=int, default=10_000, help="samples for the metrics")
     p.add_argument("--card-only", metavar="RUN_DIR", help="skip training; card an existing run")
+    p.add_argument("--tables-only", action="store_true",
+                   help="only rewrite the tables of the cards (pretrained/README.md, README.md)")
     args = p.parse_args()
+    if args.tables_only:
+        write_tables()
+        return
+    if not args.name:
+        p.error(f"give a NAME: one of {', '.join(sorted(RECIPES))}")
     run_dir = Path(args.card_only or args.out or ROOT / "runs" / "pretrained" / args.name)
     if not args.card_only:
         train(args.name, run_dir, args.steps, args.seconds, args.fashion)
     card = write_card(args.name, run_dir, args.n)
+    write_tables()
     print(json.dumps(card, indent=2))
 
 

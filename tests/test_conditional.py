@@ -144,3 +144,12 @@ def test_default_labels_are_one_class_per_row():
     assert default_labels(20, 10).tolist() == [k for k in range(10) for _ in range(2)]
     y = default_labels(64, 10)  # 7 columns, the last row short
     assert y.max() == 9 and (y[:63].view(9, 7) == torch.arange(9)[:, None]).all()
+
+
+def test_class_accuracy_on_known_numbers():
+    from gankit.metrics.image import class_accuracy
+    labels = torch.tensor([0, 0, 1, 1, 2, 2, 2, 2])
+    predicted = torch.tensor([0, 1, 1, 1, 2, 2, 2, 0])
+    acc = class_accuracy(torch.nn.functional.one_hot(predicted, 3).float(), labels)
+    assert acc["per_class"] == [0.5, 1.0, 0.75] and acc["min"] == 0.5
+    assert acc["overall"] == 6 / 8

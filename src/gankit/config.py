@@ -72,7 +72,7 @@ class TrainConfig:
     time_limit: float = 0.0      # seconds; stop early (with a checkpoint) after this long, 0: none
     eval_every: int = 0          # steps between metric evaluations logged to stats.jsonl, 0: never
     eval_n: int = 2000           # generated samples per evaluation during training
-    eval_metrics: str = ""       # comma-separated; empty: fid,coverage for images, modes for toys
+    eval_metrics: str = ""       # comma-separated; empty: fid,coverage (+class_acc if conditional), modes for toys
 
 
 @dataclass

@@ -121,8 +121,9 @@ class Run:
         from gankit.metrics import evaluate, parse_metrics
         tc, t = self.cfg.train, self.trainer
         toy_data = hasattr(self.data, "centres")
-        names = parse_metrics(tc.eval_metrics or ("modes" if toy_data else "fid,coverage"),
-                              toy_data)
+        default = ("modes" if toy_data else
+                   "fid,coverage" + (",class_acc" if self.cfg.model.n_classes else ""))
+        names = parse_metrics(tc.eval_metrics or default, toy_data)
         meta = {"data_shape": list(self.data.shape), "data": dataclasses.asdict(self.cfg.data),
                 "step": t.step, "preset": self.cfg.preset}
         G = t.generator

@@ -1,0 +1,137 @@
+"""The shipped generators, and the CLI paths of conditional sampling: --class, --pretrained."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from gankit import pretrained
+from gankit.cli import main
+from gankit.errors import GankitError
+from gankit.metrics.evaluator import featurize, load_evaluator
+from gankit.sample import generate
+
+SHIPPED = ("mnist-dcgan", "mnist-cdcgan", "fashion-cdcgan")
+TINY = ["--set", "train.steps=2", "--set", "train.batch_size=8", "--set", "model.g_hidden=4",
+        "--set", "model.d_hidden=4", "--set", "train.n_samples=10", "--set", "train.device=cpu"]
+
+
+def error_line(capsys):
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err  # one line, no traceback
+    return err[0]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """A tiny conditional run (cgan-mnist) and a tiny unconditional one (dcgan-mnist)."""
+    root = tmp_path_factory.mktemp("runs")
+    assert main(["train", "--preset", "cgan-mnist", "--out", str(root / "c"), *TINY]) == 0
+    assert main(["train", "--preset", "dcgan-mnist", "--out", str(root / "u"), *TINY]) == 0
+    return root / "c", root / "u"
+
+
+def test_sample_class_draws_that_class(runs, tmp_path):
+    cond, _ = runs
+    assert main(["sample", str(cond), "--class", "7", "--n", "6", "--out", str(tmp_path / "s.npz")]) == 0
+    saved = np.load(tmp_path / "s.npz")
+    assert saved["images"].shape == (6, 28, 28) and saved["labels"].tolist() == [7] * 6
+    assert main(["sample", str(cond), "--n", "20", "--out", str(tmp_path / "all.npz")]) == 0
+    assert np.load(tmp_path / "all.npz")["labels"].tolist() == [k for k in range(10) for _ in "ab"]
+    assert main(["sample", str(cond), "--class", "0", "--out", str(tmp_path / "g.png")]) == 0
+    assert (tmp_path / "g.png").stat().st_size > 0
+
+
+def test_bad_class_is_refused(runs, tmp_path, capsys):
+    cond, uncond = runs
+    assert main(["sample", str(cond), "--class", "10", "--out", str(tmp_path / "x.png")]) == 2
+    assert "--class 10 is out of range" in error_line(capsys)
+    assert main(["sample", str(cond), "--class", "-1", "--out", str(tmp_path / "x.png")]) == 2
+    assert "classes 0..9" in error_line(capsys)
+    assert main(["sample", str(uncond), "--class", "3", "--out", str(tmp_path / "x.png")]) == 2
+    assert "unconditional" in error_line(capsys)
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_bad_checkpoint_and_source_are_refused(runs, tmp_path, capsys):
+    import shutil
+    bad = tmp_path / "bad"
+    shutil.copytree(runs[0], bad)
+    (bad / "generator.json").write_text("{not json")
+    assert main(["sample", str(bad), "--class", "1", "--out", str(tmp_path / "x.png")]) == 2
+    assert "not a valid generator card" in error_line(capsys)
+    assert main(["sample", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x.png")]) == 2
+    assert "does not exist" in error_line(capsys)
+    assert main(["sample", "--out", str(tmp_path / "x.png")]) == 2
+    assert "--pretrained NAME" in error_line(capsys)
+    assert main(["sample", str(runs[0]), "--pretrained", "mnist-cdcgan",
+                 "--out", str(tmp_path / "x.png")]) == 2
+    assert "not both" in error_line(capsys)
+    assert main(["sample", "--pretrained", "nope", "--out", str(tmp_path / "x.png")]) == 2
+    assert "no pretrained generator 'nope'" in error_line(capsys)
+
+
+def test_pretrained_lists_every_shipped_generator(capsys):
+    assert set(SHIPPED) <= set(pretrained.names())
+    assert main(["pretrained"]) == 0
+    out = capsys.readouterr().out
+    for name in SHIPPED:
+        assert name in out
+    assert "FID" in out and "class accuracy" in out
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_cards_say_how_they_were_trained_and_measured(name):
+    G, meta = pretrained.load(name)
+    card = meta["card"]
+    for key in ("preset", "overrides", "steps", "kimg", "wall_time_s", "commit", "trained_by"):
+        assert card[key] not in (None, ""), key
+    for metric in ("fid", "kid", "is", "coverage"):
+        assert metric in card["metrics"]
+    conditional = name != "mnist-dcgan"
+    assert ("class_acc" in card["metrics"]) == conditional
+    assert (G.n_classes == 10) == conditional and not G.training
+    assert meta["data"]["name"] == name.split("-")[0]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_sample_pretrained_runs(name, tmp_path):
+    extra = ["--class", "3"] if name != "mnist-dcgan" else []
+    assert main(["sample", "--pretrained", name, "--n", "8", *extra,
+                 "--out", str(tmp_path / "p.npz")]) == 0
+    assert np.load(tmp_path / "p.npz")["images"].shape == (8, 28, 28)
+
+
+def test_shipped_mnist_conditional_generator_draws_the_asked_digit():
+    """Issue 4: >= 90 % of class-k samples are classified as k, for every k separately."""
+    G, _ = pretrained.load("mnist-cdcgan")
+    evaluator = load_evaluator("mnist")
+    per_class = 200
+    labels = torch.arange(10).repeat_interleave(per_class)
+    x = generate(G, len(labels), seed=2024, labels=labels)
+    _, logits = featurize(evaluator, x)
+    hit = (logits.argmax(1) == labels).float().view(10, per_class).mean(1)
+    assert (hit >= 0.9).all(), f"per-class accuracy {hit.tolist()}"
+
+
+def test_eval_pretrained_measures_without_writing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path / "cache"))
+    folder = pretrained.snapshot_path("mnist-cdcgan").parent
+    before = sorted(p.name for p in folder.iterdir())
+    assert main(["eval", "--pretrained", "mnist-cdcgan", "--n", "200",
+                 "--metrics", "fid,class_acc"]) == 0
+    out = capsys.readouterr().out
+    assert "FID" in out and "class accuracy" in out and "not recorded" in out
+    assert sorted(p.name for p in folder.iterdir()) == before
+    assert main(["eval", "--pretrained", "mnist-dcgan", "--n", "50", "--metrics", "class_acc"]) == 2
+    assert "unconditional" in error_line(capsys)
+
+
+def test_load_api_matches_the_snapshot_format():
+    with pytest.raises(GankitError, match="choose one of"):
+        pretrained.load("nope")
+    G, meta = pretrained.load("fashion-cdcgan")
+    assert meta["class_names"][9] == "Ankle boot" and meta["data_shape"] == [1, 28, 28]
+    on_disk = json.loads(pretrained.snapshot_path("fashion-cdcgan").read_text())
+    assert on_disk["kwargs"] == meta["kwargs"]
