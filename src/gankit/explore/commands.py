@@ -136,7 +136,7 @@ def cmd_control(args) -> None:
     names = [str(c) for c in meta.get("class_names") or []]
     names = names if len(names) == n_out else [str(i) for i in range(n_out)]
     target = parse_class(args.target, names, "--target")
-    pictures._check_out(args.out, (".png",))
+    pictures.check_out(args.out, (".png",))
     z0 = control.start_noise(G, args.n, args.seed)
     r = control.steer(G, classifier, z0, target, args.steps, args.step_size, args.penalty,
                       args.confidence)

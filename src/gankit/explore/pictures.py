@@ -82,7 +82,7 @@ def with_row_labels(img: Image.Image, labels: list[str], rows: int) -> Image.Ima
     return out
 
 
-def _check_out(out, suffixes: tuple[str, ...]) -> Path:
+def check_out(out, suffixes: tuple[str, ...]) -> Path:
     path = Path(out)
     if path.suffix.lower() not in suffixes:
         raise GankitError(f"--out {out}: the file must end in {' or '.join(suffixes)}")
@@ -94,7 +94,7 @@ def _check_out(out, suffixes: tuple[str, ...]) -> Path:
 def write_grid(images: torch.Tensor, out, nrow: int, row_labels: list[str] | None = None,
                scale: int = 2) -> Path:
     """A PNG grid, rows of `nrow` images, optionally labelled on the left."""
-    path = _check_out(out, (".png",))
+    path = check_out(out, (".png",))
     img = to_pil(images, nrow, scale)
     if row_labels:
         img = with_row_labels(img, row_labels, math.ceil(len(images) / nrow))
@@ -104,7 +104,7 @@ def write_grid(images: torch.Tensor, out, nrow: int, row_labels: list[str] | Non
 
 def write_frames(frames: torch.Tensor, out, fps: float = 12, scale: int = 4) -> Path:
     """An animated GIF that plays the frames forth and back (.gif), or a strip of them (.png)."""
-    path = _check_out(out, (".gif", ".png"))
+    path = check_out(out, (".gif", ".png"))
     if path.suffix.lower() == ".png":
         return write_grid(frames, path, nrow=len(frames))
     pics = [to_pil(f[None], nrow=1, scale=scale, padding=0) for f in frames]
