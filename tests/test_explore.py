@@ -1,5 +1,6 @@
 """gankit.explore: interpolation, truncation, class grids, steering, and their CLI paths."""
 import math
+import re
 
 import pytest
 import torch
@@ -225,3 +226,14 @@ def test_bad_input_is_one_line_and_exit_2(uncond, cond, tmp_path, capsys, argv, 
     code, out, err = run_cli(capsys, *argv)
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_control_turns_the_shipped_mnist_dcgan_toward_a_digit(capsys, tmp_path):
+    import gankit.pretrained
+    if "mnist-dcgan" not in gankit.pretrained.names():
+        pytest.skip("the pretrained mnist-dcgan is not in this tree (scripts/train_pretrained.py)")
+    code, out, err = run_cli(capsys, "control", "--pretrained", "mnist-dcgan", "--target", "3",
+                             "--n", "16", "--steps", "60", "--out", tmp_path / "c.png")
+    assert code == 0, err
+    after, before = map(float, re.search(r": ([\d.]+)% of 16 .*before: ([\d.]+)%", out).groups())
+    assert after >= 75 and after > before
