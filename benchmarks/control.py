@@ -47,7 +47,7 @@ def main() -> None:
                      f"{change:.3f}"])
         print(*rows[-1], sep="\t", flush=True)
     mean = sum(float(r[2].rstrip("%")) for r in rows) / len(rows)
-    table = markdown_table(["target", "before", "after", "mean ||z - z0||", "mean steps",
+    table = markdown_table(["target", "before", "after", "mean distance in z", "mean steps",
                             "mean pixel change"], rows)
     print(table)
     print(f"mean success {mean:.1f} %")
