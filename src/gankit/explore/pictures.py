@@ -1,7 +1,7 @@
 """Exploration pictures: class x seed grids, interpolation strips and GIFs, truncation grids.
 
 Each `*_images` function returns the images as a tensor (N, C, H, W) in [-1, 1], rows first,
-so tests and the web explorer use the same code as the files.
+so the tests check exactly what the files show.
 """
 
 import math
