@@ -1,5 +1,6 @@
 """Write a benchmark's table into its own section of docs/benchmarks.md (between markers)."""
 
+import fcntl
 import platform
 import re
 from pathlib import Path
@@ -31,6 +32,13 @@ def markdown_table(header: list[str], rows: list[list]) -> str:
 def record(section: str, body: str) -> None:
     """Replace the text between <!-- section:start --> and <!-- section:end -->, or append."""
     DOC.parent.mkdir(exist_ok=True)
+    # Benchmarks may run side by side: one writer at a time, or one's section could be lost.
+    with open(DOC.parent / ".benchmarks.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _replace(section, body)
+
+
+def _replace(section: str, body: str) -> None:
     text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
     start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
     block = f"{start}\n{body.strip()}\n{end}"

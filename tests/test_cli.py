@@ -49,7 +49,8 @@ def test_presets_lists_every_preset(capsys):
     assert main(["presets"]) == 0
     out = capsys.readouterr().out
     for name in ("mlp-mnist", "dcgan-mnist", "dcgan-fashion", "dcgan64-folder", "toy-ring",
-                 "toy-grid", "dcgan-course"):
+                 "toy-grid", "dcgan-course", "wgan-gp-mnist", "sngan-fashion", "toy-ring-plain",
+                 "toy-ring-wgan-gp", "toy-grid-plain", "toy-grid-wgan-gp"):
         assert name in out
 
 
@@ -62,6 +63,16 @@ def test_presets_lists_every_preset(capsys):
     (["train", "--set", "data.path=/no/such/place"], "/no/such/place"),
     (["train", "--preset", "dcgan64-folder"], "data.path"),
     (["sample", "/no/such/run", "--out", "x.png"], "/no/such/run"),
+    (["train", "--set", "loss.d_loss=wgan-gp"], "needs a critic without BatchNorm"),
+    (["train", "--preset", "dcgan-course", "--set", "loss.d_loss=wgan-gp", "--set",
+      "model.d_input_bn=false"], "set model.d_bn=false"),
+    (["train", "--set", "loss.d_loss=hinge", "--set", "loss.label_smoothing=0.1"],
+     "loss.label_smoothing has no meaning for loss.d_loss=hinge"),
+    (["train", "--set", "loss.d_loss=hinge", "--set", "loss.g_loss=minimax"],
+     "mismatched loss.g_loss"),
+    (["train", "--set", "train.diffaugment=color,flip"], "unknown train.diffaugment policy 'flip'"),
+    (["train", "--preset", "toy-ring", "--set", "train.diffaugment=color"], "images only"),
+    (["train", "--set", "loss.instance_noise=-1"], "loss.instance_noise must be >= 0"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, words, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

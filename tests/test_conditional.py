@@ -66,7 +66,8 @@ def test_bad_labels_are_refused(name):
 def test_n_classes_is_recorded_and_the_snapshot_rebuilds_a_conditional_g(tmp_path):
     cfg = apply_overrides(load_preset("cdcgan-mnist"),
                           ["train.steps=2", "train.batch_size=8", "model.g_hidden=4",
-                           "model.d_hidden=4", "train.n_samples=20", "train.device=cpu"])
+                           "model.d_hidden=4", "train.n_samples=20", "train.device=cpu",
+                           "health.every=1"])  # the health probe samples a conditional G too
     run_dir, grid = run.start(cfg, str(tmp_path / "r"))
     meta = json.loads((run_dir / "generator.json").read_text())
     assert meta["kwargs"]["n_classes"] == 10 and meta["class_names"][7] == "7"

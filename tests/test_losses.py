@@ -62,3 +62,72 @@ def test_r1_penalty_of_a_linear_critic_is_its_squared_weight_norm():
     w = torch.tensor([3.0, 4.0])
     x = torch.randn(16, 2, requires_grad=True)
     assert r1_penalty(x, x @ w).item() == pytest.approx(25.0)
+
+
+def test_hinge_losses_on_known_logits():
+    from gankit.losses import d_loss_hinge, g_loss_linear
+    real, fake = torch.tensor([2.0, 0.5, -1.0]), torch.tensor([-3.0, 0.0, 1.0])
+    # relu(1 - real) = [0, 0.5, 2] -> mean 5/6; relu(1 + fake) = [0, 1, 2] -> mean 1
+    assert d_loss_hinge(real, fake).item() == pytest.approx(5 / 6 + 1)
+    assert g_loss_linear(fake).item() == pytest.approx(2 / 3)
+
+
+def test_least_squares_losses_on_known_logits():
+    from gankit.losses import d_loss_least_squares, g_loss_least_squares
+    real, fake = torch.tensor([1.0, 3.0]), torch.tensor([0.0, 2.0])
+    # ((0 + 4) / 2 + (0 + 4) / 2) / 2 = 2
+    assert d_loss_least_squares(real, fake).item() == pytest.approx(2.0)
+    # with smoothing 0.5 the real target is 0.5: ((0.25 + 6.25) / 2 + 2) / 2
+    assert d_loss_least_squares(real, fake, smooth=0.5).item() == pytest.approx((3.25 + 2) / 2)
+    assert g_loss_least_squares(fake).item() == pytest.approx((1 + 1) / 2 / 2)
+
+
+def test_wasserstein_critic_loss_is_the_score_gap():
+    from gankit.losses import d_loss_wasserstein
+    assert d_loss_wasserstein(torch.tensor([3.0, 5.0]), torch.tensor([1.0, -1.0])).item() == -4.0
+
+
+def test_gradient_penalty_is_zero_for_a_unit_norm_linear_critic():
+    from gankit.losses import gradient_penalty
+    torch.manual_seed(0)
+    w = torch.randn(1, 28, 28)
+    w = w / w.norm()                                    # ||grad|| = ||w|| = 1 everywhere
+    critic = lambda x: (x * w).flatten(1).sum(1) + 3.0  # noqa: E731
+    real, fake = torch.randn(16, 1, 28, 28), torch.randn(16, 1, 28, 28)
+    assert gradient_penalty(critic, real, fake).item() == pytest.approx(0.0, abs=1e-10)
+    # ... and (2 - 1)^2 = 1 for weights of norm 2: the penalty sees the gradient's norm.
+    assert gradient_penalty(lambda x: critic(2 * x), real, fake).item() == pytest.approx(1.0)
+
+
+def test_gradient_penalty_uses_one_weight_per_sample_and_reaches_the_critic():
+    from gankit.losses import gradient_penalty
+    seen = {}
+
+    def critic(x):
+        seen["x"] = x
+        return (x ** 2).flatten(1).sum(1)               # grad = 2x: depends on where x_hat is
+
+    real, fake = torch.ones(8, 3, 4, 4), torch.zeros(8, 3, 4, 4)
+    w = torch.nn.Parameter(torch.tensor(1.0))
+    gp = gradient_penalty(lambda x: w * critic(x), real, fake)
+    x_hat = seen["x"]
+    eps = x_hat.flatten(1)
+    assert torch.allclose(eps, eps[:, :1].expand_as(eps))   # one eps for all of a sample
+    assert len(set(eps[:, 0].tolist())) == 8                # different eps across samples
+    gp.backward()                                           # create_graph: D's weights get a grad
+    assert w.grad is not None and w.grad.abs().item() > 0
+
+
+@pytest.mark.parametrize("d_name,g_name", [("hinge", "hinge"), ("least-squares", "least-squares"),
+                                           ("wgan-gp", "wasserstein"), ("bce", "non-saturating")])
+def test_each_objective_has_its_own_default_g_loss(d_name, g_name):
+    from gankit.losses import OBJECTIVES
+    objective, g = get_losses(d_name, "")
+    assert objective is OBJECTIVES[d_name] and g is objective.g_losses[g_name]
+
+
+def test_g_loss_that_does_not_match_the_objective_is_refused():
+    with pytest.raises(GankitError, match="mismatched loss.g_loss 'minimax' for loss.d_loss 'hinge'"):
+        get_losses("hinge", "minimax")
+    with pytest.raises(GankitError, match="unknown loss.d_loss"):
+        get_losses("wgan", "")

@@ -89,3 +89,30 @@ def test_d_input_bn_switch():
     x = torch.rand(8, 1, 28, 28) * 2 - 1
     assert not torch.allclose(without(x), without(x + 0.5))
     assert any(isinstance(m, nn.BatchNorm2d) for m in without.modules())  # still in later layers
+
+
+@pytest.mark.parametrize("name,shape", [("dcgan28", (1, 28, 28)), ("toy-mlp", (2,)),
+                                        ("mlp", (1, 28, 28))])
+def test_spectral_norm_brings_every_largest_singular_value_to_one(name, shape):
+    torch.manual_seed(0)
+    cfg = ModelConfig(name=name, g_hidden=8, d_hidden=8, d_bn=False, d_spectral_norm=True)
+    _, D, _ = build_models(cfg, shape)
+    layers = [m for m in D.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    assert layers and all(hasattr(m, "parametrizations") for m in layers)
+    for _ in range(30):                       # each training-mode forward: one power iteration
+        D(torch.randn(4, *shape))
+    D.eval()
+    for m in layers:
+        sigma = torch.linalg.matrix_norm(m.weight.detach().flatten(1), ord=2).item()
+        assert sigma == pytest.approx(1.0, abs=0.02)
+        raw = torch.linalg.matrix_norm(m.parametrizations.weight.original.detach().flatten(1), ord=2)
+        assert raw.item() != pytest.approx(1.0, abs=0.02)  # the raw weight was not unit-norm
+
+
+def test_d_bn_switch_removes_every_batchnorm_from_d():
+    for name, shape in (("dcgan28", (1, 28, 28)), ("dcgan64", (3, 64, 64))):
+        _, with_bn, _ = build_models(ModelConfig(name=name), shape)
+        _, without, _ = build_models(ModelConfig(name=name, d_bn=False), shape)
+        assert any(isinstance(m, nn.BatchNorm2d) for m in with_bn.modules())
+        assert not any(isinstance(m, nn.BatchNorm2d) for m in without.modules())
+        assert without(torch.randn(2, *shape)).shape == (2,)

@@ -147,3 +147,101 @@ def test_resume_with_ema_is_bit_identical(tmp_path):
     ga = load_file(straight / "generator.safetensors")
     gb = load_file(half / "generator.safetensors")
     assert all(torch.equal(ga[k], gb[k]) for k in ga)
+
+
+def record_d_inputs(trainer):
+    """Wrap D so every input it sees in training is kept."""
+    seen, forward = [], trainer.D.forward
+
+    def spy(x, y=None):
+        seen.append(x.detach().clone())
+        return forward(x, y)
+
+    trainer.D.forward = spy
+    return seen
+
+
+def test_diffaugment_reaches_every_d_input_real_and_fake(tmp_path):
+    cfg = tiny(1, "train.diffaugment=cutout", "train.d_steps=2")
+    t = run.Run(cfg, tmp_path, run.load_training_data(cfg)).trainer
+    seen = record_d_inputs(t)
+    t.train_step()
+    assert len(seen) == 2 * 2 + 1             # real and fake per D step, fake in G's step
+    for x in seen:                            # cutout zeroes a 14x14 square (clipped at edges)
+        assert torch.all((x == 0).flatten(1).sum(1) >= 49)
+
+
+def test_instance_noise_is_annealed_on_d_inputs(tmp_path):
+    cfg = tiny(1, "loss.instance_noise=0.5", "loss.noise_kimg=0.032")  # 0 after 2 D steps of 16
+    r = run.Run(cfg, tmp_path, run.load_training_data(cfg))
+    t = r.trainer
+    seen = record_d_inputs(t)
+    assert t.noise_sigma == 0.5
+    t.train_step()
+    real = seen[0]                            # real MNIST lies in [-1, 1]; noise leaves it
+    assert real.abs().max() > 1.2
+    assert t.noise_sigma == pytest.approx(0.25)
+    t.train_step()
+    assert t.noise_sigma == 0.0
+    seen.clear()
+    t.train_step()
+    assert seen[0].abs().max() <= 1.0         # clean again once sigma reached 0
+
+
+def test_wgan_gp_step_updates_the_critic_five_times_with_a_penalty(tmp_path, monkeypatch):
+    cfg = tiny(1, "loss.d_loss=wgan-gp", "model.d_bn=false", "train.d_steps=5")
+    t = run.Run(cfg, tmp_path, run.load_training_data(cfg)).trainer
+    import gankit.train.trainer as trainer_module
+    calls = []
+    gp = trainer_module.gradient_penalty
+
+    def counted(critic, real, fake):
+        calls.append(critic)
+        return gp(critic, real, fake)
+
+    monkeypatch.setattr(trainer_module, "gradient_penalty", counted)
+    stats = t.train_step()
+    assert len(calls) == 5 and all(c == t.judge for c in calls)  # through the one D call
+    assert torch.isfinite(stats).all()
+    assert int(next(iter(t.opt_d.state_dict()["state"].values()))["step"]) == 5
+
+
+def test_wgan_with_batchnorm_in_the_critic_is_refused(tmp_path):
+    from gankit.errors import GankitError
+    cfg = tiny(1, "loss.d_loss=wgan-gp")      # dcgan28's D keeps BatchNorm by default
+    with pytest.raises(GankitError, match="needs a critic without BatchNorm.*model.d_bn=false"):
+        run.start(cfg, str(tmp_path / "run"))
+    assert not (tmp_path / "run").exists()    # refused before a run directory was made
+
+
+def test_resume_with_spectral_norm_is_bit_identical(tmp_path):
+    more = ["model.d_bn=false", "model.d_spectral_norm=true", "loss.d_loss=hinge"]
+    straight, _ = run.start(tiny(4, *more), str(tmp_path / "a"))
+    half, _ = run.start(tiny(2, *more), str(tmp_path / "b"))
+    run.resume(str(half), ["train.steps=4"])
+    a, b = weights(straight), weights(half)
+    assert any("parametrizations" in k for k in a["D"])
+    assert all(torch.equal(a["D"][k], b["D"][k]) for k in a["D"])
+
+
+def test_ema_half_life_in_kimg_is_exact_on_known_numbers(tmp_path):
+    # batch 16 and a half-life of 16 images: decay 0.5 per step, when not ramped up.
+    cfg = tiny(1, "train.ema_kimg=0.016", "train.ema_rampup=0")
+    t = run.Run(cfg, tmp_path, run.load_training_data(cfg)).trainer
+    p, ema_p = next(t.G.parameters()), next(t.G_ema.module.parameters())
+    with torch.no_grad():
+        p.fill_(1.0)
+        t.G_ema.update_parameters(t.G)      # first update copies: 1
+        p.fill_(3.0)
+        t.G_ema.update_parameters(t.G)      # 1 + (3 - 1) * 0.5 = 2
+        assert torch.allclose(ema_p, torch.full_like(ema_p, 2.0))
+        p.fill_(0.0)
+        t.G_ema.update_parameters(t.G)      # 2 * 0.5 = 1
+        assert torch.allclose(ema_p, torch.full_like(ema_p, 1.0))
+    from gankit.train.trainer import ema_decay
+    # Ramped up: after 2 updates (32 images) the half-life is at most 5 % of 48 = 2.4 images.
+    cfg.train.ema_rampup = 0.05
+    assert ema_decay(cfg.train, 2) == pytest.approx(0.5 ** (16 / 2.4))
+    cfg.train.ema_kimg = 10.0               # 10,000 images: reached after 12,500 updates
+    assert ema_decay(cfg.train, 20_000) == pytest.approx(0.5 ** (16 / 10_000))
+    assert ema_decay(cfg.train, 20_000) > 0.998

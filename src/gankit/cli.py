@@ -15,6 +15,10 @@ def cmd_train(args) -> None:
     from gankit.config import DEFAULT_PRESET, apply_overrides, load_preset
     from gankit.train import run
 
+    if args.tensorboard:
+        args.set.append("train.tensorboard=true")
+    if args.device:
+        args.set.append(f"train.device={args.device}")
     if args.resume:
         if args.preset or args.out:
             raise GankitError("--resume continues a run with its own config and directory: drop "
@@ -23,8 +27,9 @@ def cmd_train(args) -> None:
     else:
         cfg = apply_overrides(load_preset(args.preset or DEFAULT_PRESET), args.set)
         run_dir, grid = run.start(cfg, args.out)
-    print(f"run directory: {run_dir}")
-    print(f"final samples: {grid}")
+    if grid is not None:  # under torchrun, only rank 0 writes and reports
+        print(f"run directory: {run_dir}")
+        print(f"final samples: {grid}")
 
 
 def cmd_sample(args) -> None:
@@ -49,6 +54,12 @@ def cmd_eval(args) -> None:
     print(f"({p['n_generated']} generated vs {p.get('real')}; extractor: {extractor}; "
           f"{p['seconds']} s)")
     print(f"appended to {out}" if out else "(a shipped generator: not recorded)")
+
+
+def cmd_report(args) -> None:
+    from gankit.report import write_report
+
+    print(f"wrote {write_report(args.run_dir, args.out)}")
 
 
 def cmd_presets(args) -> None:
@@ -92,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override a config value, e.g. --set train.steps=500 (repeatable)")
     p.add_argument("--out", help="run directory to create (default: runs/NNNNN-PRESET)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted or finished run")
+    p.add_argument("--tensorboard", action="store_true",
+                   help="also log scalars and sample grids to RUN_DIR/tensorboard (needs the "
+                   "tensorboard package: pip install 'gankit[tensorboard]')")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"),
+                   help="where to train (the same as --set train.device=...; default auto)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("sample", help="draw images from a trained generator")
@@ -110,12 +126,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="PATH", help="the real data set's file or folder, where "
                    "it is not at the path the generator was trained with")
     p.add_argument("--metrics", help="comma-separated: fid,kid,is,pr,coverage (default), "
-                   "class_acc (conditional G, default there) and inception_fid for images; "
-                   "modes for 2D toy mixtures")
+                   "class_acc (conditional G, default there), checkerboard and inception_fid "
+                   "for images; modes for 2D toy mixtures")
     p.add_argument("--n", type=_positive_int, help="generated samples (default 10000; toys 2500)")
     p.add_argument("--inception-weights", metavar="PATH",
                    help="InceptionV3 weights (.pth or .safetensors) for --metrics inception_fid")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("report", help="write a run's HTML report (curves, diagnoses, samples)")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--out", help="HTML file to write (default: RUN_DIR/report.html)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("presets", help="list the presets")
     p.set_defaults(func=cmd_presets)

@@ -24,6 +24,8 @@ class DataConfig:
     split: str = "train"         # IDX files: train | test | all
     download: bool = False       # fetch MNIST/Fashion-MNIST through torchvision into data.path
     n_toy: int = 100_000         # points drawn from a toy mixture
+    stream_mb: float = 2000.0    # folder: stream from disk (DataLoader workers) above this many MB
+    workers: int = 2             # DataLoader worker processes when streaming
 
 
 @dataclass
@@ -36,16 +38,21 @@ class ModelConfig:
     n_layers: int = 3            # toy-mlp depth
     bn_init_mean: float = 1.0    # DCGAN paper: BatchNorm scale ~ N(1, 0.02); the course uses 0
     d_input_bn: bool = True      # dcgan28: BatchNorm on D's first layer (course: yes; paper: no)
+    d_bn: bool = True            # dcgan28/64: BatchNorm in D at all (WGAN-GP needs false)
+    d_spectral_norm: bool = False  # spectral normalisation of every D weight (Miyato et al. 2018)
     n_classes: int = 0           # conditional GAN on this many classes (the data's), 0: unconditional
 
 
 @dataclass
 class LossConfig:
-    d_loss: str = "bce"
-    g_loss: str = "non-saturating"  # non-saturating | minimax
+    d_loss: str = "bce"             # bce | hinge | least-squares | wgan-gp
+    g_loss: str = ""                # "": the objective's own; bce: non-saturating | minimax
     label_smoothing: float = 0.0    # one-sided: real targets become 1 - label_smoothing
     r1_gamma: float = 0.0           # R1 gradient penalty on real data (Mescheder et al. 2018), 0: off
     r1_every: int = 1               # lazy R1: apply every this many D steps (StyleGAN2 uses 16)
+    gp_lambda: float = 10.0         # WGAN-GP's gradient penalty weight (d_loss=wgan-gp)
+    instance_noise: float = 0.0     # std of Gaussian noise on D's inputs at the start, 0: off
+    noise_kimg: float = 100.0       # instance noise falls linearly to 0 over this many kimg
 
 
 @dataclass
@@ -59,7 +66,7 @@ class OptimConfig:
 @dataclass
 class TrainConfig:
     steps: int = 2000            # generator steps
-    batch_size: int = 128
+    batch_size: int = 128        # per process: under torchrun the effective batch is x world size
     d_steps: int = 1             # discriminator steps per generator step (k in Goodfellow et al.)
     seed: int = 0
     sample_every: int = 500      # steps between sample grids
@@ -67,12 +74,33 @@ class TrainConfig:
     ckpt_every: int = 1000       # steps between checkpoints (and at the end)
     n_samples: int = 64          # images in each sample grid, from one fixed noise batch
     device: str = "auto"         # auto | cpu | cuda
+    precision: str = "fp32"      # fp32 | bf16 (autocast; float32 weights and losses)
+    channels_last: bool = False  # NHWC memory layout for convolutions (pays on GPUs)
+    compile: bool = False        # torch.compile the models for the training step
     threads: int = 0             # CPU threads for torch, 0: torch's default (one per core)
     ema_decay: float = 0.0       # EMA of G's weights for sampling and evaluation, 0: off
+    ema_kimg: float = 0.0        # instead: the EMA's half-life in thousand images (StyleGAN2-ADA: 10)
+    ema_rampup: float = 0.05     # with ema_kimg: half-life at most this share of images so far, 0: none
     time_limit: float = 0.0      # seconds; stop early (with a checkpoint) after this long, 0: none
     eval_every: int = 0          # steps between metric evaluations logged to stats.jsonl, 0: never
     eval_n: int = 2000           # generated samples per evaluation during training
     eval_metrics: str = ""       # comma-separated; empty: fid,coverage (+class_acc if conditional), modes for toys
+    diffaugment: str = ""        # DiffAugment policies on D's inputs: color,translation,cutout
+    report: bool = True          # write report.html at the end of training
+    tensorboard: bool = False    # also log to RUN_DIR/tensorboard (needs the tensorboard package)
+
+
+@dataclass
+class HealthConfig:
+    """The training health monitor (gankit.train.health): when it looks, and what it calls sick."""
+    every: int = 100             # steps between health checks, 0: off
+    n: int = 128                 # fixed samples whose diversity and class coverage are tracked
+    patience: int = 3            # consecutive failing checks before a diagnosis is made
+    d_fake_floor: float = 0.05   # D overpowering: mean D(G(z)) below this, D near-perfect on fakes
+    d_gap: float = -0.02         # G overpowering: mean D(x) - mean D(G(z)) at most this
+    collapse_drop: float = 0.5   # mode collapse: diversity or coverage below this share of its best
+    max_restarts: int = 3        # divergence: restores of the last good checkpoint before giving up
+    restart_lr: float = 0.5      # each restore multiplies both learning rates by this
 
 
 @dataclass
@@ -84,12 +112,13 @@ class Config:
     loss: LossConfig = field(default_factory=LossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
 
-SECTIONS = ("data", "model", "loss", "optim", "train")
+SECTIONS = ("data", "model", "loss", "optim", "train", "health")
 
 
 def _preset_files() -> dict:
@@ -161,7 +190,8 @@ def from_dict(d: dict, preset: str = DEFAULT_PRESET) -> Config:
             raise GankitError(f"config section {section!r} must be a mapping")
         for name, value in values.items():
             _set(cfg, f"{section}.{name}", value)
-    extra = set(d) - set(SECTIONS) - {"preset", "description"}
+    # "world" in a run's config.json records the torchrun world it trained in; not a setting.
+    extra = set(d) - set(SECTIONS) - {"preset", "description", "world"}
     if extra:
         raise GankitError(f"unknown config section(s) {sorted(extra)}: use {', '.join(SECTIONS)}")
     return cfg
@@ -184,6 +214,9 @@ def validate(cfg: Config) -> None:
             raise GankitError(f"train.{key} must be at least 1, got {getattr(t, key)}")
     if not 0.0 <= t.ema_decay < 1.0:
         raise GankitError(f"train.ema_decay must be in [0, 1) (0: no EMA), got {t.ema_decay}")
+    if t.ema_kimg < 0 or t.ema_rampup < 0 or (t.ema_kimg and t.ema_decay):
+        raise GankitError("train.ema_kimg and train.ema_rampup must be >= 0, and only one of "
+                          "train.ema_decay and train.ema_kimg set (the other 0)")
     if t.threads < 0:
         raise GankitError(f"train.threads must be >= 0 (0: one per core), got {t.threads}")
     if t.eval_every < 0 or t.eval_n < 2:
@@ -194,8 +227,23 @@ def validate(cfg: Config) -> None:
         raise GankitError(f"loss.label_smoothing must be in [0, 0.5), got {cfg.loss.label_smoothing}")
     if cfg.loss.r1_gamma < 0 or cfg.loss.r1_every < 1:
         raise GankitError("loss.r1_gamma must be >= 0 and loss.r1_every at least 1")
+    if cfg.loss.gp_lambda < 0 or cfg.loss.instance_noise < 0 or cfg.loss.noise_kimg <= 0:
+        raise GankitError("loss.gp_lambda and loss.instance_noise must be >= 0, "
+                          "loss.noise_kimg positive")
     for key in ("lr_g", "lr_d"):
         if not getattr(cfg.optim, key) > 0:
             raise GankitError(f"optim.{key} must be positive, got {getattr(cfg.optim, key)}")
+    h = cfg.health
+    if h.every < 0 or h.n < 2 or h.patience < 1 or h.max_restarts < 0:
+        raise GankitError("health.every must be >= 0 (0: off), health.n at least 2, "
+                          "health.patience at least 1 and health.max_restarts >= 0")
+    for key in ("d_fake_floor", "collapse_drop", "restart_lr"):
+        if not 0.0 < getattr(h, key) <= 1.0:
+            raise GankitError(f"health.{key} must be in (0, 1], got {getattr(h, key)}")
+    if not -1.0 < h.d_gap < 1.0:
+        raise GankitError(f"health.d_gap must be in (-1, 1), got {h.d_gap}")
+    if cfg.data.stream_mb < 0 or cfg.data.workers < 0:
+        raise GankitError("data.stream_mb and data.workers must be >= 0 (stream_mb 0: always "
+                          "stream a folder; workers 0: read in the training process)")
     if cfg.model.z_dim < 1 or cfg.model.g_hidden < 1 or cfg.model.d_hidden < 1:
         raise GankitError("model.z_dim, model.g_hidden and model.d_hidden must be at least 1")

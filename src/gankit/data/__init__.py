@@ -5,8 +5,9 @@
     data = load_data("folder", "~/faces", image_size=64, channels=3)
     data = load_data("toy-ring", n_toy=100_000, seed=0)
 
-Everything is held in memory; training indexes it with `IndexSampler` batches, so there is
-no DataLoader and no worker processes.
+Everything is held in memory and training indexes it with `IndexSampler` batches, except an
+image folder bigger than `stream_mb`, which `gankit.data.stream` reads from disk with a
+DataLoader and worker processes while training.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class ToyData:
 
 def load_data(name: str, path: str | None = None, *, image_size: int | None = None,
               channels: int | None = None, split: str = "train", download: bool = False,
-              n_toy: int = 100_000, seed: int = 0) -> ImageData | ToyData:
+              n_toy: int = 100_000, seed: int = 0, stream_mb: float | None = None):
     """Load a data set by name; user mistakes raise `GankitError` naming the fix.
 
     name: one of DATA_NAMES.
@@ -78,6 +79,8 @@ def load_data(name: str, path: str | None = None, *, image_size: int | None = No
     channels: 1 or 3 (default: 1 for mnist/fashion, 3 for folder); 3 on a grayscale
           source repeats the channel.
     split: "train", "test" or "all" IDX files (ignored for .npz and the bundled set).
+    stream_mb: a folder whose image files add up to more than this many MB is not loaded
+          but returned as `StreamedImages`, read from disk while training (None: never).
     download: fetch mnist/fashion into `path` with torchvision first.
     n_toy, seed: number of points and the seed for toy-ring / toy-grid, which ignore
           image_size and channels.
@@ -105,8 +108,13 @@ def load_data(name: str, path: str | None = None, *, image_size: int | None = No
         raise GankitError(f"data.image_size must be a positive integer, got {image_size!r}")
 
     if name == "folder":
-        pixels = folder.load_folder(path, image_size or DEFAULT_FOLDER_SIZE, channels or 3)
-        labels, classes = folder.folder_classes(path)
+        size, channels = image_size or DEFAULT_FOLDER_SIZE, channels or 3
+        files = folder.find_images(path)
+        if stream_mb is not None and sum(f.stat().st_size for f in files) > stream_mb * 1e6:
+            from gankit.data.stream import FolderDataset, StreamedImages
+            return StreamedImages(FolderDataset(files, size, channels))
+        pixels = torch.stack([folder.load_image(f, size, channels) for f in files])
+        labels, classes = folder.folder_classes(path, files)
         return ImageData(images=to_unit_range(pixels), labels=labels, class_names=classes,
                          name=name)
 

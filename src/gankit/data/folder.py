@@ -1,9 +1,10 @@
 """A folder of your own images (.png, .jpg, .jpeg, searched recursively).
 
 Each image is resized so its shorter side is `size`, then centre-cropped to `size` x `size`.
-`list_images` and `load_image` are the seam for a later streaming loader; today
-`load_folder` simply reads them all into memory. As in torchvision's ImageFolder, the
-first-level subfolders name the classes (`folder_classes`), when every image sits in one.
+`load_folder` reads them all into memory; a folder bigger than `data.stream_mb` is instead
+read while training, image by image, by `gankit.data.stream`.
+As in torchvision's ImageFolder, the first-level subfolders name the classes
+(`folder_classes`), when every image sits in one.
 """
 
 from __future__ import annotations
@@ -46,8 +47,8 @@ def load_image(path: Path, size: int, channels: int) -> torch.Tensor:
     return TF.pil_to_tensor(im)  # (C, size, size) uint8
 
 
-def load_folder(path: str | None, size: int, channels: int) -> torch.Tensor:
-    """All images under `path` as uint8 (N, channels, size, size)."""
+def find_images(path: str | None) -> list[Path]:
+    """The image files under `path`, or a clear error when there are none."""
     if not path:
         raise GankitError("data.path is empty: give the folder of .png/.jpg images "
                           "for data.name=folder")
@@ -59,16 +60,21 @@ def load_folder(path: str | None, size: int, channels: int) -> torch.Tensor:
     if not files:
         raise GankitError(f"no .png/.jpg/.jpeg images found under '{root}': "
                           "point data.path at the folder that holds them")
-    return torch.stack([load_image(f, size, channels) for f in files])
+    return files
 
 
-def folder_classes(path: str) -> tuple[torch.Tensor | None, list[str] | None]:
-    """Labels (N,) in `list_images` order and class names, from the first-level subfolders.
+def load_folder(path: str | None, size: int, channels: int) -> torch.Tensor:
+    """All images under `path` as uint8 (N, channels, size, size)."""
+    return torch.stack([load_image(f, size, channels) for f in find_images(path)])
+
+
+def folder_classes(path: str, files: list[Path]) -> tuple[torch.Tensor | None, list[str] | None]:
+    """Labels (N,) in `files` order and class names, from the first-level subfolders.
 
     (None, None) when any image lies directly in `path`: then the folder has no classes.
     """
     root = Path(path).expanduser()
-    tops = [f.relative_to(root).parts for f in list_images(root)]
+    tops = [f.relative_to(root).parts for f in files]
     if any(len(parts) < 2 for parts in tops):
         return None, None
     names = sorted({parts[0] for parts in tops})

@@ -7,7 +7,8 @@ accuracy on the samples of each class (did G draw the class it was asked for?).
 
 Image metrics are computed in the feature space of the data set's domain evaluator
 (`evaluator.py`): FID/KID/precision-recall on its penultimate features, IS and class coverage
-on its softmax. Toy mixtures get the VEEGAN mode metrics. Real features are cached on disk per
+on its softmax. The checkerboard measure (`spectrum.py`) reads the images' power spectrum and
+needs no evaluator. Toy mixtures get the VEEGAN mode metrics. Real features are cached on disk per
 (data set, split, extractor), since they never change.
 """
 
@@ -24,13 +25,14 @@ from safetensors.torch import load_file, save_file
 import gankit
 from gankit.data import load_data
 from gankit.errors import GankitError
-from gankit.metrics import image, inception, toy
+from gankit.metrics import image, inception, spectrum, toy
 from gankit.metrics.evaluator import EVALUATORS, evaluator_card, featurize, load_evaluator
 from gankit.sample import generate, sample_labels
 
 IMAGE_METRICS = ("fid", "kid", "is", "pr", "coverage")
 INCEPTION_METRICS = ("inception_fid",)
 CONDITIONAL_METRICS = ("class_acc",)
+SPECTRUM_METRICS = ("checkerboard",)
 TOY_METRICS = ("modes",)
 METRICS = IMAGE_METRICS + CONDITIONAL_METRICS + TOY_METRICS
 DEFAULT_N = {"image": 10_000, "toy": 2_500}
@@ -42,7 +44,8 @@ def cache_dir() -> Path:
 
 def parse_metrics(text: str, toy_data: bool) -> list[str]:
     names = [m.strip() for m in text.split(",") if m.strip()]
-    allowed = TOY_METRICS if toy_data else IMAGE_METRICS + CONDITIONAL_METRICS + INCEPTION_METRICS
+    allowed = TOY_METRICS if toy_data else (IMAGE_METRICS + CONDITIONAL_METRICS + INCEPTION_METRICS
+                                            + SPECTRUM_METRICS)
     bad = [m for m in names if m not in allowed]
     if bad or not names:
         kind = "toy-mixture" if toy_data else "image"
@@ -146,6 +149,20 @@ def _domain_metrics(data_cfg: dict, names: list[str], fake: torch.Tensor, n_real
     return values
 
 
+def _checkerboard(data_cfg: dict, fake: torch.Tensor, n_real: int, provenance: dict) -> dict:
+    """The generated images' stride-2 spectral peak, and the real data's as its reference."""
+    real = load_data(data_cfg["name"], data_cfg.get("path") or None,
+                     split=data_cfg.get("split", "train"),
+                     image_size=data_cfg.get("image_size") or None,
+                     channels=data_cfg.get("channels") or None).images
+    if n_real < len(real):  # the same fixed subset as for the real features
+        real = real[torch.randperm(len(real), generator=torch.Generator().manual_seed(0))[:n_real]]
+    provenance.setdefault("real", _real_text(data_cfg, len(real), len(real)))
+    provenance.setdefault("extractor", "none: the images' power spectrum (torch.fft)")
+    return {"checkerboard": spectrum.checkerboard(fake),
+            "checkerboard_real": spectrum.checkerboard(real)}
+
+
 def evaluate(G, meta: dict, metrics: list[str], n: int | None = None, seed: int = 123,
              n_real: int = 10_000, inception_weights: str | None = None) -> dict:
     """Measure G (a generator in eval mode) against the real data its card names."""
@@ -182,6 +199,8 @@ def evaluate(G, meta: dict, metrics: list[str], n: int | None = None, seed: int 
                               "TF FID Inception)", inception_sha256=sha,
                               n_real=len(real["features"]),
                               real=_real_text(data_cfg, len(real["features"]), n_total))
+        if "checkerboard" in metrics:
+            values.update(_checkerboard(data_cfg, fake, n_real, provenance))
         provenance["n_generated"] = n
     provenance["seconds"] = round(time.perf_counter() - start, 2)
     return {"metrics": values, "provenance": provenance}
@@ -203,6 +222,8 @@ def summary_rows(values: dict) -> list[tuple[str, str]]:
                      ("high-quality samples", f"{v['high_quality_pct']:.1f} %")]
         elif name == "inception_fid":
             rows.append(("Inception FID", f"{v:.4g}"))
+        elif name == "checkerboard_real":
+            rows.append(("checkerboard, real data", f"{v:.3g}"))
         elif name.endswith("_std"):
             continue
         elif f"{name}_std" in values:

@@ -4,9 +4,14 @@
 so a preset only names what a user would choose (widths, z size, up-sampling). The
 generator's full constructor arguments are returned too: they go into `generator.json`, so
 a snapshot rebuilds its generator with no training code.
+
+Spectral normalisation (Miyato et al. 2018) is applied here, outside the model classes, with
+torch's parametrization: every conv and linear weight of D is divided by its largest singular
+value, estimated by one power iteration per forward pass in training mode.
 """
 
 from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
 
 from gankit.errors import GankitError
 from gankit.models.blocks import UPSAMPLE_MODES
@@ -63,7 +68,7 @@ def model_kwargs(model, data_shape: tuple) -> tuple[dict, dict]:
                           f"{h}x{w}: set data.image_size={size}")
     g = dict(z_dim=model.z_dim, channels=c, hidden=model.g_hidden, upsample=model.upsample,
              n_classes=model.n_classes)
-    d = dict(channels=c, hidden=model.d_hidden, n_classes=model.n_classes)
+    d = dict(channels=c, hidden=model.d_hidden, bn=model.d_bn, n_classes=model.n_classes)
     if name == "dcgan28":
         g["bn_mean"] = d["bn_mean"] = model.bn_init_mean
         d["input_bn"] = model.d_input_bn
@@ -74,6 +79,18 @@ def build_generator(name: str, kwargs: dict) -> nn.Module:
     return GENERATORS[name](**kwargs)
 
 
+def spectrally_normalise(module: nn.Module) -> nn.Module:
+    """Put spectral_norm on every Linear and (transposed) conv weight of `module`, in place."""
+    for m in list(module.modules()):
+        if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+            spectral_norm(m)
+    return module
+
+
 def build_models(model, data_shape: tuple) -> tuple[nn.Module, nn.Module, dict]:
     g_kwargs, d_kwargs = model_kwargs(model, data_shape)
-    return GENERATORS[model.name](**g_kwargs), DISCRIMINATORS[model.name](**d_kwargs), g_kwargs
+    G = GENERATORS[model.name](**g_kwargs)  # G first: the seeded initial weights stay as they were
+    D = DISCRIMINATORS[model.name](**d_kwargs)
+    if model.d_spectral_norm:
+        spectrally_normalise(D)
+    return G, D, g_kwargs

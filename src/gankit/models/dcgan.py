@@ -58,17 +58,18 @@ class DCGANDiscriminator28(nn.Module):
     `input_bn=False` drops BatchNorm on the first layer, as the DCGAN paper does: D sees real
     and fake in separate batches, and BatchNorm right at the input normalises away any
     per-batch offset, so D cannot see that the fakes' background is grey instead of black.
-    The course keeps it (`input_bn=True`).
+    The course keeps it (`input_bn=True`). `bn=False` drops BatchNorm everywhere, as a
+    WGAN-GP critic must (its gradient penalty is per sample).
     """
 
     def __init__(self, channels: int = 1, hidden: int = 16, bn_mean: float = 1.0,
-                 input_bn: bool = True, n_classes: int = 0):
+                 input_bn: bool = True, bn: bool = True, n_classes: int = 0):
         super().__init__()
         self.n_classes = n_classes
         h = hidden
         self.net = nn.Sequential(
-            _d_block(channels + n_classes, h, 4, 2, bn=input_bn),  # (B, h, 13, 13)
-            _d_block(h, h * 2, 4, 2),                     # (B, 2h, 5, 5)
+            _d_block(channels + n_classes, h, 4, 2, bn=input_bn and bn),  # (B, h, 13, 13)
+            _d_block(h, h * 2, 4, 2, bn=bn),              # (B, 2h, 5, 5)
             nn.Conv2d(h * 2, 1, 4, 2),                    # (B, 1, 1, 1)
         )
         dcgan_init(self, bn_mean)
@@ -101,17 +102,19 @@ class DCGANGenerator64(nn.Module):
 
 
 class DCGANDiscriminator64(nn.Module):
-    """The DCGAN paper's 64x64 discriminator (no BatchNorm on the first layer, as in the paper)."""
+    """The DCGAN paper's 64x64 discriminator (no BatchNorm on the first layer, as in the paper;
+    none at all with `bn=False`)."""
 
-    def __init__(self, channels: int = 3, hidden: int = 64, n_classes: int = 0):
+    def __init__(self, channels: int = 3, hidden: int = 64, bn: bool = True,
+                 n_classes: int = 0):
         super().__init__()
         self.n_classes = n_classes
         h = hidden
         self.net = nn.Sequential(
             _d_block(channels + n_classes, h, 4, 2, 1, bn=False),  # (B, h, 32, 32)
-            _d_block(h, h * 2, 4, 2, 1),                  # (B, 2h, 16, 16)
-            _d_block(h * 2, h * 4, 4, 2, 1),              # (B, 4h, 8, 8)
-            _d_block(h * 4, h * 8, 4, 2, 1),              # (B, 8h, 4, 4)
+            _d_block(h, h * 2, 4, 2, 1, bn=bn),           # (B, 2h, 16, 16)
+            _d_block(h * 2, h * 4, 4, 2, 1, bn=bn),       # (B, 4h, 8, 8)
+            _d_block(h * 4, h * 8, 4, 2, 1, bn=bn),       # (B, 8h, 4, 4)
             nn.Conv2d(h * 8, 1, 4, 1, 0),                 # (B, 1, 1, 1)
         )
         dcgan_init(self)

@@ -9,15 +9,64 @@ fakes labels drawn uniformly; D judges every image together with its label.
 
 The generator update reuses the fakes of the last D update, whose graph through G is still
 intact (as pytorch/examples' DCGAN does): no second forward pass through G.
+
+Every loss term calls D through `judge`, which applies what D sees in training (DiffAugment,
+instance noise) the same way to real, fake and the gradient penalty's interpolates.
 """
+
+import functools
 
 import torch
 from torch.optim.swa_utils import AveragedModel
 
-from gankit.data import IndexSampler
+from gankit.augment import diff_augment, instance_noise_sigma, parse_policy
+from gankit.data.stream import batches_for
 from gankit.errors import GankitError
-from gankit.losses import get_losses, r1_penalty
+from gankit.losses import check_critic, get_losses, gradient_penalty, r1_penalty
 from gankit.models import build_models
+from gankit.train.accel import accelerate, memory_format
+from gankit.train.distributed import World
+
+
+STAT_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "d_acc_real", "d_acc_fake", "g_grad",
+              "d_grad")
+
+
+def grad_norm(module: torch.nn.Module) -> torch.Tensor:
+    """The L2 norm of all of a module's gradients as one vector; stays on the device (no sync)."""
+    return torch.nn.utils.get_total_norm([p.grad for p in module.parameters() if p.grad is not None])
+
+
+def check_setup(cfg, data, D) -> None:
+    """Refuse combinations that cannot train, before anything is written."""
+    objective, _ = get_losses(cfg.loss.d_loss, cfg.loss.g_loss)
+    check_critic(objective, D, cfg.loss.d_loss)
+    if cfg.loss.label_smoothing and not objective.smoothing:
+        raise GankitError(f"loss.label_smoothing has no meaning for loss.d_loss="
+                          f"{cfg.loss.d_loss}: set it to 0 or use bce or least-squares")
+    if cfg.train.compile and objective.needs_gp:
+        raise GankitError(f"train.compile cannot be used with loss.d_loss={cfg.loss.d_loss}: "
+                          "torch.compile does not support the double backward of a gradient "
+                          "penalty; set train.compile=false")
+    if parse_policy(cfg.train.diffaugment) and len(data.shape) != 3:
+        raise GankitError("train.diffaugment works on images only: leave it empty for toy data")
+
+
+def ema_decay(t, n_averaged: int) -> float:
+    """The EMA's decay for its (n_averaged + 1)-th update, from the train config `t`.
+
+    ema_kimg > 0: StyleGAN2-ADA's rule, a half-life of ema_kimg thousand generated images,
+    capped at ema_rampup times the images generated so far, so early noise washes out yet a
+    long half-life is reached in a long run. Otherwise ema_decay, ramped up from 0 as
+    TensorFlow's ExponentialMovingAverage does with num_updates; that ramp, 1 - 9 / (10 + n),
+    holds the decay below 0.999 for the first 8,990 updates.
+    """
+    if t.ema_kimg > 0:
+        half_life = t.ema_kimg * 1000
+        if t.ema_rampup > 0:
+            half_life = min(half_life, (n_averaged + 1) * t.batch_size * t.ema_rampup)
+        return 0.5 ** (t.batch_size / half_life)
+    return min(t.ema_decay, (1 + n_averaged) / (10 + n_averaged))
 
 
 def class_labels(n_classes: int, data) -> torch.Tensor | None:
@@ -26,8 +75,8 @@ def class_labels(n_classes: int, data) -> torch.Tensor | None:
         return None
     labels, names = getattr(data, "labels", None), getattr(data, "class_names", None)
     if labels is None or not names or hasattr(data, "centres"):
-        raise GankitError(f"model.n_classes={n_classes} needs labelled images, and "
-                          f"data.name {data.name!r} here has none (a folder has classes when "
+        raise GankitError(f"model.n_classes={n_classes} needs labelled images held in memory, "
+                          f"and data.name {data.name!r} here has none (a folder has classes when "
                           "every image sits in a class subfolder): set model.n_classes=0")
     if len(names) != n_classes:
         raise GankitError(f"model.n_classes={n_classes} but the data has {len(names)} classes: "
@@ -36,34 +85,39 @@ def class_labels(n_classes: int, data) -> torch.Tensor | None:
 
 
 class Trainer:
-    def __init__(self, cfg, data, device: torch.device):
+    def __init__(self, cfg, data, device: torch.device, world: World = World()):
         self.cfg, self.device = cfg, device
         self.G, self.D, self.g_kwargs = build_models(cfg.model, data.shape)
-        self.G.to(device)
-        self.D.to(device)
+        check_setup(cfg, data, self.D)
+        fmt = memory_format(cfg.train)
+        self.G.to(device, memory_format=fmt)
+        self.D.to(device, memory_format=fmt)
+        # What the update calls: the models themselves, or their DDP wrappers under torchrun,
+        # under autocast or compiled when train.precision / train.compile ask for it.
+        self.G_net = accelerate(world.wrap(self.G, device), cfg.train, device)
+        self.D_net = accelerate(world.wrap(self.D, device), cfg.train, device)
+        self.D_frozen = accelerate(self.D, cfg.train, device)  # G's step: nothing to sync
         o = cfg.optim
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=o.lr_g, betas=(o.beta1, o.beta2))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2))
-        self.d_loss, self.g_loss = get_losses(cfg.loss.d_loss, cfg.loss.g_loss)
-        # Toy data has `points`, images have `images`; either way (N, ...) on the device.
-        self.x = (data.points if hasattr(data, "points") else data.images).to(device)
-        self.sampler = IndexSampler(len(self.x), cfg.train.batch_size)
+        self.objective, self.g_loss = get_losses(cfg.loss.d_loss, cfg.loss.g_loss)
+        self.policy = parse_policy(cfg.train.diffaugment)
+        # Batches from memory on the device, or streamed from disk for a big image folder.
         self.n_classes = cfg.model.n_classes
-        self.y = class_labels(self.n_classes, data)                 # (N,) or None
-        if self.y is not None:
-            self.y = self.y.to(device)
+        labels = class_labels(self.n_classes, data)                  # (N,) or None
+        self.sampler = batches_for(data, cfg.train.batch_size, device, workers=cfg.data.workers,
+                                   seed=cfg.train.seed + world.rank, memory_format=fmt,
+                                   labels=labels)
         self.step = 0
         self.d_updates = 0
         # An exponential moving average of G's weights and BatchNorm statistics, used for
-        # sampling and evaluation when train.ema_decay > 0.
+        # sampling and evaluation when train.ema_decay or train.ema_kimg > 0.
         self.G_ema = None
-        if cfg.train.ema_decay > 0:
+        if cfg.train.ema_decay > 0 or cfg.train.ema_kimg > 0:
             self.G_ema = AveragedModel(self.G, avg_fn=self._ema_avg, use_buffers=True)
 
     def _ema_avg(self, averaged, current, n_averaged):
-        # Ramp the decay up from 0 (as TensorFlow's ExponentialMovingAverage does with
-        # num_updates) so the first weights, which are noise, wash out quickly.
-        decay = min(self.cfg.train.ema_decay, (1 + n_averaged) / (10 + n_averaged))
+        decay = ema_decay(self.cfg.train, int(n_averaged))
         return averaged + (current - averaged) * (1 - decay)
 
     @property
@@ -74,46 +128,71 @@ class Trainer:
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         return torch.randn(n, self.cfg.model.z_dim, generator=generator).to(self.device)
 
-    def batch_labels(self, idx: torch.Tensor):
-        """(labels of the real batch, uniform labels for the fakes), or (None, None)."""
-        if self.y is None:
-            return None, None
-        return self.y[idx], torch.randint(self.n_classes, (len(idx),)).to(self.device)
+    @property
+    def noise_sigma(self) -> float:
+        """Instance noise now: annealed over the real images D has seen so far."""
+        kimg = self.d_updates * self.cfg.train.batch_size / 1000
+        return instance_noise_sigma(self.cfg.loss.instance_noise, self.cfg.loss.noise_kimg, kimg)
+
+    def judge(self, x: torch.Tensor, y: torch.Tensor | None = None,
+              net: torch.nn.Module | None = None) -> torch.Tensor:
+        """D as every loss term sees it, the one place D is called in training: (B, ...) -> (B,).
+        `net` is D_net (D's steps) unless given (G's step: D_frozen). With class labels y, the
+        gradient penalty gets `functools.partial(self.judge, y=y)`."""
+        x = diff_augment(x, self.policy)
+        sigma = self.noise_sigma
+        if sigma > 0:
+            x = x + sigma * torch.randn_like(x)
+        return (self.D_net if net is None else net)(x, y)
+
+    def real_batch(self):
+        """(real images (B, ...), their labels (B,) or None, uniform labels for the fakes or None)."""
+        if not self.n_classes:
+            return self.sampler.next(self.device), None, None
+        real, y_real = self.sampler.next_labelled(self.device)
+        return real, y_real, torch.randint(self.n_classes, (len(real),)).to(self.device)
 
     def train_step(self) -> torch.Tensor:
-        """One generator step. Returns [d_loss, g_loss, mean D(x), mean D(G(z))] (detached)."""
-        t = self.cfg.train
+        """One generator step. Returns the STAT_NAMES above, detached, on the device: losses,
+        mean D(x) and D(G(z)), D's accuracy on real and on fake, and the gradient norms that
+        reached G and D (D's from its last update). D(x) and D(G(z)) are probabilities
+        for bce and raw outputs for the other objectives."""
+        t, obj = self.cfg.train, self.objective
         for k in range(t.d_steps):
-            idx = self.sampler.next(self.device)
-            real = self.x[idx]                                       # (B, ...)
-            y_real, y_fake = self.batch_labels(idx)                  # (B,) each, or None
+            real, y_real, y_fake = self.real_batch()                 # (B, ...), (B,), (B,)
             z = self.noise(t.batch_size)                             # (B, z_dim)
             with torch.set_grad_enabled(k == t.d_steps - 1):         # only the last G pass is reused
-                fake = self.G(z, y_fake)
+                fake = self.G_net(z, y_fake)
             r1 = self.cfg.loss.r1_gamma > 0 and self.d_updates % self.cfg.loss.r1_every == 0
             real.requires_grad_(r1)
-            real_logits = self.D(real, y_real)                       # (B,)
-            fake_logits = self.D(fake.detach(), y_fake)              # (B,)
-            loss_d = self.d_loss(real_logits, fake_logits, self.cfg.loss.label_smoothing)
+            real_logits = self.judge(real, y_real)                   # (B,)
+            fake_logits = self.judge(fake.detach(), y_fake)          # (B,)
+            loss_d = obj.d_loss(real_logits, fake_logits, self.cfg.loss.label_smoothing)
+            if obj.needs_gp:
+                loss_d = loss_d + self.cfg.loss.gp_lambda * gradient_penalty(
+                    functools.partial(self.judge, y=y_real), real, fake)
             if r1:  # lazy R1 (StyleGAN2): every r1_every D steps, scaled up to compensate
                 loss_d = loss_d + (self.cfg.loss.r1_gamma / 2 * self.cfg.loss.r1_every
                                    * r1_penalty(real, real_logits))
             self.d_updates += 1
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
+            d_grad = grad_norm(self.D)
             self.opt_d.step()
 
         self.D.requires_grad_(False)                                 # freeze the judge
-        loss_g = self.g_loss(self.D(fake, y_fake))
+        loss_g = self.g_loss(self.judge(fake, y_fake, net=self.D_frozen))
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
+        g_grad = grad_norm(self.G)
         self.opt_g.step()
         self.D.requires_grad_(True)
         if self.G_ema is not None:
             self.G_ema.update_parameters(self.G)
         self.step += 1
-        return torch.stack([loss_d, loss_g, torch.sigmoid(real_logits).mean(),
-                            torch.sigmoid(fake_logits).mean()]).detach()
+        return torch.stack([loss_d, loss_g, obj.score(real_logits).mean(),
+                            obj.score(fake_logits).mean(), (real_logits > 0).float().mean(),
+                            (fake_logits < 0).float().mean(), g_grad, d_grad]).detach()
 
     @torch.no_grad()
     def sample(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:

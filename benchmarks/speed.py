@@ -1,0 +1,236 @@
+"""Speed benchmark: gankit's training step against a plain PyTorch loop, in one process.
+
+    python benchmarks/speed.py                    # all three models, torch's default threads
+    python benchmarks/speed.py --threads 1 --rounds 7
+    python benchmarks/speed.py --memory           # also peak memory of every preset
+
+For each model both sides get the same initial weights, the same Adam optimizers and the same
+batches. The plain loop is the course's week-2 training loop as a student writes it: D's
+update on G(z).detach() and a real batch, then G's update on a *second* G(z) (the same z, so
+the math is identical: only G's BatchNorm running statistics are updated twice) through a D
+whose parameter gradients are computed and thrown away. gankit's step reuses the first G(z)
+(its graph is intact) and freezes D while G learns. Timed rounds alternate between the two,
+and the table gives the median of the rounds, so load from other processes hits both alike.
+
+Rows: the course DCGAN-28 (`dcgan-course`) at batch 128, the course MLP GAN (`mlp-mnist`) at
+batch 128, and the DCGAN paper's DCGAN-64 (`dcgan64-folder`) at batch 64 on random 64x64
+RGB images. `--memory` runs each preset for a few steps in its own process and records the
+peak resident memory (and the peak CUDA memory on a GPU).
+"""
+
+import argparse
+import copy
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from torch.utils.flop_counter import FlopCounterMode
+
+from gankit.config import apply_overrides, load_preset, preset_names
+from gankit.data import ImageData, load_data
+from gankit.train.trainer import Trainer
+
+sys.path.insert(0, str(Path(__file__).parent))
+from record import machine, markdown_table, record  # noqa: E402
+
+CASES = [  # (label, preset, batch)
+    ("DCGAN-28 (course)", "dcgan-course", 128),
+    ("MLP GAN (course)", "mlp-mnist", 128),
+    ("DCGAN-64 (paper)", "dcgan64-folder", 64),
+]
+
+
+def make_data(preset: str):
+    if preset == "dcgan64-folder":  # no folder needed to time it: random RGB images
+        g = torch.Generator().manual_seed(0)
+        x = torch.rand(1024, 3, 64, 64, generator=g) * 2 - 1
+        return ImageData(images=x, labels=None, class_names=None, name="folder")
+    return load_data("mnist")
+
+
+def plain_step(G, D, opt_g, opt_d, real, z):
+    """The course's loop: a second G forward for G's update, D's gradients computed anyway."""
+    bce = F.binary_cross_entropy_with_logits
+    opt_d.zero_grad()
+    fake = G(z).detach()
+    fake_logits, real_logits = D(fake), D(real)
+    loss_d = (bce(fake_logits, torch.zeros_like(fake_logits))
+              + bce(real_logits, torch.ones_like(real_logits))) / 2
+    loss_d.backward()
+    opt_d.step()
+    opt_g.zero_grad()
+    fake_logits = D(G(z))
+    loss_g = bce(fake_logits, torch.ones_like(fake_logits))
+    loss_g.backward()
+    opt_g.step()
+
+
+def flops_per_image(trainer, batch: int) -> float:
+    """FLOPs of one training step per image, counted from the layer shapes by torch."""
+    with FlopCounterMode(display=False) as counter:
+        trainer.train_step()
+    return counter.get_total_flops() / batch
+
+
+def matmul_peak(device: torch.device) -> tuple[float, str]:
+    """The measured dense matrix-product rate (FLOP/s): bf16 on a GPU, float32 on the CPU."""
+    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+    n = 8192 if device.type == "cuda" else 1024
+    a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
+    best = 0.0
+    for _ in range(5):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        for _ in range(10):
+            a @ b
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        best = max(best, 10 * 2 * n ** 3 / (time.perf_counter() - t0))
+    return best, str(dtype).removeprefix("torch.")
+
+
+def time_case(preset: str, batch: int, device: torch.device, steps: int, rounds: int,
+              extra: tuple = ()) -> dict:
+    cfg = apply_overrides(load_preset(preset), [f"train.batch_size={batch}", "train.ema_decay=0",
+                                                *extra])
+    data = make_data(preset)
+    torch.manual_seed(0)
+    trainer = Trainer(cfg, data, device)
+    G, D = copy.deepcopy(trainer.G), copy.deepcopy(trainer.D)  # same initial weights
+    o = cfg.optim
+    opt_g = torch.optim.Adam(G.parameters(), lr=o.lr_g, betas=(o.beta1, o.beta2))
+    opt_d = torch.optim.Adam(D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2))
+    x = data.images.to(device)
+
+    def plain():
+        idx = torch.randint(len(x), (batch,), device=device)
+        plain_step(G, D, opt_g, opt_d, x[idx], torch.randn(batch, cfg.model.z_dim, device=device))
+
+    def sync():
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    def rate(step) -> float:
+        sync()
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            step()
+        sync()
+        return steps * batch / (time.perf_counter() - t0)
+
+    for _ in range(2):  # warm-up: allocator, oneDNN kernels, compilation
+        trainer.train_step()
+        plain()
+    flops = flops_per_image(trainer, batch)
+    ours, theirs = [], []
+    for _ in range(rounds):
+        ours.append(rate(trainer.train_step))
+        theirs.append(rate(plain))
+    return {"gankit": statistics.median(ours), "plain": statistics.median(theirs),
+            "flops": flops}
+
+
+MEMORY_PROBE = """
+import json, resource, sys, torch
+from gankit.cli import main
+code = main(sys.argv[1:])
+rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+cuda_mb = torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None
+print(json.dumps({"code": code, "rss_mb": rss_mb, "cuda_mb": cuda_mb}))
+"""
+
+
+def peak_memory(preset: str, device: str, tmp: Path) -> dict:
+    """Peak resident memory of `gankit train --preset P` for a few steps, in its own process."""
+    sets = ["train.steps=5", "train.eval_every=0", "train.time_limit=0", f"train.device={device}"]
+    if preset in ("dcgan64-folder",):
+        folder = tmp / "images"
+        if not folder.exists():
+            from PIL import Image
+            folder.mkdir(parents=True)
+            g = torch.Generator().manual_seed(0)
+            for i in range(256):
+                pixels = (torch.rand(64, 64, 3, generator=g) * 255).byte().numpy()
+                Image.fromarray(pixels).save(folder / f"{i}.png")
+        sets.append(f"data.path={folder}")
+    if preset in ("dcgan-fashion", "sngan-fashion", "cdcgan-fashion", "vae-fashion"):
+        sets.append("data.path=" + str(Path(__file__).resolve().parents[2] / "shared" / "data"
+                                       / "fashion-mnist-70k.npz"))
+    args = ["train", "--preset", preset, "--out", str(tmp / f"run-{preset}")]
+    for s in sets:
+        args += ["--set", s]
+    p = subprocess.run([sys.executable, "-c", MEMORY_PROBE, *args], capture_output=True,
+                       text=True)
+    lines = [line for line in p.stdout.splitlines() if line.startswith("{")]
+    if p.returncode != 0 or not lines:
+        return {"error": (p.stderr.strip().splitlines() or ["failed"])[-1]}
+    return json.loads(lines[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads, 0: torch's default")
+    ap.add_argument("--steps", type=int, default=5, help="steps per timed round")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--memory", action="store_true", help="also record every preset's peak memory")
+    ap.add_argument("--ablate", action="store_true",
+                    help="also time gankit's DCGAN-28 step with channels_last, bf16, compile")
+    ap.add_argument("--no-record", action="store_true")
+    args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    name = "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device
+    device = torch.device("cpu" if name == "auto" else name)
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else machine()
+
+    peak, peak_dtype = matmul_peak(device)
+    cases = [(label, preset, batch, ()) for label, preset, batch in CASES]
+    if args.ablate:
+        cases += [(f"DCGAN-28 + {s}", "dcgan-course", 128, (s,)) for s in
+                  ("train.channels_last=true", "train.precision=bf16", "train.compile=true")]
+    rows = []
+    for label, preset, batch, extra in cases:
+        r = time_case(preset, batch, device, args.steps, args.rounds, extra)
+        achieved = r["gankit"] * r["flops"]
+        rows.append([label, f"`{preset}`", batch, f"{r['gankit']:.0f}", f"{r['plain']:.0f}",
+                     f"{r['gankit'] / r['plain']:.2f}x", f"{r['flops'] / 1e6:.1f}",
+                     f"{achieved / 1e9:.1f}", f"{100 * achieved / peak:.1f} %"])
+        print(rows[-1], flush=True)
+    table = markdown_table(["model", "preset", "batch", "gankit img/s", "plain loop img/s",
+                            "ratio", "MFLOP/img/step", "gankit GFLOP/s",
+                            f"of measured {peak_dtype} matmul peak"], rows)
+    print(table)
+    body = (f"Command: `python benchmarks/speed.py {' '.join(sys.argv[1:])}`. Device: {where}; "
+            f"median of {args.rounds} alternating rounds of {args.steps} steps. FLOPs per image "
+            "per step (forward and backward of D's and G's updates) counted by "
+            "`torch.utils.flop_counter.FlopCounterMode`; the matmul peak was measured here "
+            f"({peak / 1e9:.0f} GFLOP/s, {peak_dtype}).\n\n{table}")
+
+    if args.memory:
+        import tempfile
+        mem_rows = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for preset in preset_names():
+                m = peak_memory(preset, device.type, Path(tmp))
+                cuda = "" if not m.get("cuda_mb") else f"{m['cuda_mb']:.0f}"
+                mem_rows.append([f"`{preset}`", m.get("error") or f"{m['rss_mb']:.0f}", cuda])
+                print(mem_rows[-1], flush=True)
+        mem = markdown_table(["preset", "peak resident MB (5 steps, whole process)",
+                              "peak CUDA MB"], mem_rows)
+        print(mem)
+        body += ("\n\nPeak memory of `gankit train --preset P --set train.steps=5` in its own "
+                 f"process (Python, torch and the data included):\n\n{mem}")
+    if not args.no_record:
+        record("speed-cuda" if device.type == "cuda" else "speed-cpu", body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+"""`gankit report RUN_DIR`: one self-contained HTML page about a run, also written after training.
+
+It reads the run directory's files (config.json, stats.jsonl, health.jsonl, metrics.jsonl,
+samples/) and shows the config, the training curves, the metric curves, the health
+diagnoses with their advice, the sample-grid timeline (also written as `timeline.gif`) and the
+final samples. Every picture is embedded as a base64 data URI and the page has no script and
+no link out, so it opens offline, from a mail attachment or a copied folder.
+"""
+
+import base64
+import html
+import json
+from pathlib import Path
+
+import gankit
+from gankit.errors import GankitError
+from gankit.report import plots
+from gankit.train.checkpoint import atomic_write
+from gankit.train.health import TITLES, read_health
+
+REPORT = "report.html"
+TIMELINE = "timeline.gif"
+THUMBNAILS = 8
+
+CSS = """
+body { font-family: system-ui, sans-serif; max-width: 1280px; margin: 1.5em auto; padding: 0 1em;
+       color: #222; }
+h1 { font-size: 1.5em; margin-bottom: 0.2em; } h2 { font-size: 1.15em; margin-top: 1.6em;
+       border-bottom: 1px solid #ddd; }
+.sub { color: #666; margin-top: 0; }
+img { max-width: 100%; }
+.diag { border-left: 4px solid #c33; background: #fff5f5; padding: 0.5em 0.8em; margin: 0.6em 0; }
+.diag.divergence { border-color: #333; background: #f4f4f4; }
+.ok { border-left: 4px solid #3a3; background: #f3fbf3; padding: 0.5em 0.8em; }
+.advice { color: #333; font-style: italic; }
+table { border-collapse: collapse; font-size: 0.9em; }
+td, th { border: 1px solid #ddd; padding: 2px 8px; text-align: left; vertical-align: top; }
+.thumbs { display: flex; flex-wrap: wrap; gap: 8px; }
+.thumbs figure { margin: 0; text-align: center; font-size: 0.8em; color: #555; }
+.thumbs img { width: 150px; image-rendering: pixelated; }
+.final img { image-rendering: pixelated; width: 420px; }
+"""
+
+
+def _uri(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _img(data: bytes, alt: str, mime: str = "image/png", cls: str = "") -> str:
+    c = f' class="{cls}"' if cls else ""
+    return f'<img{c} alt="{html.escape(alt)}" src="{_uri(data, mime)}">'
+
+
+def _jsonl(path: Path) -> list[dict]:
+    rows = []
+    if path.is_file():
+        for n, line in enumerate(path.read_text().splitlines(), start=1):
+            try:
+                rows += [json.loads(line)] if line.strip() else []
+            except json.JSONDecodeError:
+                raise GankitError(f"{path} is corrupt (line {n} is not JSON): remove that line "
+                                  "to write the report without it") from None
+    return rows
+
+
+def _last_per_step(rows: list[dict]) -> list[dict]:
+    """After a restore, steps are logged again: keep each step's last line, in step order."""
+    return sorted({r["step"]: r for r in rows}.values(), key=lambda r: r["step"])
+
+
+def _metric_series(stats: list[dict], metrics: list[dict]) -> dict:
+    """name -> [(step, value)] from evaluations during training and gankit eval records."""
+    series: dict[str, list] = {}
+    records = [(r["step"], r["metrics"]) for r in stats if "metrics" in r]
+    records += [(m["provenance"].get("step"), m["metrics"]) for m in metrics]
+    for step, values in records:
+        if step is None:
+            continue
+        for name, v in values.items():
+            if name == "coverage":
+                name, v = "classes covered", v["covered"]
+            elif name == "modes":
+                name, v = "modes covered", v["modes_covered"]
+            if isinstance(v, (int, float)) and not name.endswith("_std"):
+                series.setdefault(name, []).append((step, float(v)))
+    return series
+
+
+def _diagnoses_html(checks: list[dict], diagnoses: list[dict], health_on: bool) -> str:
+    if not diagnoses:
+        if not checks:
+            return ("<p>The health monitor did not run (health.every=0, or a run from before "
+                    "it existed).</p>" if not health_on else
+                    "<p>No health check was reached (the run is shorter than health.every).</p>")
+        return (f'<p class="ok">No problems found in {len(checks)} health checks (steps '
+                f'{checks[0]["step"]} to {checks[-1]["step"]}): D and G kept pace, samples '
+                "stayed varied, training stayed finite.</p>")
+    out = []
+    for d in diagnoses:
+        title = TITLES.get(d["diagnosis"], d["diagnosis"])
+        out.append(f'<div class="diag {html.escape(d["diagnosis"])}"><b>Step {d["step"]}: '
+                   f'{html.escape(title)}.</b> {html.escape(d["message"])}<br>'
+                   f'<span class="advice">Advice: {html.escape(d["advice"])}</span></div>')
+    return "\n".join(out)
+
+
+def _config_html(cfg: dict) -> str:
+    rows = []
+    for section, values in cfg.items():
+        if isinstance(values, dict):
+            cells = ", ".join(f"{html.escape(k)}={html.escape(json.dumps(v))}"
+                              for k, v in values.items())
+            rows.append(f"<tr><th>{html.escape(section)}</th><td>{cells}</td></tr>")
+        else:
+            rows.append(f"<tr><th>{html.escape(section)}</th><td>{html.escape(str(values))}</td></tr>")
+    return "<table>" + "".join(rows) + "</table>"
+
+
+def _samples_html(run_dir: Path, frames: list[Path]) -> str:
+    if not frames:
+        return "<p>No sample grids yet.</p>"
+    gif = plots.timeline_gif(frames)
+    atomic_write(run_dir / TIMELINE, lambda tmp: Path(tmp).write_bytes(gif))
+    last = frames[-1]
+    step = lambda p: int(p.stem.split("-")[-1])  # noqa: E731  samples/step-NNNNNN.png
+    n = min(THUMBNAILS, len(frames))                  # evenly spaced, first and last included
+    pick = sorted({round(i * (len(frames) - 1) / max(n - 1, 1)) for i in range(n)})
+    thumbs = "".join(f"<figure>{_img(frames[i].read_bytes(), f'step {step(frames[i])}')}"
+                     f"<figcaption>step {step(frames[i])}</figcaption></figure>" for i in pick)
+    return (f'<h3>Final samples (step {step(last)}, from the fixed noise batch)</h3>'
+            f'<div class="final">{_img(last.read_bytes(), "final samples")}</div>'
+            f"<h3>Timeline (animated; also in {TIMELINE})</h3>"
+            f'<div class="final">{_img(gif, "sample timeline", "image/gif")}</div>'
+            f'<div class="thumbs">{thumbs}</div>')
+
+
+def build_report(run_dir: Path) -> str:
+    try:
+        cfg = json.loads((run_dir / "config.json").read_text())
+    except json.JSONDecodeError:
+        raise GankitError(f"{run_dir / 'config.json'} is not valid JSON: the report needs the "
+                          "config gankit train wrote") from None
+    stats = _jsonl(run_dir / "stats.jsonl")
+    train_rows = _last_per_step([r for r in stats if "d_loss" in r])
+    checks, diagnoses = read_health(run_dir)
+    checks = _last_per_step(checks)
+    series = _metric_series(stats, _jsonl(run_dir / "metrics.jsonl"))
+    frames = sorted((run_dir / "samples").glob("step-*.png"))
+    health_on = cfg.get("health", {}).get("every", 0) > 0
+    last = train_rows[-1] if train_rows else {}
+    summary = (f"preset {cfg.get('preset')} · {last.get('step', 0)} steps · "
+               f"{last.get('kimg', 0):g} kimg · {last.get('time_s', 0):.0f} s of training")
+    parts = [f"<h1>gankit run {html.escape(run_dir.resolve().name)}</h1>",
+             f'<p class="sub">{html.escape(summary)}<br>{html.escape(cfg.get("description", ""))}'
+             f"</p>",
+             "<h2>Diagnoses</h2>", _diagnoses_html(checks, diagnoses, health_on),
+             "<h2>Samples</h2>", _samples_html(run_dir, frames),
+             "<h2>Training curves</h2>"]
+    if train_rows:
+        parts.append(_img(plots.training_curves(train_rows, diagnoses), "training curves"))
+    else:
+        parts.append("<p>No training statistics logged yet.</p>")
+    if checks:
+        parts.append(_img(plots.health_curves(checks, diagnoses), "health curves"))
+    if series:
+        parts += ["<h2>Metrics</h2>", _img(plots.metric_curves(series), "metric curves")]
+    parts += ["<h2>Config</h2>", _config_html(cfg)]
+    body = "\n".join(parts)
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>gankit report: {html.escape(run_dir.resolve().name)}</title>"
+            f"<style>{CSS}</style></head><body>\n{body}\n"
+            f'<p class="sub">Written by gankit {gankit.__version__}.</p></body></html>\n')
+
+
+def write_report(run_dir, out=None) -> Path:
+    """Write RUN_DIR/report.html (or `out`); returns its path."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.json").is_file():
+        raise GankitError(f"{run_dir} is not a run directory (no config.json): give a directory "
+                          "written by gankit train")
+    out = Path(out) if out else run_dir / REPORT
+    if not out.parent.is_dir():
+        raise GankitError(f"--out {out}: the folder {out.parent} does not exist")
+    page = build_report(run_dir)
+    atomic_write(out, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
+    return out

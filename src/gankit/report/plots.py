@@ -1,0 +1,115 @@
+"""The report's pictures: matplotlib curves and Pillow sample timelines, as PNG/GIF bytes.
+
+matplotlib's object API (`Figure`, no pyplot) renders with Agg and keeps no global state, so
+drawing a report inside a training process leaves its other figures alone.
+"""
+
+import io
+from pathlib import Path
+
+from matplotlib.figure import Figure
+from PIL import Image
+
+COLOURS = {"d": "tab:red", "g": "tab:blue"}
+# Vertical markers for diagnoses on the curves, by code.
+DIAGNOSIS_COLOURS = {"d_overpowering": "tab:red", "g_overpowering": "tab:blue",
+                     "mode_collapse": "tab:purple", "divergence": "black"}
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    return buf.getvalue()
+
+
+def _mark(ax, diagnoses: list[dict]) -> None:
+    for d in diagnoses:
+        ax.axvline(d["step"], color=DIAGNOSIS_COLOURS.get(d["diagnosis"], "grey"),
+                   linestyle=":", linewidth=1)
+
+
+def _axes(n: int, title: str) -> tuple[Figure, list]:
+    fig = Figure(figsize=(4.2 * n, 3.0), layout="constrained")
+    axes = fig.subplots(1, n, squeeze=False)[0].tolist()
+    fig.suptitle(title, fontsize=10)
+    return fig, axes
+
+
+def training_curves(rows: list[dict], diagnoses: list[dict]) -> bytes:
+    """Losses, D(x) and D(G(z)) with D's accuracy, and gradient norms (where logged) vs step."""
+    has_grad = all("g_grad" in r for r in rows)
+    fig, axes = _axes(3 if has_grad else 2, "training (means over each log interval; dotted "
+                      "lines: diagnoses)")
+    step = [r["step"] for r in rows]
+    ax = axes[0]
+    ax.plot(step, [r["d_loss"] for r in rows], color=COLOURS["d"], label="D loss")
+    ax.plot(step, [r["g_loss"] for r in rows], color=COLOURS["g"], label="G loss")
+    ax.set_title("losses", fontsize=9)
+    ax = axes[1]
+    ax.plot(step, [r["d_real"] for r in rows], color="tab:green", label="D(x)")
+    ax.plot(step, [r["d_fake"] for r in rows], color="tab:orange", label="D(G(z))")
+    if all("d_acc_real" in r for r in rows):
+        ax.plot(step, [r["d_acc_real"] for r in rows], color="tab:green", linestyle="--",
+                linewidth=0.8, label="D accuracy, real")
+        ax.plot(step, [r["d_acc_fake"] for r in rows], color="tab:orange", linestyle="--",
+                linewidth=0.8, label="D accuracy, fake")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title("discriminator", fontsize=9)
+    if has_grad:
+        ax = axes[2]
+        ax.plot(step, [r["g_grad"] for r in rows], color=COLOURS["g"], label="‖∇G‖")
+        ax.plot(step, [r["d_grad"] for r in rows], color=COLOURS["d"], label="‖∇D‖")
+        ax.set_yscale("log")
+        ax.set_title("gradient norms", fontsize=9)
+    for ax in axes:
+        _mark(ax, diagnoses)
+        ax.set_xlabel("step", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=7)
+    return _png(fig)
+
+
+def health_curves(checks: list[dict], diagnoses: list[dict]) -> bytes:
+    """Sample diversity (share of the real data's) and class or mode coverage vs step."""
+    has_cov = all("coverage" in c for c in checks)
+    fig, axes = _axes(2 if has_cov else 1, "health checks: G's samples from one fixed noise batch")
+    step = [c["step"] for c in checks]
+    axes[0].plot(step, [c["diversity"] for c in checks], color="tab:purple", marker=".")
+    axes[0].axhline(1.0, color="grey", linewidth=0.8, linestyle="--")
+    axes[0].set_title("diversity (mean pairwise distance / real data's)", fontsize=9)
+    if has_cov:
+        axes[1].plot(step, [c["coverage"] for c in checks], color="tab:purple", marker=".")
+        axes[1].set_title("classes (toys: modes) covered", fontsize=9)
+    for ax in axes:
+        _mark(ax, diagnoses)
+        ax.set_xlabel("step", fontsize=8)
+        ax.tick_params(labelsize=7)
+    return _png(fig)
+
+
+def metric_curves(series: dict[str, list[tuple[int, float]]]) -> bytes:
+    """One panel per metric: (step, value) points from training evaluations and gankit eval."""
+    names = list(series)[:4]
+    fig, axes = _axes(len(names), "metrics")
+    for ax, name in zip(axes, names):
+        points = sorted(series[name])
+        ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", color="tab:green")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("step", fontsize=8)
+        ax.tick_params(labelsize=7)
+    return _png(fig)
+
+
+def timeline_gif(frames: list[Path], max_frames: int = 60, ms: int = 400) -> bytes:
+    """Sample grids in step order as an animated GIF (at most max_frames, the last included)."""
+    if len(frames) > max_frames:
+        pick = [round(i * (len(frames) - 1) / (max_frames - 1)) for i in range(max_frames)]
+        frames = [frames[i] for i in sorted(set(pick))]
+    images = [Image.open(f).convert("RGB") for f in frames]
+    size = images[-1].size
+    images = [im if im.size == size else im.resize(size) for im in images]
+    buf = io.BytesIO()
+    # The last frame is held three times as long: it is the result.
+    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:] + [images[-1]] * 2,
+                   duration=ms, loop=0)
+    return buf.getvalue()

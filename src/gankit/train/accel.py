@@ -1,0 +1,50 @@
+"""Switches that make the same step run faster on a GPU: bf16 autocast, channels_last, compile.
+
+Each is a `train.*` config value and none changes what is computed, only how: the models
+keep float32 weights (autocast casts matrix products to bf16 on the fly, and their outputs
+back to float32 here, so the losses stay float32); channels_last only reorders memory.
+They are off by default: on this project's CPU machine none of them paid (see
+docs/benchmarks.md), and bf16 rounding does change results in the last bits.
+"""
+
+import torch
+from torch import nn
+
+from gankit.errors import GankitError
+
+PRECISIONS = ("fp32", "bf16")
+
+
+class Autocast(nn.Module):
+    """Runs `module` under bf16 autocast and hands back float32."""
+
+    def __init__(self, module: nn.Module, device_type: str):
+        super().__init__()
+        self.module, self.device_type = module, device_type
+
+    def forward(self, *args, **kwargs):
+        with torch.autocast(self.device_type, dtype=torch.bfloat16):
+            return self.module(*args, **kwargs).float()
+
+
+def check(train, loss) -> None:
+    if train.precision not in PRECISIONS:
+        raise GankitError(f"train.precision must be one of {', '.join(PRECISIONS)}, "
+                          f"got {train.precision!r}")
+    if train.compile and loss.r1_gamma > 0:
+        raise GankitError("train.compile cannot be used with loss.r1_gamma > 0: torch.compile "
+                          "does not support the double backward of a gradient penalty; set "
+                          "train.compile=false")
+
+
+def accelerate(module: nn.Module, train, device: torch.device) -> nn.Module:
+    """What the training step calls instead of `module` (the same weights)."""
+    if train.precision == "bf16":
+        module = Autocast(module, device.type)
+    if train.compile:
+        module = torch.compile(module)
+    return module
+
+
+def memory_format(train) -> torch.memory_format:
+    return torch.channels_last if train.channels_last else torch.contiguous_format

@@ -1,0 +1,133 @@
+"""The health monitor: runs built to fail get the right diagnosis in a bounded number of steps,
+a healthy run gets none, and a diverging run is restored from its last good checkpoint."""
+import json
+
+import pytest
+import torch
+
+from gankit.config import apply_overrides, load_preset
+from gankit.errors import GankitError
+from gankit.train import run
+from gankit.train.health import read_health
+from gankit.train.trainer import Trainer
+
+# Tiny models, a check every 10 steps, a diagnosis after 2 (3 for the healthy run) in a row.
+TINY = ["train.batch_size=16", "model.g_hidden=8", "model.d_hidden=8", "train.device=cpu",
+        "train.sample_every=1000", "train.log_every=10", "train.report=false",
+        "health.every=10", "health.patience=2"]
+
+
+def train(tmp_path, steps, *more, preset="dcgan-mnist"):
+    cfg = apply_overrides(load_preset(preset), [*TINY, f"train.steps={steps}", *more])
+    run_dir, _ = run.start(cfg, str(tmp_path / "run"))
+    return run_dir, *read_health(run_dir)
+
+
+def codes(diagnoses):
+    return [d["diagnosis"] for d in diagnoses]
+
+
+def test_d_lr_x50_with_the_saturating_loss_is_discriminator_overpowering(tmp_path, capsys):
+    run_dir, checks, diagnoses = train(tmp_path, 50, "optim.lr_d=0.01", "loss.g_loss=minimax")
+    assert codes(diagnoses) == ["d_overpowering"]
+    d = diagnoses[0]
+    assert d["step"] <= 50 and "non-saturating" in d["advice"] and "lr_d" in d["advice"]
+    assert "minimax" in d["message"] and checks[-1]["d_fake"] < 0.05
+    assert "discriminator overpowering" in capsys.readouterr().err   # on the progress display
+
+
+def test_a_d_that_does_not_learn_is_generator_overpowering(tmp_path):
+    _, checks, diagnoses = train(tmp_path, 50, "optim.lr_d=1e-8")
+    assert codes(diagnoses) == ["g_overpowering"]
+    assert "not learning" in diagnoses[0]["message"] and "optim.lr_d" in diagnoses[0]["advice"]
+
+
+def test_a_tiny_g_against_a_normal_d_is_discriminator_overpowering(tmp_path):
+    _, _, diagnoses = train(tmp_path, 80, "model.g_hidden=2", "model.d_hidden=64",
+                            "train.batch_size=32", "health.every=20", preset="mlp-mnist")
+    assert codes(diagnoses) == ["d_overpowering"]
+    assert "minimax" not in diagnoses[0]["message"] and "model.g_hidden" in diagnoses[0]["advice"]
+
+
+def test_a_toy_mixture_run_with_a_racing_g_collapses(tmp_path):
+    """No R1, no EMA, G's lr 40 times D's: G chases D's weak spot and lands on one point."""
+    _, checks, diagnoses = train(
+        tmp_path, 100, "loss.r1_gamma=0", "train.ema_decay=0", "model.g_hidden=64",
+        "model.d_hidden=64", "train.batch_size=128", "optim.lr_g=0.02", "optim.lr_d=5e-4",
+        "health.every=25", preset="toy-ring")
+    collapse = [d for d in diagnoses if d["diagnosis"] == "mode_collapse"]
+    assert collapse and collapse[0]["step"] <= 100 and "diversity" in collapse[0]["message"]
+    assert checks[-1]["diversity"] < 0.1 and checks[-1]["coverage"] <= 2
+
+
+def test_a_healthy_default_like_run_gets_no_diagnosis(tmp_path):
+    run_dir, checks, diagnoses = train(tmp_path, 60, "health.patience=3")
+    assert diagnoses == []
+    assert [c["step"] for c in checks] == list(range(10, 61, 10))
+    assert all(c["active"] == [] for c in checks)
+    assert checks[-1]["diversity"] > checks[0]["diversity"] and "coverage" in checks[-1]
+
+
+def poison_g_at(monkeypatch, steps: set, once: bool):
+    """After the G update of each listed step, set G's weights to nan (once, or every time)."""
+    real = Trainer.train_step
+    seen = set()
+
+    def step(self):
+        stats = real(self)
+        if self.step in steps and not (once and self.step in seen):
+            seen.add(self.step)
+            with torch.no_grad():
+                next(self.G.parameters()).fill_(float("nan"))
+        return stats
+
+    monkeypatch.setattr(Trainer, "train_step", step)
+
+
+def test_divergence_restores_the_last_good_checkpoint_and_carries_on(tmp_path, monkeypatch, capsys):
+    poison_g_at(monkeypatch, {7}, once=True)
+    run_dir, _, diagnoses = train(tmp_path, 12, "train.ckpt_every=5", "train.log_every=2",
+                                  "health.every=0")
+    assert codes(diagnoses) == ["divergence"]
+    d = diagnoses[0]
+    assert d["step"] == 8 and d["restored_to"] == 5 and d["lr_g"] == d["lr_d"] == 1e-4
+    assert "Restored the checkpoint of step 5" in capsys.readouterr().err
+    state = torch.load(run_dir / "state.pt", weights_only=True)["trainer"]
+    assert state["step"] == 12 and all(torch.isfinite(v).all() for v in state["G"].values())
+    assert state["opt_g"]["param_groups"][0]["lr"] == 1e-4
+    steps = [json.loads(line)["step"] for line in (run_dir / "stats.jsonl").read_text().splitlines()]
+    assert steps == [2, 4, 6, 6, 8, 10, 12]   # the first attempt's lines stay
+
+
+def test_divergence_before_any_checkpoint_starts_again_from_fresh_weights(tmp_path, monkeypatch):
+    poison_g_at(monkeypatch, {3}, once=True)
+    _, _, diagnoses = train(tmp_path, 6, "train.log_every=2", "health.every=0")
+    assert [(d["diagnosis"], d["restored_to"]) for d in diagnoses] == [("divergence", 0)]
+
+
+def test_divergence_that_persists_ends_in_a_clear_error_with_the_checkpoint_intact(
+        tmp_path, monkeypatch):
+    poison_g_at(monkeypatch, set(range(6, 100)), once=False)
+    with pytest.raises(GankitError, match=r"diverged at step 8 .* after 2 automatic restore"):
+        train(tmp_path, 20, "train.ckpt_every=5", "train.log_every=2", "health.max_restarts=2",
+              "health.every=0")
+    run_dir = tmp_path / "run"
+    state = torch.load(run_dir / "state.pt", weights_only=True)["trainer"]
+    assert state["step"] == 5 and all(torch.isfinite(v).all() for v in state["G"].values())
+    assert codes(read_health(run_dir)[1]) == ["divergence", "divergence"]
+
+
+def test_a_diagnosis_is_announced_once_until_it_clears(tmp_path):
+    cfg = apply_overrides(load_preset("dcgan-mnist"), [*TINY, "train.steps=1"])
+    r = run.Run(cfg, tmp_path, run.load_training_data(cfg))
+    m, G = r.monitor, r.trainer.G
+    # d_loss, g_loss, D(x), D(G(z)), accuracy real, accuracy fake, |grad G|, |grad D|
+    sick = torch.tensor([0.01, -0.01, 0.99, 0.01, 1.0, 1.0, 0.01, 0.1])
+    well = torch.tensor([0.5, 0.9, 0.7, 0.4, 0.9, 0.7, 2.0, 2.0])
+    seen = []
+    for step, stats in enumerate([well, sick, sick, sick, well, sick, sick], start=1):
+        m.update(stats)
+        seen.append([d.code for d in m.check(step * 10, G)])
+    assert seen == [[], [], ["d_overpowering"], [], [], [], ["d_overpowering"]]
+    text = str(m.check(80, G) or "") + (tmp_path / "health.jsonl").read_text()
+    assert "G's gradient has vanished" in text
