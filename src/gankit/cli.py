@@ -195,6 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("pretrained", help="list the generators shipped with gankit")
     p.set_defaults(func=cmd_pretrained)
+
+    from gankit.explore.commands import add_parsers as add_explore_parsers
+    add_explore_parsers(sub, _positive_int)  # gankit explore ..., gankit serve
     return parser
 
 

@@ -1,0 +1,236 @@
+"""`gankit explore ...` and `gankit serve`: argument parsing, and one function per subcommand.
+
+Only argparse is imported at module level, so building the CLI stays fast; torch and the
+models load when a subcommand runs.
+"""
+
+import argparse
+import math
+
+from gankit.errors import GankitError
+
+
+def parse_ints(text: str, flag: str) -> list[int]:
+    """'0-7' or '0,3,9' (or a mix, '0-3,8') -> a list of whole numbers >= 0."""
+    out = []
+    try:
+        for part in str(text).split(","):
+            part = part.strip()
+            if "-" in part:
+                lo, hi = part.split("-", 1)
+                out += list(range(int(lo), int(hi) + 1))
+            else:
+                out.append(int(part))
+    except ValueError:
+        raise GankitError(f"{flag} {text!r}: expected whole numbers like 0-7 or 0,3,9") from None
+    if not out:
+        raise GankitError(f"{flag} {text!r}: expected at least one number, low to high")
+    return out
+
+
+def parse_psis(text: str) -> list[float]:
+    from gankit.explore.latent import check_psi
+
+    return [check_psi(p.strip()) for p in str(text).split(",")]
+
+
+def parse_psi(text: str) -> float:
+    from gankit.explore.latent import check_psi
+
+    return check_psi(str(text).strip())
+
+
+def _psi_label(psi: float) -> str:
+    return "psi none" if math.isinf(psi) else f"psi {psi:g}"
+
+
+def _load(args):
+    from gankit.explore.source import load_generator
+
+    return load_generator(args.source, args.pretrained)
+
+
+def _class_of(G, meta, value, flag="--class"):
+    """The class to draw for a G: required for a conditional G, refused for an unconditional one."""
+    from gankit.explore.source import class_names, n_classes, parse_class
+
+    if n_classes(G) is None:
+        if value is not None:
+            raise GankitError(f"{flag} {value}: this generator is unconditional; drop {flag}")
+        return None
+    if value is None:
+        raise GankitError(f"this generator is conditional: pass {flag} (0 to {n_classes(G) - 1} "
+                          "or a class name)")
+    return parse_class(value, class_names(G, meta), flag)
+
+
+def _done(path) -> None:
+    print(f"wrote {path}")
+
+
+def cmd_grid(args) -> None:
+    from gankit.explore import pictures
+    from gankit.explore.source import class_names, parse_class, require_conditional
+
+    G, meta = _load(args)
+    require_conditional(G, "the class x seed grid")
+    names = class_names(G, meta)
+    classes = (list(range(len(names))) if args.classes == "all" else
+               [parse_class(c, names, "--classes") for c in args.classes.split(",")])
+    seeds = parse_ints(args.seeds, "--seeds")
+    psi = parse_psi(args.psi)
+    images = pictures.class_seed_images(G, classes, seeds, psi)
+    _done(pictures.write_grid(images, args.out, nrow=len(seeds),
+                              row_labels=[names[c] for c in classes]))
+
+
+def cmd_interp(args) -> None:
+    from gankit.explore import pictures
+
+    G, meta = _load(args)
+    seeds = parse_ints(args.seeds, "--seeds")
+    if len(seeds) != 2:
+        raise GankitError(f"--seeds {args.seeds!r}: give the two end points, e.g. --seeds 3,8")
+    frames = pictures.latent_interpolation_images(G, seeds[0], seeds[1], args.steps, args.method,
+                                                  parse_psi(args.psi),
+                                                  _class_of(G, meta, args.class_))
+    _done(pictures.write_frames(frames, args.out, fps=args.fps))
+
+
+def cmd_classes(args) -> None:
+    from gankit.explore import pictures
+    from gankit.explore.source import class_names, parse_class, require_conditional
+
+    G, meta = _load(args)
+    require_conditional(G, "interpolation between classes")
+    names = class_names(G, meta)
+    a, b = parse_class(args.from_, names, "--from"), parse_class(args.to, names, "--to")
+    frames = pictures.class_interpolation_images(G, args.seed, a, b, args.steps,
+                                                 parse_psi(args.psi))
+    _done(pictures.write_frames(frames, args.out, fps=args.fps))
+
+
+def cmd_truncation(args) -> None:
+    from gankit.explore import pictures
+
+    G, meta = _load(args)
+    psis = parse_psis(args.psi)
+    seeds = parse_ints(args.seeds, "--seeds")
+    images = pictures.truncation_images(G, psis, seeds, _class_of(G, meta, args.class_))
+    _done(pictures.write_grid(images, args.out, nrow=len(seeds),
+                              row_labels=[_psi_label(p) for p in psis]))
+
+
+def cmd_control(args) -> None:
+    import torch
+
+    from gankit.explore import control, pictures
+    from gankit.explore.source import n_classes, parse_class
+
+    G, meta = _load(args)
+    if n_classes(G) is not None:
+        raise GankitError("control steers an unconditional generator's noise; this one is "
+                          "conditional (choose its class with --class in the other commands)")
+    classifier = control.evaluator_for(meta, args.evaluator)
+    n_out = classifier.head.out_features
+    names = [str(c) for c in meta.get("class_names") or []]
+    names = names if len(names) == n_out else [str(i) for i in range(n_out)]
+    target = parse_class(args.target, names, "--target")
+    pictures.check_out(args.out, (".png",))
+    z0 = control.start_noise(G, args.n, args.seed)
+    r = control.steer(G, classifier, z0, target, args.steps, args.step_size, args.penalty,
+                      args.confidence)
+    k = min(args.show, args.n)
+    _done(pictures.write_grid(torch.cat([r.before[:k], r.after[:k]]), args.out, nrow=k,
+                              row_labels=["before", f"to {names[target]}"]))
+    was = (r.pred_before == target).float().mean().item()
+    print(f"target class {names[target]}: {r.success_rate:.1%} of {args.n} samples classified "
+          f"as {names[target]} after steering (before: {was:.1%})")
+    print(f"distance ||z - z0||: mean {r.distance.mean():.2f}, max {r.distance.max():.2f} "
+          f"(|z0| about {z0.norm(dim=1).mean():.1f}); steps used: mean "
+          f"{r.steps_used.float().mean():.1f} of {args.steps}")
+
+
+def cmd_serve(args) -> None:
+    from gankit.explore.server import serve
+
+    serve(args.source, args.pretrained, args.host, args.port)
+
+
+def _nonneg_int(text):
+    v = int(text)
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {v}")
+    return v
+
+
+def _steps(text):
+    v = int(text)
+    if v < 2:
+        raise argparse.ArgumentTypeError(f"expected at least 2 steps, got {v}")
+    return v
+
+
+def _source_args(p) -> None:
+    p.add_argument("source", nargs="?", metavar="RUN_DIR_OR_SNAPSHOT")
+    p.add_argument("--pretrained", metavar="NAME", help="a generator shipped with gankit "
+                   "(gankit pretrained lists them)")
+
+
+def add_parsers(sub, positive_int) -> None:
+    """`gankit explore ...` (five subcommands) and `gankit serve`."""
+    explore = sub.add_parser("explore", help="pictures of a generator's noise and class space")
+    esub = explore.add_subparsers(dest="explore_command", required=True)
+
+    def cmd(name, func, help, out_help="FILE.png"):
+        p = esub.add_parser(name, help=help)
+        _source_args(p)
+        p.add_argument("--out", required=True, help=out_help)
+        p.set_defaults(func=func)
+        return p
+
+    p = cmd("grid", cmd_grid, "class x seed grid of a conditional generator")
+    p.add_argument("--classes", default="all", help="'all' or a comma list (default all)")
+    p.add_argument("--seeds", default="0-7", help="e.g. 0-7 or 1,5,9 (default 0-7)")
+    p.add_argument("--psi", default="inf", help="truncation threshold (default inf: none)")
+
+    gif = "FILE.gif (animated, forth and back) or FILE.png (a strip)"
+    p = cmd("interp", cmd_interp, "interpolate between two seeds' noise", gif)
+    p.add_argument("--seeds", default="0,1", help="the two ends, e.g. 3,8 (default 0,1)")
+    p.add_argument("--method", choices=("slerp", "lerp"), default="slerp")
+    p.add_argument("--steps", type=_steps, default=16)
+    p.add_argument("--class", dest="class_", help="class, for a conditional generator")
+    p.add_argument("--psi", default="inf", help="truncation threshold (default inf: none)")
+    p.add_argument("--fps", type=float, default=12)
+
+    p = cmd("classes", cmd_classes, "interpolate the class vector at fixed noise", gif)
+    p.add_argument("--from", dest="from_", required=True, help="start class (index or name)")
+    p.add_argument("--to", required=True, help="end class")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=_steps, default=16)
+    p.add_argument("--psi", default="inf", help="truncation threshold (default inf: none)")
+    p.add_argument("--fps", type=float, default=12)
+
+    p = cmd("truncation", cmd_truncation, "grid over the truncation threshold psi")
+    p.add_argument("--psi", default="0,0.25,0.5,1,1.5,2,inf",
+                   help="comma list of thresholds >= 0, inf for none (default 0,0.25,0.5,1,1.5,2,inf)")
+    p.add_argument("--seeds", default="0-7")
+    p.add_argument("--class", dest="class_", help="class, for a conditional generator")
+
+    p = cmd("control", cmd_control, "steer samples toward a class with the evaluator's gradient")
+    p.add_argument("--target", required=True, help="class to steer toward (index or name)")
+    p.add_argument("--n", type=positive_int, default=64, help="samples steered (default 64)")
+    p.add_argument("--seed", type=int, default=0, help="first seed (samples use seed, seed+1, ...)")
+    p.add_argument("--steps", type=_nonneg_int, default=100, help="step budget (default 100)")
+    p.add_argument("--step-size", type=float, default=0.1, help="distance in z per step (default 0.1)")
+    p.add_argument("--penalty", type=float, default=0.05, help="weight of ||z - z0||^2 (default 0.05)")
+    p.add_argument("--confidence", type=float, default=0.9,
+                   help="a sample stops once the classifier gives the target this probability")
+    p.add_argument("--evaluator", help="classifier to steer with (default: the data set's)")
+    p.add_argument("--show", type=positive_int, default=16, help="samples in the strip (default 16)")
+
+    p = sub.add_parser("serve", help="explore a generator in the browser, on localhost")
+    _source_args(p)
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.set_defaults(func=cmd_serve)

@@ -1,0 +1,116 @@
+"""`gankit serve`: a page on localhost that redraws a generator's image as its controls change.
+
+The standard library's threading HTTP server is enough for one user on localhost. Routes:
+  /            the page (page.html, self-contained: no scripts or styles from elsewhere)
+  /info        JSON: z size, class names (empty for an unconditional G), image shape
+  /image.png   one image for ?seed=&seed_b=&t=&method=&psi=&class= (400 + one line if bad)
+"""
+
+import io
+import json
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from urllib.parse import parse_qs, urlparse
+
+import torch
+
+from gankit.errors import GankitError
+from gankit.explore.latent import INTERPOLATIONS, check_psi, seed_z, truncate
+from gankit.explore.pictures import to_pil
+from gankit.explore.source import class_names, load_generator, n_classes, parse_class, render
+
+SCALE = 8  # a 28x28 digit is drawn 224x224, nearest-neighbour, so pixels stay pixels
+
+
+def _number(query: dict, key: str, kind, default):
+    text = query.get(key, [None])[0]
+    if text in (None, ""):
+        return default
+    try:
+        return kind(text)
+    except ValueError:
+        raise GankitError(f"{key}={text!r} is not a {'whole ' if kind is int else ''}number") from None
+
+
+class Explorer:
+    """A generator and what the page may ask of it; `image` is thread-safe."""
+
+    def __init__(self, G, meta: dict, name: str):
+        self.G, self.meta, self.name = G, meta, name
+        self.classes = class_names(G, meta) if n_classes(G) else []
+        self.lock = threading.Lock()
+
+    def info(self) -> dict:
+        return {"name": self.name, "z_dim": self.G.z_dim, "classes": self.classes,
+                "shape": self.meta.get("data_shape")}
+
+    def image(self, query: dict) -> bytes:
+        seed = _number(query, "seed", int, 0)
+        seed_b = _number(query, "seed_b", int, seed)
+        t = _number(query, "t", float, 0.0)
+        psi = check_psi(query.get("psi", ["inf"])[0] or "inf")
+        method = query.get("method", ["slerp"])[0]
+        if method not in INTERPOLATIONS or not 0 <= t <= 1:
+            raise GankitError(f"method must be one of {', '.join(INTERPOLATIONS)} and t in [0, 1]")
+        y = None
+        if self.classes:
+            y = torch.tensor([parse_class(query.get("class", ["0"])[0], self.classes, "class")])
+        za, zb = (truncate(seed_z(self.G.z_dim, s), psi) for s in (seed, seed_b))
+        z = INTERPOLATIONS[method](za, zb, t)[None]                   # (1, z_dim)
+        with self.lock:
+            x = render(self.G, z, y)
+        buf = io.BytesIO()
+        to_pil(x, nrow=1, scale=SCALE, padding=0).save(buf, format="PNG")
+        return buf.getvalue()
+
+
+def make_server(explorer: Explorer, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
+    page = resources.files("gankit").joinpath("explore", "page.html").read_bytes()
+
+    class Handler(BaseHTTPRequestHandler):
+        def _send(self, status, body: bytes, kind: str):
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):
+            url = urlparse(self.path)
+            query = parse_qs(url.query)
+            try:
+                if url.path in ("/", "/index.html"):
+                    self._send(HTTPStatus.OK, page, "text/html; charset=utf-8")
+                elif url.path == "/info":
+                    self._send(HTTPStatus.OK, json.dumps(explorer.info()).encode(), "application/json")
+                elif url.path == "/image.png":
+                    self._send(HTTPStatus.OK, explorer.image(query), "image/png")
+                else:
+                    self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
+            except GankitError as e:
+                self._send(HTTPStatus.BAD_REQUEST, str(e).encode(), "text/plain; charset=utf-8")
+
+        def log_message(self, *args):  # one line per image would drown the terminal
+            pass
+
+    return ThreadingHTTPServer((host, port), Handler)
+
+
+def serve(source: str | None, pretrained: str | None, host: str = "127.0.0.1", port: int = 8000):
+    G, meta = load_generator(source, pretrained)
+    try:
+        server = make_server(Explorer(G, meta, pretrained or str(source)), host, port)
+    except OSError as e:
+        raise GankitError(f"cannot listen on {host}:{port} ({e.strerror}): pick another --port, "
+                          "or --port 0 for a free one") from None
+    print(f"serving {pretrained or source} at http://{host}:{server.server_address[1]}/ "
+          "(Ctrl-C stops)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("stopped")
+    finally:
+        server.server_close()

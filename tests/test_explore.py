@@ -1,0 +1,239 @@
+"""gankit.explore: interpolation, truncation, class grids, steering, and their CLI paths."""
+import math
+import re
+
+import pytest
+import torch
+from PIL import Image
+from torch import nn
+
+from gankit import cli
+from gankit.explore import control, latent, pictures
+from gankit.explore.source import render
+from gankit.models import build_generator
+from gankit.train.checkpoint import save_snapshot
+
+DIGITS = [str(i) for i in range(10)]
+
+
+def tiny_snapshot(folder, n_classes, class_names):
+    """A tiny seeded DCGAN-28 snapshot on MNIST (untrained: only shapes and plumbing matter)."""
+    torch.manual_seed(0)
+    kwargs = dict(z_dim=8, channels=1, hidden=4, n_classes=n_classes)
+    G = build_generator("dcgan28", kwargs).eval()
+    for m in G.modules():  # DCGAN's N(0, 0.02) init draws near-constant grey: spread it out
+        if isinstance(m, nn.ConvTranspose2d):
+            nn.init.normal_(m.weight, std=0.3)
+    folder.mkdir()
+    save_snapshot(folder, G, "dcgan28", kwargs, (1, 28, 28), class_names,
+                  extra={"data": {"name": "mnist"}})
+    return G, folder
+
+
+@pytest.fixture
+def uncond(tmp_path):
+    return tiny_snapshot(tmp_path / "uncond", 0, DIGITS)
+
+
+@pytest.fixture
+def cond(tmp_path):
+    return tiny_snapshot(tmp_path / "cond", 3, ["cat", "dog", "owl"])
+
+
+# ---- interpolation and truncation ----------------------------------------------------------
+
+@pytest.mark.parametrize("method", ["lerp", "slerp"])
+def test_interpolation_endpoints_are_the_endpoints(method):
+    gen = torch.Generator().manual_seed(1)
+    a, b = torch.randn(5, 64, generator=gen), torch.randn(5, 64, generator=gen)
+    fn = latent.INTERPOLATIONS[method]
+    assert torch.equal(fn(a, b, 0), a) and torch.equal(fn(a, b, 1), b)
+    path = latent.interpolate(a[0], b[0], 7, method)
+    assert path.shape == (7, 64)
+    assert torch.equal(path[0], a[0]) and torch.equal(path[-1], b[0])
+
+
+def test_slerp_stays_on_the_sphere_where_lerp_cuts_inside():
+    a = torch.tensor([3.0, 0.0])
+    b = torch.tensor([0.0, 3.0])
+    assert latent.slerp(a, b, 0.5).norm().item() == pytest.approx(3.0, rel=1e-6)
+    assert latent.lerp(a, b, 0.5).norm().item() == pytest.approx(3 / math.sqrt(2), rel=1e-6)
+
+
+def test_interpolated_images_start_and_end_at_the_seeds_images(uncond):
+    G, _ = uncond
+    for method in ("lerp", "slerp"):
+        frames = pictures.latent_interpolation_images(G, 3, 8, 5, method)
+        ends = render(G, pictures.noise(G, [3, 8]))
+        # (allclose: a batch of 5 and one of 2 may take different kernels)
+        assert torch.allclose(frames[0], ends[0], atol=1e-6)
+        assert torch.allclose(frames[-1], ends[1], atol=1e-6)
+        assert not torch.equal(frames[1], frames[0])
+
+
+def test_truncation_bounds_shrinks_monotonically_and_inf_is_untruncated():
+    z = torch.randn(1000, 16, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(latent.truncate(z, math.inf), z)
+    prev = torch.zeros_like(z)
+    for psi in (0.1, 0.5, 1.0, 2.0, 4.0):
+        t = latent.truncate(z, psi)
+        assert t.abs().max() <= psi
+        assert torch.all(t.sign() == z.sign())           # the same sample, moved toward 0
+        assert torch.all(t.abs() >= prev.abs() - 1e-6)   # and less so as psi grows
+        prev = t
+    # at a large threshold it is nearly the untruncated draw
+    assert (latent.truncate(z, 6.0) - z).abs().max() < 1e-3
+
+
+def test_truncation_toward_zero_gives_one_image_for_every_seed(uncond):
+    G, _ = uncond
+    seeds = list(range(8))
+    rows = pictures.truncation_images(G, [0.0, 1e-4, math.inf], seeds).view(3, 8, 1, 28, 28)
+    assert all(torch.equal(rows[0, 0], rows[0, i]) for i in seeds)
+    assert torch.allclose(rows[1], rows[0].expand_as(rows[1]), atol=1e-3)
+    assert (rows[2] - rows[2, :1]).abs().amax() > 0.05   # untruncated seeds do differ
+
+
+@pytest.mark.parametrize("psi", [-1, float("nan"), "abc"])
+def test_bad_psi_is_refused(psi):
+    with pytest.raises(Exception, match="psi must be a number >= 0"):
+        latent.truncate(torch.zeros(3), psi)
+
+
+def test_class_interpolation_moves_from_one_class_to_the_other(cond):
+    G, _ = cond
+    frames = pictures.class_interpolation_images(G, 4, 0, 2, 5)
+    z = pictures.noise(G, [4])
+    with torch.no_grad():
+        ends = G(z.expand(2, -1), torch.tensor([0, 2]))
+        mid = G(z, torch.tensor([[0.5, 0.0, 0.5]]))[0]
+    assert torch.allclose(frames[0], ends[0], atol=1e-6)
+    assert torch.allclose(frames[-1], ends[1], atol=1e-6)
+    assert torch.allclose(frames[2], mid, atol=1e-6)
+    assert not torch.allclose(frames[0], frames[-1], atol=1e-2)
+
+
+def test_class_seed_grid_rows_are_classes_columns_seeds(cond):
+    G, _ = cond
+    grid = pictures.class_seed_images(G, [2, 0], [5, 6, 7]).view(2, 3, 1, 28, 28)
+    with torch.no_grad():
+        assert torch.allclose(grid[0, 1], G(pictures.noise(G, [6]), torch.tensor([2]))[0], atol=1e-6)
+        assert torch.allclose(grid[1, 2], G(pictures.noise(G, [7]), torch.tensor([0]))[0], atol=1e-6)
+
+
+# ---- controllable generation -------------------------------------------------------------
+
+def test_steering_raises_the_target_probability_within_its_budget(uncond):
+    G, _ = uncond
+    classifier = control.evaluator_for({"data": {"name": "mnist"}})
+    z0 = control.start_noise(G, 16, 0)
+    r = control.steer(G, classifier, z0, target=3, steps=20, step_size=0.2, penalty=0.0,
+                      confidence=1.0)
+    assert torch.all(r.distance <= 20 * 0.2 + 1e-4)
+    with torch.no_grad():
+        logp = lambda x: classifier(x).log_softmax(1)[:, 3]
+        assert logp(r.after).mean() > logp(r.before).mean() + 1.0
+    still = control.steer(G, classifier, z0, target=3, steps=0)
+    assert torch.equal(still.after, still.before) and still.distance.abs().max() == 0
+
+
+# ---- the command line ------------------------------------------------------------------
+
+def run_cli(capsys, *argv):
+    code = cli.main(["explore", *map(str, argv)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_every_explore_command_writes_its_picture(uncond, cond, tmp_path, capsys):
+    _, u = uncond
+    _, c = cond
+    cases = [
+        (("grid", c, "--seeds", "0-4"), "grid.png", (5, 3)),
+        (("grid", c, "--classes", "owl,0", "--seeds", "1,2"), "grid2.png", (2, 2)),
+        (("interp", u, "--seeds", "0,1", "--steps", "6", "--method", "lerp"), "i.png", (6, 1)),
+        (("interp", c, "--class", "dog", "--steps", "4"), "i.gif", None),
+        (("classes", c, "--from", "0", "--to", "owl", "--steps", "5"), "c.gif", None),
+        (("classes", c, "--from", "0", "--to", "2", "--steps", "5"), "c.png", (5, 1)),
+        (("truncation", u, "--psi", "0,0.5,inf", "--seeds", "0-3"), "t.png", (4, 3)),
+        (("truncation", c, "--class", "1"), "t2.png", (8, 7)),
+        (("control", u, "--target", "7", "--n", "4", "--steps", "3"), "ctl.png", (4, 2)),
+    ]
+    for argv, name, cells in cases:
+        out = tmp_path / name
+        code, text, err = run_cli(capsys, *argv, "--out", out)
+        assert code == 0, (argv, err)
+        assert f"wrote {out}" in text
+        with Image.open(out) as img:
+            if cells is None:   # an animated GIF, forth and back
+                assert img.is_animated and img.n_frames >= 6
+            else:               # cells of 28 px + 2 px padding, scaled 2x, plus a label margin
+                cols, rows = cells
+                assert img.height == rows * 60 + 4
+                assert img.width >= cols * 60 + 4
+    assert "samples classified as 7 after steering" in text
+
+
+def test_explore_takes_a_pretrained_generator(cond, tmp_path, monkeypatch, capsys):
+    import gankit.pretrained
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    for suffix in (".json", ".safetensors"):
+        (shipped / f"tiny{suffix}").write_bytes((cond[1] / f"generator{suffix}").read_bytes())
+    monkeypatch.setattr(gankit.pretrained, "_folder", lambda: shipped)
+    code, out, err = run_cli(capsys, "grid", "--pretrained", "tiny", "--out", tmp_path / "g.png")
+    assert code == 0, err
+    with Image.open(tmp_path / "g.png") as img:
+        assert img.height == 3 * 60 + 4
+
+
+@pytest.mark.parametrize("argv, message", [
+    (("grid", "COND", "--classes", "5"), "--classes 5: not a class of this generator; choose 0=cat"),
+    (("interp", "COND", "--class", "-1"), "--class -1: not a class"),
+    (("interp", "COND"), "this generator is conditional: pass --class"),
+    (("interp", "UNCOND", "--class", "3"), "this generator is unconditional; drop --class"),
+    (("grid", "UNCOND"), "needs a conditional generator"),
+    (("truncation", "UNCOND", "--psi", "0.5,-2"), "psi must be a number >= 0"),
+    (("interp", "UNCOND", "--psi", "big"), "psi must be a number >= 0"),
+    (("interp", "UNCOND", "--seeds", "1,2,3"), "give the two end points"),
+    (("truncation", "UNCOND", "--seeds", "7-2"), "expected at least one number, low to high"),
+    (("control", "UNCOND", "--target", "12"), "--target 12: not a class of this generator; choose 0 to 9"),
+    (("control", "COND", "--target", "1"), "this one is conditional"),
+    (("control", "UNCOND", "--target", "1", "--confidence", "2"), "0 < --confidence <= 1"),
+    (("interp", "MISSING"), "does not exist"),
+    (("truncation", "TOY"), "makes 2D points, not images"),
+    (("interp", "CORRUPT"), "could not be loaded"),
+    (("interp",), "give either a run directory / snapshot or --pretrained NAME"),
+    (("interp", "UNCOND", "--pretrained", "tiny"), "give either a run directory / snapshot or"),
+    (("interp", "--pretrained", "no-such-gan"), "no pretrained generator 'no-such-gan'"),
+    (("interp", "UNCOND", "--out", "nowhere/x.gif"), "does not exist"),
+    (("interp", "UNCOND", "--out", "x.jpg"), "must end in .gif or .png"),
+])
+def test_bad_input_is_one_line_and_exit_2(uncond, cond, tmp_path, capsys, argv, message):
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "generator.json").write_text((uncond[1] / "generator.json").read_text())
+    (corrupt / "generator.safetensors").write_bytes(b"not a safetensors file")
+    toy = tmp_path / "toy"
+    toy.mkdir()
+    save_snapshot(toy, build_generator("toy-mlp", dict(z_dim=4, hidden=8, n_layers=1)), "toy-mlp",
+                  dict(z_dim=4, hidden=8, n_layers=1), (2,), None)
+    paths = {"COND": cond[1], "UNCOND": uncond[1], "MISSING": tmp_path / "nope", "CORRUPT": corrupt,
+             "TOY": toy}
+    argv = [paths.get(a, a) for a in argv]
+    if "--out" not in argv:
+        argv += ["--out", tmp_path / "x.gif" if argv[0] in ("interp", "classes") else tmp_path / "x.png"]
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_control_turns_the_shipped_mnist_dcgan_toward_a_digit(capsys, tmp_path):
+    import gankit.pretrained
+    if "mnist-dcgan" not in gankit.pretrained.names():
+        pytest.skip("the pretrained mnist-dcgan is not in this tree (scripts/train_pretrained.py)")
+    code, out, err = run_cli(capsys, "control", "--pretrained", "mnist-dcgan", "--target", "3",
+                             "--n", "16", "--steps", "60", "--out", tmp_path / "c.png")
+    assert code == 0, err
+    after, before = map(float, re.search(r": ([\d.]+)% of 16 .*before: ([\d.]+)%", out).groups())
+    assert after >= 75 and after > before
