@@ -190,3 +190,13 @@ def test_corrupt_classifier_file_and_vae_run_are_refused(tmp_path, capsys):
     capsys.readouterr()
     assert main(["attack", "fgsm", "--model", str(vae)]) == 2
     assert "no discriminator" in error_line(capsys)
+
+
+def test_conditional_discriminator_is_refused_in_one_line(tmp_path, capsys):
+    run = tmp_path / "cgan"
+    assert main(["train", "--preset", "cdcgan-mnist", "--out", str(run), "--set", "train.steps=1",
+                 "--set", "train.batch_size=8", "--set", "model.g_hidden=8",
+                 "--set", "model.d_hidden=8", "--set", "train.n_samples=10"]) == 0
+    capsys.readouterr()
+    assert main(["attack", "fgsm", "--model", str(run), "--n", "8"]) == 2
+    assert "is conditional" in error_line(capsys)

@@ -108,6 +108,11 @@ def _discriminator(run_dir: Path, n: int | None, seed: int) -> Target:
     if "D" not in state:
         raise GankitError(f"{run_dir} is a {cfg.model.name} run with no discriminator: attack a "
                           "GAN's run directory, mnist, fashion or a classifier file")
+    if cfg.model.n_classes:
+        raise GankitError(f"the discriminator of {run_dir} is conditional (model.n_classes="
+                          f"{cfg.model.n_classes}) and judges an image only with its class, "
+                          "which attacks do not pass: attack an unconditional run, mnist, "
+                          "fashion or a classifier file")
     data = load_training_data(cfg)
     if not hasattr(data, "images"):
         raise GankitError(f"{run_dir} was trained on 2D points ({cfg.data.name}): attacks "
