@@ -132,8 +132,22 @@ def test_attack_pgd_on_a_gan_discriminator(gan_run, tmp_path, capsys):
     assert out.stat().st_size > 0
 
 
+def test_fgsm_random_start_stays_in_the_ball_and_the_range():
+    from gankit.robust.adversarial import fgsm_random_start
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 3))
+    x = torch.rand(8, 1, 4, 4) * 2 - 1
+    x[0] = 1.0  # saturated pixels stay in range
+    y = torch.randint(0, 3, (8,))
+    adv = fgsm_random_start(model, x, y, 0.1, torch.Generator().manual_seed(0))
+    assert (adv - x).abs().max() <= 2 * 0.1 + 1e-6  # ε on the [0, 1] scale: 2ε in tensor units
+    assert adv.min() >= -1 and adv.max() <= 1
+    assert not torch.equal(adv, x)
+
+
 @pytest.mark.parametrize("adv, extra, label", [
     ("fgsm", [], "fgsm-trained"),
+    ("fgsm-rs", [], "fgsm-rs-trained"),
     ("pgd", ["--steps", "2", "--alpha", "0.1"], "pgd-trained"),
     ("none", [], "standard"),
 ])

@@ -173,8 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
             a.add_argument("--steps", type=_positive_int, default=40, help="default 40")
             a.add_argument("--alpha", help="step size on the [0, 1] scale (default 2.5 ε / steps)")
         a.set_defaults(func=cmd_attack, steps=40, alpha=None)
-    a = methods.add_parser("train", help="train a classifier, adversarially with --adv fgsm|pgd")
-    a.add_argument("--adv", default="fgsm", help="fgsm (default), pgd or none (standard training)")
+    a = methods.add_parser("train", help="train a classifier, adversarially with --adv fgsm|fgsm-rs|pgd")
+    a.add_argument("--adv", default="fgsm", help="fgsm (default), fgsm-rs (FGSM from a random start, "
+                   "Wong et al. 2020), pgd or none (standard training)")
     a.add_argument("--eps", default="0.25", help="training budget on the [0, 1] scale (default 0.25)")
     a.add_argument("--out", required=True, help="FILE.safetensors (then --model FILE)")
     a.add_argument("--dataset", default="mnist", choices=("mnist", "fashion"))
