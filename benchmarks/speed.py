@@ -140,10 +140,12 @@ def time_case(preset: str, batch: int, device: torch.device, steps: int, rounds:
 MEMORY_PROBE = """
 import json, resource, sys, torch
 from gankit.cli import main
+import gankit.train.run, gankit.metrics  # the imports a run needs, before the baseline
+base_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 code = main(sys.argv[1:])
 rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 cuda_mb = torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None
-print(json.dumps({"code": code, "rss_mb": rss_mb, "cuda_mb": cuda_mb}))
+print(json.dumps({"code": code, "rss_mb": rss_mb, "base_mb": base_mb, "cuda_mb": cuda_mb}))
 """
 
 
@@ -181,6 +183,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=5, help="steps per timed round")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--memory", action="store_true", help="also record every preset's peak memory")
+    ap.add_argument("--no-speed", action="store_true", help="skip the timing (with --memory)")
     ap.add_argument("--ablate", action="store_true",
                     help="also time gankit's DCGAN-28 step with channels_last, bf16, compile")
     ap.add_argument("--no-record", action="store_true")
@@ -191,6 +194,13 @@ def main() -> None:
     device = torch.device("cpu" if name == "auto" else name)
     where = torch.cuda.get_device_name(device) if device.type == "cuda" else machine()
 
+    if not args.no_speed:
+        record_speed(args, device, where)
+    if args.memory:
+        record_memory(args, device)
+
+
+def record_speed(args, device: torch.device, where: str) -> None:
     peak, peak_dtype = matmul_peak(device)  # measured again at the end; the larger counts
     cases = [(label, preset, batch, ()) for label, preset, batch in CASES]
     if args.ablate:
@@ -217,24 +227,33 @@ def main() -> None:
             "per step (forward and backward of D's and G's updates) counted by "
             "`torch.utils.flop_counter.FlopCounterMode`; the matmul peak was measured here "
             f"({peak / 1e9:.0f} GFLOP/s, {peak_dtype}).\n\n{table}")
-
-    if args.memory:
-        import tempfile
-        mem_rows = []
-        with tempfile.TemporaryDirectory() as tmp:
-            for preset in preset_names():
-                m = peak_memory(preset, device.type, Path(tmp))
-                cuda = "" if not m.get("cuda_mb") else f"{m['cuda_mb']:.0f}"
-                mem_rows.append([f"`{preset}`", m.get("error") or f"{m['rss_mb']:.0f}", cuda])
-                print(mem_rows[-1], flush=True)
-        mem = markdown_table(["preset", "peak resident MB (5 steps, whole process)",
-                              "peak CUDA MB"], mem_rows)
-        print(mem)
-        body += ("\n\nPeak memory of `gankit train --preset P --set train.steps=5` in its own "
-                 f"process (Python, torch and the data included):\n\n{mem}")
     if not args.no_record:
         record("speed-cuda" if device.type == "cuda" else "speed-cpu", body)
 
+
+def record_memory(args, device: torch.device) -> None:
+    import tempfile
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for preset in preset_names():
+            m = peak_memory(preset, device.type, Path(tmp))
+            if "error" in m:
+                rows.append([f"`{preset}`", m["error"], "", "", ""])
+            else:
+                cuda = f"{m['cuda_mb']:.0f}" if m.get("cuda_mb") else ""
+                rows.append([f"`{preset}`", f"{m['rss_mb']:.0f}", f"{m['base_mb']:.0f}",
+                             f"{m['rss_mb'] - m['base_mb']:.0f}", cuda])
+            print(rows[-1], flush=True)
+    table = markdown_table(["preset", "peak resident MB", "after imports MB",
+                            "training adds MB", "peak CUDA MB"], rows)
+    print(table)
+    body = (f"Command: `python benchmarks/speed.py {' '.join(sys.argv[1:])}`. Peak memory of "
+            "`gankit train --preset P --set train.steps=5` in its own process: the whole "
+            "process's peak resident set, the same after importing torch and gankit (the "
+            "baseline), and the difference, which is what the preset's data, models, "
+            f"optimisers and first steps add.\n\n{table}")
+    if not args.no_record:
+        record("memory-cuda" if device.type == "cuda" else "memory-cpu", body)
 
 if __name__ == "__main__":
     main()
