@@ -14,16 +14,13 @@ fifth of the G steps. Every row is recorded in docs/benchmarks.md as soon as it 
 
 import argparse
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 from gankit.config import apply_overrides, load_preset
 from gankit.metrics import evaluate
-from gankit.train import run
-from gankit.train.checkpoint import load_snapshot
 
 sys.path.insert(0, str(Path(__file__).parent))
+from quality import timed_training  # noqa: E402
 from record import machine, markdown_table, record  # noqa: E402
 
 FASHION = Path(__file__).resolve().parents[2] / "shared" / "data" / "fashion-mnist-70k.npz"
@@ -91,11 +88,7 @@ def train_and_measure(preset: str, overrides: list[str], kimg: int) -> tuple[int
                           "train.eval_every=0"])
     if cfg.data.name == "fashion":
         cfg.data.path = str(FASHION)
-    with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        run_dir, _ = run.start(cfg, str(Path(tmp) / "run"))
-        wall = time.perf_counter() - t0
-        G, meta = load_snapshot(run_dir)
+    wall, G, meta = timed_training(cfg)
     toy = len(meta["data_shape"]) == 1
     metrics = evaluate(G, meta, ["modes"] if toy else ["fid", "kid", "pr", "coverage"])["metrics"]
     return steps, wall, metrics

@@ -37,15 +37,21 @@ HEADER = ["run", "data", "budget", "wall s", "FID", "KID", "IS", "precision", "r
           "classes", "modes", "high-quality %"]
 
 
-def train_and_measure(preset: str, overrides: list[str], label: str, budget: str) -> list:
-    cfg = apply_overrides(load_preset(preset), overrides)
-    if preset in DATA_PATHS:
-        cfg.data.path = str(DATA_PATHS[preset])
+def timed_training(cfg) -> tuple[float, torch.nn.Module, dict]:
+    """Train `cfg` in a throw-away run directory: (wall seconds, generator, snapshot meta)."""
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         run_dir, _ = run.start(cfg, str(Path(tmp) / "run"))
         wall = time.perf_counter() - t0
         G, meta = load_snapshot(run_dir)
+    return wall, G, meta
+
+
+def train_and_measure(preset: str, overrides: list[str], label: str, budget: str) -> list:
+    cfg = apply_overrides(load_preset(preset), overrides)
+    if preset in DATA_PATHS:
+        cfg.data.path = str(DATA_PATHS[preset])
+    wall, G, meta = timed_training(cfg)
     toy = len(meta["data_shape"]) == 1
     names = ["modes"] if toy else ["fid", "kid", "is", "pr", "coverage"]
     m = evaluate(G, meta, names)["metrics"]

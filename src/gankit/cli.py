@@ -6,7 +6,6 @@ code 2; argparse's own usage errors exit with 2 as well.
 
 import argparse
 import sys
-from pathlib import Path
 
 from gankit.errors import GankitError
 

@@ -12,7 +12,6 @@ in the metrics means exactly the images the shipped evaluator never trained on.
 
 from __future__ import annotations
 
-import io
 import json
 from importlib import resources
 from pathlib import Path

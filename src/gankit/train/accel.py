@@ -3,8 +3,9 @@
 Each is a `train.*` config value and none changes what is computed, only how: the models
 keep float32 weights (autocast casts matrix products to bf16 on the fly, and their outputs
 back to float32 here, so the losses stay float32); channels_last only reorders memory.
-They are off by default: on this project's CPU machine none of them paid (see
-docs/benchmarks.md), and bf16 rounding does change results in the last bits.
+They are off by default: on this project's CPU machine channels_last gained nothing, bf16 was
+14x slower and compile added a little after minutes of compilation (docs/benchmarks.md);
+bf16 rounding also changes results in the last bits.
 """
 
 import torch
