@@ -9,7 +9,7 @@ from torch import nn
 
 from gankit import cli
 from gankit.explore import control, latent, pictures
-from gankit.explore.source import render
+from gankit.generator import Generator
 from gankit.models import build_generator
 from gankit.train.checkpoint import save_snapshot
 
@@ -27,7 +27,8 @@ def tiny_snapshot(folder, n_classes, class_names):
     folder.mkdir()
     save_snapshot(folder, G, "dcgan28", kwargs, (1, 28, 28), class_names,
                   extra={"data": {"name": "mnist"}})
-    return G, folder
+    return Generator(G, {"data_shape": [1, 28, 28], "class_names": class_names,
+                         "data": {"name": "mnist"}}), folder
 
 
 @pytest.fixture
@@ -61,10 +62,10 @@ def test_slerp_stays_on_the_sphere_where_lerp_cuts_inside():
 
 
 def test_interpolated_images_start_and_end_at_the_seeds_images(uncond):
-    G, _ = uncond
+    g, _ = uncond
     for method in ("lerp", "slerp"):
-        frames = pictures.latent_interpolation_images(G, 3, 8, 5, method)
-        ends = render(G, pictures.noise(G, [3, 8]))
+        frames = pictures.latent_interpolation_images(g, 3, 8, 5, method)
+        ends = g.render(pictures.noise(g, [3, 8]))
         # (allclose: a batch of 5 and one of 2 may take different kernels)
         assert torch.allclose(frames[0], ends[0], atol=1e-6)
         assert torch.allclose(frames[-1], ends[1], atol=1e-6)
@@ -86,9 +87,9 @@ def test_truncation_bounds_shrinks_monotonically_and_inf_is_untruncated():
 
 
 def test_truncation_toward_zero_gives_one_image_for_every_seed(uncond):
-    G, _ = uncond
+    g, _ = uncond
     seeds = list(range(8))
-    rows = pictures.truncation_images(G, [0.0, 1e-4, math.inf], seeds).view(3, 8, 1, 28, 28)
+    rows = pictures.truncation_images(g, [0.0, 1e-4, math.inf], seeds).view(3, 8, 1, 28, 28)
     assert all(torch.equal(rows[0, 0], rows[0, i]) for i in seeds)
     assert torch.allclose(rows[1], rows[0].expand_as(rows[1]), atol=1e-3)
     assert (rows[2] - rows[2, :1]).abs().amax() > 0.05   # untruncated seeds do differ
@@ -101,9 +102,10 @@ def test_bad_psi_is_refused(psi):
 
 
 def test_class_interpolation_moves_from_one_class_to_the_other(cond):
-    G, _ = cond
-    frames = pictures.class_interpolation_images(G, 4, 0, 2, 5)
-    z = pictures.noise(G, [4])
+    g, _ = cond
+    G = g.module
+    frames = pictures.class_interpolation_images(g, 4, 0, 2, 5)
+    z = pictures.noise(g, [4])
     with torch.no_grad():
         ends = G(z.expand(2, -1), torch.tensor([0, 2]))
         mid = G(z, torch.tensor([[0.5, 0.0, 0.5]]))[0]
@@ -114,26 +116,27 @@ def test_class_interpolation_moves_from_one_class_to_the_other(cond):
 
 
 def test_class_seed_grid_rows_are_classes_columns_seeds(cond):
-    G, _ = cond
-    grid = pictures.class_seed_images(G, [2, 0], [5, 6, 7]).view(2, 3, 1, 28, 28)
+    g, _ = cond
+    G = g.module
+    grid = pictures.class_seed_images(g, [2, 0], [5, 6, 7]).view(2, 3, 1, 28, 28)
     with torch.no_grad():
-        assert torch.allclose(grid[0, 1], G(pictures.noise(G, [6]), torch.tensor([2]))[0], atol=1e-6)
-        assert torch.allclose(grid[1, 2], G(pictures.noise(G, [7]), torch.tensor([0]))[0], atol=1e-6)
+        assert torch.allclose(grid[0, 1], G(pictures.noise(g, [6]), torch.tensor([2]))[0], atol=1e-6)
+        assert torch.allclose(grid[1, 2], G(pictures.noise(g, [7]), torch.tensor([0]))[0], atol=1e-6)
 
 
 # ---- controllable generation -------------------------------------------------------------
 
 def test_steering_raises_the_target_probability_within_its_budget(uncond):
-    G, _ = uncond
-    classifier = control.evaluator_for({"data": {"name": "mnist"}})
-    z0 = control.start_noise(G, 16, 0)
-    r = control.steer(G, classifier, z0, target=3, steps=20, step_size=0.2, penalty=0.0,
+    g, _ = uncond
+    classifier = control.evaluator_for(g)
+    z0 = control.start_noise(g, 16, 0)
+    r = control.steer(g, classifier, z0, target=3, steps=20, step_size=0.2, penalty=0.0,
                       confidence=1.0)
     assert torch.all(r.distance <= 20 * 0.2 + 1e-4)
     with torch.no_grad():
         logp = lambda x: classifier(x).log_softmax(1)[:, 3]
         assert logp(r.after).mean() > logp(r.before).mean() + 1.0
-    still = control.steer(G, classifier, z0, target=3, steps=0)
+    still = control.steer(g, classifier, z0, target=3, steps=0)
     assert torch.equal(still.after, still.before) and still.distance.abs().max() == 0
 
 

@@ -46,9 +46,9 @@ def test_sample_class_draws_that_class(runs, tmp_path):
 def test_bad_class_is_refused(runs, tmp_path, capsys):
     cond, uncond = runs
     assert main(["sample", str(cond), "--class", "10", "--out", str(tmp_path / "x.png")]) == 2
-    assert "--class 10 is out of range" in error_line(capsys)
+    assert "--class 10: not a class of this generator; choose 0 to 9" in error_line(capsys)
     assert main(["sample", str(cond), "--class", "-1", "--out", str(tmp_path / "x.png")]) == 2
-    assert "classes 0..9" in error_line(capsys)
+    assert "--class -1: not a class of this generator; choose 0 to 9" in error_line(capsys)
     assert main(["sample", str(uncond), "--class", "3", "--out", str(tmp_path / "x.png")]) == 2
     assert "unconditional" in error_line(capsys)
     assert not (tmp_path / "x.png").exists()

@@ -16,7 +16,7 @@ import pytest
 import gankit
 from gankit import cli
 from gankit.explore.server import Explorer, make_server
-from gankit.train.checkpoint import load_snapshot
+from gankit.generator import load
 
 from test_explore import tiny_snapshot
 
@@ -32,8 +32,9 @@ PIXELS = """async () => {
 
 def start(tmp_path, n_classes):
     _, folder = tiny_snapshot(tmp_path / "g", n_classes, ["cat", "dog", "owl"][:n_classes])
-    G, meta = load_snapshot(folder)
-    srv = make_server(Explorer(G, meta, "tiny"), port=0)
+    g = load(folder)
+    g.name = "tiny"
+    srv = make_server(Explorer(g), port=0)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv, f"http://127.0.0.1:{srv.server_address[1]}"
 

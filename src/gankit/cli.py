@@ -132,8 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sample", help="draw images from a trained generator")
     p.add_argument("snapshot", metavar="RUN_DIR_OR_SNAPSHOT", nargs="?")
     p.add_argument("--pretrained", metavar="NAME", help="a shipped generator (gankit pretrained)")
-    p.add_argument("--class", dest="label", type=int, metavar="K",
-                   help="conditional generators: draw only class K (default: one class per row)")
+    p.add_argument("--class", dest="label", metavar="K",
+                   help="conditional generators: draw only class K, an index or a name "
+                   "(default: one class per row)")
     p.add_argument("--n", type=_positive_int, default=64, help="number of samples (default 64)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="FILE.png (a grid) or FILE.npz (uint8 images)")

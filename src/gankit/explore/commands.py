@@ -29,13 +29,13 @@ def parse_ints(text: str, flag: str) -> list[int]:
 
 
 def parse_psis(text: str) -> list[float]:
-    from gankit.explore.latent import check_psi
+    from gankit.generator import check_psi
 
     return [check_psi(p.strip()) for p in str(text).split(",")]
 
 
 def parse_psi(text: str) -> float:
-    from gankit.explore.latent import check_psi
+    from gankit.generator import check_psi
 
     return check_psi(str(text).strip())
 
@@ -44,24 +44,20 @@ def _psi_label(psi: float) -> str:
     return "psi none" if math.isinf(psi) else f"psi {psi:g}"
 
 
-def _load(args):
-    from gankit.explore.source import load_generator
+def _load(args, what: str):
+    from gankit.generator import load
 
-    return load_generator(args.source, args.pretrained)
+    g = load(args.source, args.pretrained)
+    g.require_images(what)
+    return g
 
 
-def _class_of(G, meta, value, flag="--class"):
+def _class_of(g, value, flag="--class"):
     """The class to draw for a G: required for a conditional G, refused for an unconditional one."""
-    from gankit.explore.source import class_names, n_classes, parse_class
-
-    if n_classes(G) is None:
-        if value is not None:
-            raise GankitError(f"{flag} {value}: this generator is unconditional; drop {flag}")
-        return None
-    if value is None:
-        raise GankitError(f"this generator is conditional: pass {flag} (0 to {n_classes(G) - 1} "
+    if value is None and g.n_classes:
+        raise GankitError(f"this generator is conditional: pass {flag} (0 to {g.n_classes - 1} "
                           "or a class name)")
-    return parse_class(value, class_names(G, meta), flag)
+    return None if value is None else g.class_index(value, flag)
 
 
 def _done(path) -> None:
@@ -70,16 +66,15 @@ def _done(path) -> None:
 
 def cmd_grid(args) -> None:
     from gankit.explore import pictures
-    from gankit.explore.source import class_names, parse_class, require_conditional
 
-    G, meta = _load(args)
-    require_conditional(G, "the class x seed grid")
-    names = class_names(G, meta)
+    g = _load(args, "explore")
+    g.require_conditional("the class x seed grid")
+    names = g.class_names
     classes = (list(range(len(names))) if args.classes == "all" else
-               [parse_class(c, names, "--classes") for c in args.classes.split(",")])
+               [g.class_index(c, "--classes") for c in args.classes.split(",")])
     seeds = parse_ints(args.seeds, "--seeds")
     psi = parse_psi(args.psi)
-    images = pictures.class_seed_images(G, classes, seeds, psi)
+    images = pictures.class_seed_images(g, classes, seeds, psi)
     _done(pictures.write_grid(images, args.out, nrow=len(seeds),
                               row_labels=[names[c] for c in classes]))
 
@@ -87,25 +82,22 @@ def cmd_grid(args) -> None:
 def cmd_interp(args) -> None:
     from gankit.explore import pictures
 
-    G, meta = _load(args)
+    g = _load(args, "explore")
     seeds = parse_ints(args.seeds, "--seeds")
     if len(seeds) != 2:
         raise GankitError(f"--seeds {args.seeds!r}: give the two end points, e.g. --seeds 3,8")
-    frames = pictures.latent_interpolation_images(G, seeds[0], seeds[1], args.steps, args.method,
-                                                  parse_psi(args.psi),
-                                                  _class_of(G, meta, args.class_))
+    frames = pictures.latent_interpolation_images(g, seeds[0], seeds[1], args.steps, args.method,
+                                                  parse_psi(args.psi), _class_of(g, args.class_))
     _done(pictures.write_frames(frames, args.out, fps=args.fps))
 
 
 def cmd_classes(args) -> None:
     from gankit.explore import pictures
-    from gankit.explore.source import class_names, parse_class, require_conditional
 
-    G, meta = _load(args)
-    require_conditional(G, "interpolation between classes")
-    names = class_names(G, meta)
-    a, b = parse_class(args.from_, names, "--from"), parse_class(args.to, names, "--to")
-    frames = pictures.class_interpolation_images(G, args.seed, a, b, args.steps,
+    g = _load(args, "explore")
+    g.require_conditional("interpolation between classes")
+    a, b = g.class_index(args.from_, "--from"), g.class_index(args.to, "--to")
+    frames = pictures.class_interpolation_images(g, args.seed, a, b, args.steps,
                                                  parse_psi(args.psi))
     _done(pictures.write_frames(frames, args.out, fps=args.fps))
 
@@ -113,10 +105,10 @@ def cmd_classes(args) -> None:
 def cmd_truncation(args) -> None:
     from gankit.explore import pictures
 
-    G, meta = _load(args)
+    g = _load(args, "explore")
     psis = parse_psis(args.psi)
     seeds = parse_ints(args.seeds, "--seeds")
-    images = pictures.truncation_images(G, psis, seeds, _class_of(G, meta, args.class_))
+    images = pictures.truncation_images(g, psis, seeds, _class_of(g, args.class_))
     _done(pictures.write_grid(images, args.out, nrow=len(seeds),
                               row_labels=[_psi_label(p) for p in psis]))
 
@@ -125,20 +117,21 @@ def cmd_control(args) -> None:
     import torch
 
     from gankit.explore import control, pictures
-    from gankit.explore.source import n_classes, parse_class
+    from gankit.generator import parse_class
 
-    G, meta = _load(args)
-    if n_classes(G) is not None:
+    g = _load(args, "explore")
+    if g.n_classes:
         raise GankitError("control steers an unconditional generator's noise; this one is "
                           "conditional (choose its class with --class in the other commands)")
-    classifier = control.evaluator_for(meta, args.evaluator)
+    classifier = control.evaluator_for(g, args.evaluator)
     n_out = classifier.head.out_features
-    names = [str(c) for c in meta.get("class_names") or []]
+    # the evaluator's classes, named as the card names the data set's (G itself has none)
+    names = [str(c) for c in g.card.get("class_names") or []]
     names = names if len(names) == n_out else [str(i) for i in range(n_out)]
     target = parse_class(args.target, names, "--target")
     pictures.check_out(args.out, (".png",))
-    z0 = control.start_noise(G, args.n, args.seed)
-    r = control.steer(G, classifier, z0, target, args.steps, args.step_size, args.penalty,
+    z0 = control.start_noise(g, args.n, args.seed)
+    r = control.steer(g, classifier, z0, target, args.steps, args.step_size, args.penalty,
                       args.confidence)
     k = min(args.show, args.n)
     _done(pictures.write_grid(torch.cat([r.before[:k], r.after[:k]]), args.out, nrow=k,

@@ -18,6 +18,7 @@ import torch
 
 from gankit.errors import GankitError
 from gankit.explore.latent import seed_z
+from gankit.generator import Generator
 from gankit.metrics import to_evaluator_input
 from gankit.metrics.evaluator import EVALUATORS, load_evaluator
 
@@ -37,21 +38,22 @@ class Steered:
         return (self.pred_after == self.target).float().mean().item()
 
 
-def evaluator_for(meta: dict, name: str | None = None):
+def evaluator_for(g: Generator, name: str | None = None):
     """The domain evaluator named, or the one of the generator's data set."""
-    dataset = name or (meta.get("data") or {}).get("name")
+    dataset = name or (g.card.get("data") or {}).get("name")
     if dataset not in EVALUATORS:
         raise GankitError(f"no classifier to steer with for data set {dataset!r}: pass "
                           f"--evaluator {' or '.join(EVALUATORS)}")
     return load_evaluator(dataset)
 
 
-def steer(G, classifier, z0: torch.Tensor, target: int, steps: int = 100, step_size: float = 0.1,
+def steer(g: Generator, classifier, z0: torch.Tensor, target: int, steps: int = 100, step_size: float = 0.1,
           penalty: float = 0.05, confidence: float = 0.9) -> Steered:
     """Move each row of z0 (N, z_dim) toward `target`; G and the classifier stay frozen."""
     if steps < 0 or step_size <= 0 or penalty < 0 or not 0 < confidence <= 1:
         raise GankitError("control needs --steps >= 0, --step-size > 0, --penalty >= 0 and "
                           "0 < --confidence <= 1")
+    G = g.module  # called directly: steering needs the gradient through G
     G.eval()
     classifier.eval()
     z = z0.clone()
@@ -77,6 +79,6 @@ def steer(G, classifier, z0: torch.Tensor, target: int, steps: int = 100, step_s
     return Steered(target, before, after, pred_b, pred_a, (z - z0).norm(dim=1), used)
 
 
-def start_noise(G, n: int, seed: int) -> torch.Tensor:
+def start_noise(g: Generator, n: int, seed: int) -> torch.Tensor:
     """(n, z_dim): seeds seed, seed+1, ..., as in the other explore pictures."""
-    return torch.stack([seed_z(G.z_dim, seed + i) for i in range(n)])
+    return torch.stack([seed_z(g.z_dim, seed + i) for i in range(n)])

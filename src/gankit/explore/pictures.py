@@ -1,7 +1,7 @@
 """Exploration pictures: class x seed grids, interpolation strips and GIFs, truncation grids.
 
-Each `*_images` function returns the images as a tensor (N, C, H, W) in [-1, 1], rows first,
-so the tests check exactly what the files show.
+Each `*_images` function takes a `Generator` handle and returns the images as a tensor
+(N, C, H, W) in [-1, 1], rows first, so the tests check exactly what the files show.
 """
 
 import math
@@ -12,44 +12,47 @@ from PIL import Image, ImageDraw, ImageFont
 from torchvision.utils import make_grid
 
 from gankit.errors import GankitError
-from gankit.explore.latent import check_psi, interpolate, one_hot, seed_z, truncate
-from gankit.explore.source import render
+from gankit.explore.latent import interpolate, one_hot, seed_z
+from gankit.generator import Generator, check_psi, truncate
 from gankit.train.checkpoint import atomic_write
 
 
-def noise(G, seeds, psi: float = math.inf) -> torch.Tensor:
+def noise(g: Generator, seeds, psi: float = math.inf) -> torch.Tensor:
     """(len(seeds), z_dim): each seed's z, truncated at psi."""
-    return truncate(torch.stack([seed_z(G.z_dim, s) for s in seeds]), psi)
+    return truncate(torch.stack([seed_z(g.z_dim, s) for s in seeds]), psi)
 
 
-def class_seed_images(G, classes: list[int], seeds: list[int], psi: float = math.inf) -> torch.Tensor:
+def class_seed_images(g: Generator, classes: list[int], seeds: list[int],
+                      psi: float = math.inf) -> torch.Tensor:
     """Row k: class classes[k] for every seed (same z down a column)."""
-    z = noise(G, seeds, psi).repeat(len(classes), 1)                  # (K*S, z_dim)
+    z = noise(g, seeds, psi).repeat(len(classes), 1)                  # (K*S, z_dim)
     y = torch.tensor(classes).repeat_interleave(len(seeds))           # (K*S,)
-    return render(G, z, y)
+    return g.render(z, y)
 
 
-def latent_interpolation_images(G, seed_a: int, seed_b: int, steps: int, method: str = "slerp",
-                                psi: float = math.inf, y: int | None = None) -> torch.Tensor:
+def latent_interpolation_images(g: Generator, seed_a: int, seed_b: int, steps: int,
+                                method: str = "slerp", psi: float = math.inf,
+                                y: int | None = None) -> torch.Tensor:
     """From seed_a's z to seed_b's z, at a fixed class y for a conditional G."""
-    za, zb = noise(G, [seed_a, seed_b], psi)
+    za, zb = noise(g, [seed_a, seed_b], psi)
     z = interpolate(za, zb, steps, method)                            # (steps, z_dim)
-    return render(G, z, None if y is None else torch.full((steps,), y))
+    return g.render(z, None if y is None else torch.full((steps,), y))
 
 
-def class_interpolation_images(G, seed: int, c_from: int, c_to: int, steps: int,
+def class_interpolation_images(g: Generator, seed: int, c_from: int, c_to: int, steps: int,
                                psi: float = math.inf) -> torch.Tensor:
     """At one seed's z, the class vector moves linearly from one-hot(c_from) to one-hot(c_to)."""
-    n = G.n_classes
+    n = g.n_classes
     y = interpolate(one_hot([c_from], n)[0], one_hot([c_to], n)[0], steps, "lerp")  # (steps, n)
-    z = noise(G, [seed], psi).expand(steps, -1)
-    return render(G, z, y)
+    z = noise(g, [seed], psi).expand(steps, -1)
+    return g.render(z, y)
 
 
-def truncation_images(G, psis: list[float], seeds: list[int], y: int | None = None) -> torch.Tensor:
+def truncation_images(g: Generator, psis: list[float], seeds: list[int],
+                      y: int | None = None) -> torch.Tensor:
     """Row k: every seed truncated at psis[k]."""
-    rows = [render(G, noise(G, seeds, check_psi(p)),
-                   None if y is None else torch.full((len(seeds),), y)) for p in psis]
+    rows = [g.render(noise(g, seeds, check_psi(p)),
+                     None if y is None else torch.full((len(seeds),), y)) for p in psis]
     return torch.cat(rows)
 
 

@@ -17,9 +17,9 @@ from urllib.parse import parse_qs, urlparse
 import torch
 
 from gankit.errors import GankitError
-from gankit.explore.latent import INTERPOLATIONS, check_psi, seed_z, truncate
+from gankit.explore.latent import INTERPOLATIONS, seed_z
 from gankit.explore.pictures import to_pil
-from gankit.explore.source import class_names, load_generator, n_classes, parse_class, render
+from gankit.generator import Generator, check_psi, load, truncate
 
 SCALE = 8  # a 28x28 digit is drawn 224x224, nearest-neighbour, so pixels stay pixels
 
@@ -37,14 +37,13 @@ def _number(query: dict, key: str, kind, default):
 class Explorer:
     """A generator and what the page may ask of it; `image` is thread-safe."""
 
-    def __init__(self, G, meta: dict, name: str):
-        self.G, self.meta, self.name = G, meta, name
-        self.classes = class_names(G, meta) if n_classes(G) else []
+    def __init__(self, g: Generator):
+        self.g = g
         self.lock = threading.Lock()
 
     def info(self) -> dict:
-        return {"name": self.name, "z_dim": self.G.z_dim, "classes": self.classes,
-                "shape": self.meta.get("data_shape")}
+        return {"name": self.g.name, "z_dim": self.g.z_dim, "classes": self.g.class_names,
+                "shape": list(self.g.data_shape)}
 
     def image(self, query: dict) -> bytes:
         seed = _number(query, "seed", int, 0)
@@ -55,12 +54,12 @@ class Explorer:
         if method not in INTERPOLATIONS or not 0 <= t <= 1:
             raise GankitError(f"method must be one of {', '.join(INTERPOLATIONS)} and t in [0, 1]")
         y = None
-        if self.classes:
-            y = torch.tensor([parse_class(query.get("class", ["0"])[0], self.classes, "class")])
-        za, zb = (truncate(seed_z(self.G.z_dim, s), psi) for s in (seed, seed_b))
+        if self.g.n_classes:
+            y = torch.tensor([self.g.class_index(query.get("class", ["0"])[0], "class")])
+        za, zb = (truncate(seed_z(self.g.z_dim, s), psi) for s in (seed, seed_b))
         z = INTERPOLATIONS[method](za, zb, t)[None]                   # (1, z_dim)
         with self.lock:
-            x = render(self.G, z, y)
+            x = self.g.render(z, y)
         buf = io.BytesIO()
         to_pil(x, nrow=1, scale=SCALE, padding=0).save(buf, format="PNG")
         return buf.getvalue()
@@ -100,9 +99,10 @@ def make_server(explorer: Explorer, host: str = "127.0.0.1", port: int = 0) -> T
 
 
 def serve(source: str | None, pretrained: str | None, host: str = "127.0.0.1", port: int = 8000):
-    G, meta = load_generator(source, pretrained)
+    g = load(source, pretrained)
+    g.require_images("gankit serve")
     try:
-        server = make_server(Explorer(G, meta, pretrained or str(source)), host, port)
+        server = make_server(Explorer(g), host, port)
     except OSError as e:
         raise GankitError(f"cannot listen on {host}:{port} ({e.strerror}): pick another --port, "
                           "or --port 0 for a free one") from None

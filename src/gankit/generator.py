@@ -1,0 +1,221 @@
+"""One handle on a trained generator, for everything that draws from it.
+
+    g = load("runs/00001-dcgan-mnist")          # or load(pretrained="mnist-cdcgan")
+    g = Generator(G, card)                      # a live module and its card (the trainer's EMA G)
+    x = g.generate(64, seed=0, y="7", psi=1.5)  # (64, 1, 28, 28) on the CPU
+    g.save(x, "samples.png")
+
+It answers what the commands used to ask the module and its card each in their own way: how
+many classes and their names, which class a user means (`class_index`), whether it draws
+images or 2D points (`is_points`), and how to run G seeded and in batches (`generate`,
+`render`). The truncation trick lives here too, so `generate(psi=...)` and the explorer's
+pictures truncate the same way.
+
+Truncation (the "truncation trick" of BigGAN, Brock et al. 2019): every coordinate of z comes
+from a standard normal truncated to [-psi, psi]. It is drawn by the inverse CDF from the
+same seed's normal draw, not by resampling: a seed's z at threshold psi is its untruncated z
+moved monotonically toward 0, so a row over psi shows one sample being truncated, psi = inf
+is exactly the untruncated z, and psi -> 0 squeezes every seed's z into [-psi, psi]^d and
+thus onto z = 0: the same image for every seed. (StyleGAN's truncation pulls toward the mean
+of an intermediate w space these generators do not have; in z space its mean is 0 and it
+would only rescale z, which is not "a truncated normal".)
+"""
+
+import math
+from pathlib import Path
+
+import torch
+
+from gankit.errors import GankitError
+from gankit.pretrained import snapshot_path
+
+CONDITIONAL_PRESETS = "cgan-mnist, cdcgan-mnist, cdcgan-fashion"
+
+
+def default_labels(n: int, n_classes: int) -> torch.Tensor:
+    """(n,) balanced labels in runs of one class: one class per row in a ceil(n/K)-wide grid."""
+    return torch.arange(n) // math.ceil(n / n_classes)
+
+
+def check_psi(psi: float) -> float:
+    """A truncation threshold: a number >= 0, or inf for no truncation."""
+    try:
+        psi = float(psi)
+    except (TypeError, ValueError):
+        raise GankitError(f"truncation psi must be a number >= 0 (or inf for none), got {psi!r}") from None
+    if math.isnan(psi) or psi < 0:
+        raise GankitError(f"truncation psi must be a number >= 0 (or inf for none), got {psi}")
+    return psi
+
+
+def truncate(z: torch.Tensor, psi: float) -> torch.Tensor:
+    """Map standard normal z (any shape) to a normal truncated to [-psi, psi], per coordinate.
+
+    Inverse CDF, u = Phi(z) -> Phi^-1(Phi(-psi) + u (Phi(psi) - Phi(-psi))), in float64 so the
+    tails survive; hand-written (torch.nn.init.trunc_normal_ draws fresh uniforms, which
+    would lose the link between a seed's truncated and untruncated z).
+    """
+    psi = check_psi(psi)
+    if math.isinf(psi):
+        return z.clone()
+    if psi == 0:
+        return torch.zeros_like(z)
+    z64 = z.double()
+    lo, hi = torch.special.ndtr(torch.tensor(-psi, dtype=torch.float64)), torch.special.ndtr(
+        torch.tensor(psi, dtype=torch.float64))
+    out = torch.special.ndtri(lo + torch.special.ndtr(z64) * (hi - lo))
+    return out.clamp(-psi, psi).to(z.dtype)
+
+
+def parse_class(value, names: list[str], flag: str = "--class") -> int:
+    """A class given by index (7, "7") or by name ("Sneaker") -> its index; one line if neither."""
+    text = str(value).strip()
+    if text in names and not text.isdigit():
+        return names.index(text)
+    try:
+        k = int(text)
+    except ValueError:
+        k = None
+    if k is None or not 0 <= k < len(names):
+        shown = ", ".join(f"{i}={n}" for i, n in enumerate(names)) if names != [
+            str(i) for i in range(len(names))] else f"0 to {len(names) - 1}"
+        raise GankitError(f"{flag} {text}: not a class of this generator; choose {shown}")
+    return k
+
+
+class Generator:
+    """A generator module with its card (the snapshot's JSON: model, kwargs, data_shape,
+    class_names, data, ...). `name` says where it came from, for messages."""
+
+    def __init__(self, module: torch.nn.Module, card: dict, name: str = "this generator"):
+        self.module, self.card, self.name = module, card, name
+
+    # -- what it is ---------------------------------------------------------------------
+    @property
+    def meta(self) -> dict:
+        return self.card
+
+    @property
+    def z_dim(self) -> int:
+        return int(self.module.z_dim)
+
+    @property
+    def n_classes(self) -> int:
+        """The number of classes a conditional G takes; 0 for an unconditional one."""
+        return int(getattr(self.module, "n_classes", 0) or 0)
+
+    @property
+    def class_names(self) -> list[str]:
+        """The card's class names where they fit, else "0", "1", ...; [] when unconditional."""
+        names = self.card.get("class_names") or []
+        k = self.n_classes
+        return [str(c) for c in names] if len(names) == k else [str(i) for i in range(k)]
+
+    @property
+    def data_shape(self) -> tuple[int, ...]:
+        return tuple(self.card["data_shape"])
+
+    @property
+    def is_points(self) -> bool:
+        """A 2D toy mixture's generator draws (N, 2) points, not images."""
+        return len(self.data_shape) == 1
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.module.parameters()).device
+
+    # -- checks with one-line errors -----------------------------------------------------
+    def class_index(self, value, flag: str = "--class") -> int:
+        """The class a user means (index or name) -> its index; refused for an unconditional G."""
+        if not self.n_classes:
+            raise GankitError(f"{flag} {value}: this generator is unconditional; drop {flag} "
+                              f"(to draw a chosen class, train a conditional preset: "
+                              f"{CONDITIONAL_PRESETS})")
+        return parse_class(value, self.class_names, flag)
+
+    def require_conditional(self, what: str) -> int:
+        if not self.n_classes:
+            raise GankitError(f"{what} needs a conditional generator (one trained with class "
+                              "labels, e.g. the cgan-mnist preset); this one is unconditional")
+        return self.n_classes
+
+    def require_images(self, what: str) -> None:
+        if self.is_points:
+            raise GankitError(f"{self.name} makes 2D points, not images: {what} works on image "
+                              "generators (plot toy samples with gankit sample)")
+
+    # -- drawing ---------------------------------------------------------------------------
+    def labels(self, n: int, y=None) -> torch.Tensor | None:
+        """The (n,) labels `generate` uses: None for an unconditional G (y must be None); for a
+        conditional one y=None -> balanced `default_labels`, a class (index or name) -> every
+        sample that class, a tensor (n,) of indices or (n, K) class vectors -> as it is."""
+        if y is None:
+            return default_labels(n, self.n_classes) if self.n_classes else None
+        if isinstance(y, (int, str)):
+            return torch.full((n,), self.class_index(y), dtype=torch.long)
+        if not self.n_classes:
+            self.class_index("(labels)", "y")
+        return torch.as_tensor(y)
+
+    def noise(self, n: int, seed: int = 0, psi: float | None = None) -> torch.Tensor:
+        """(n, z_dim) standard normal noise from `seed`, truncated at psi (None: not at all).
+
+        Row 0 of seed s is the explorer's `seed_z(z_dim, s)`."""
+        z = torch.randn(n, self.z_dim, generator=torch.Generator().manual_seed(seed))
+        return z if psi is None else truncate(z, psi)
+
+    @torch.no_grad()
+    def render(self, z: torch.Tensor, y: torch.Tensor | None = None,
+               batch: int = 500) -> torch.Tensor:
+        """G(z, y) for given noise (N, z_dim) and labels (N,) or class vectors (N, K), in
+        batches, G in eval mode; returns (N, ...) on the CPU."""
+        G, device = self.module, self.device
+        was_training = G.training
+        G.eval()
+        try:
+            return torch.cat([G(z[i:i + batch].to(device),
+                                None if y is None else y[i:i + batch].to(device)).cpu()
+                              for i in range(0, len(z), batch)])
+        finally:
+            G.train(was_training)
+
+    def generate(self, n: int, seed: int = 0, y=None, psi: float | None = None,
+                 batch: int = 500) -> torch.Tensor:
+        """n samples, seeded: the same seed gives the same z whatever y, psi or batch is.
+
+        y (conditional G only): a class index or name, (n,) labels, or None for balanced
+        `default_labels`. psi: truncation threshold (see the module notes); None for none."""
+        return self.render(self.noise(n, seed, psi), self.labels(n, y), batch)
+
+    # -- pictures --------------------------------------------------------------------------
+    def grid_columns(self, n: int, rows_are_classes: bool) -> int:
+        """Columns of a grid of n samples: one class per row, or as square as it gets."""
+        return math.ceil(n / self.n_classes) if rows_are_classes else math.ceil(math.sqrt(n))
+
+    def save(self, x: torch.Tensor, path, rows_are_classes: bool = False,
+             title: str | None = None) -> Path:
+        """A PNG of samples `x`: a grid of images, or a scatter plot of 2D points."""
+        # viz imports train.checkpoint (atomic_write) until gankit.artifacts exists: imported
+        # here so that importing this module does not pull in the train layer.
+        from gankit.viz import save_grid, save_scatter
+
+        path = Path(path)
+        if self.is_points:
+            save_scatter(x, path, title=title if title is not None else f"{len(x)} samples")
+        else:
+            save_grid(x, path, nrow=self.grid_columns(len(x), rows_are_classes))
+        return path
+
+
+def load(src: str | None = None, pretrained: str | None = None,
+         device: str | torch.device = "cpu") -> Generator:
+    """A command's generator: a run directory / snapshot or a pretrained name, exactly one."""
+    # load_snapshot lives in train/checkpoint.py until it moves to gankit.artifacts (issue 12):
+    # imported here so that importing this module does not pull in the train layer.
+    from gankit.train.checkpoint import load_snapshot
+
+    if (src is None) == (pretrained is None):
+        raise GankitError("give either a run directory / snapshot or --pretrained NAME "
+                          "(one of them, not both)")
+    G, card = load_snapshot(snapshot_path(pretrained) if pretrained else src, device=device)
+    return Generator(G.eval(), card, pretrained or str(src))
