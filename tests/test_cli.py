@@ -149,9 +149,10 @@ def test_eval_prints_a_table_and_appends_provenance(trained, capsys, monkeypatch
     record = json.loads((trained / "metrics.jsonl").read_text().splitlines()[-1])
     assert set(record["metrics"]) >= {"fid", "kid", "kid_std", "is", "precision", "coverage"}
     p = record["provenance"]
-    assert p["n_generated"] == 300 and p["n_real"] == 10_000
+    # against the 2,000 bundled digits the evaluator never trained on, not all 10,000
+    assert p["n_generated"] == 300 and p["n_real"] == 2_000
     assert len(p["extractor_sha256"]) == 64 and p["gankit_version"]
-    assert "bundled" in p["real"]
+    assert p["real"] == "mnist (bundled, evaluator's held-out test split): 2000 of 2000 images"
     assert list((tmp_path / "cache" / "real-features").iterdir())  # real features cached
     assert main(["eval", str(trained), "--metrics", "modes"]) == 2
     assert "not a metric" in error_line(capsys)

@@ -54,9 +54,8 @@ def test_eval_cli_inception_fid(random_inception_weights, tmp_path, monkeypatch,
     assert main(["train", "--out", str(run), "--set", "train.steps=1", "--set",
                  "train.batch_size=4", "--set", "model.g_hidden=4", "--set", "train.n_samples=4"]) == 0
     # A tiny real set keeps Inception's 299x299 passes few on a CPU.
-    from gankit import metrics
-    monkeypatch.setattr(metrics, "real_features",
-                        _small(metrics.real_features))
+    from gankit.metrics import real
+    monkeypatch.setattr(real, "real_features", _small(real.real_features))
     assert main(["eval", str(run), "--metrics", "inception_fid", "--n", "8",
                  "--inception-weights", str(random_inception_weights)]) == 0
     assert "Inception FID" in capsys.readouterr().out

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import gankit
 from gankit.errors import GankitError
+from gankit.metrics.registry import metric_series
 from gankit.report import plots
 from gankit.train.checkpoint import atomic_write
 from gankit.train.health import TITLES, read_health
@@ -76,13 +77,8 @@ def _metric_series(stats: list[dict], metrics: list[dict]) -> dict:
     for step, values in records:
         if step is None:
             continue
-        for name, v in values.items():
-            if name == "coverage":
-                name, v = "classes covered", v["covered"]
-            elif name == "modes":
-                name, v = "modes covered", v["modes_covered"]
-            if isinstance(v, (int, float)) and not name.endswith("_std"):
-                series.setdefault(name, []).append((step, float(v)))
+        for name, v in metric_series(values).items():  # each metric says which curves it has
+            series.setdefault(name, []).append((step, v))
     return series
 
 

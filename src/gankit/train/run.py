@@ -139,20 +139,14 @@ class Run:
 
     def measure(self) -> dict:
         """The metrics of `train.eval_every`, on G in eval mode (no training RNG is drawn)."""
-        from gankit.metrics import evaluate, parse_metrics
+        from gankit.metrics import default_metrics, evaluate, parse_metrics
         tc, t = self.cfg.train, self.trainer
         toy_data = hasattr(self.data, "centres")
-        default = ("modes" if toy_data else
-                   "fid,coverage" + (",class_acc" if self.cfg.model.n_classes else ""))
-        names = parse_metrics(tc.eval_metrics or default, toy_data)
+        default = default_metrics(toy_data, bool(self.cfg.model.n_classes), use="train")
+        names = parse_metrics(tc.eval_metrics or ",".join(default), toy_data)
         meta = {"data_shape": list(self.data.shape), "data": dataclasses.asdict(self.cfg.data),
                 "step": t.step, "preset": self.cfg.preset}
-        G = t.generator
-        G.eval()
-        try:
-            return evaluate(G, meta, names, n=tc.eval_n)
-        finally:
-            G.train()
+        return evaluate(t.generator, meta, names, n=tc.eval_n)  # G in eval mode, then back
 
     def save_checkpoint(self) -> None:
         """Called on every process: each hands rank 0 its own batch order and RNG state."""
@@ -298,14 +292,15 @@ class Run:
 
 
 def check_measurable(cfg: Config, data) -> None:
-    from gankit.metrics import parse_metrics
-    from gankit.metrics.evaluator import EVALUATORS
+    from gankit.metrics import check_metrics, default_metrics, parse_metrics
     toy_data = hasattr(data, "centres")
-    parse_metrics(cfg.train.eval_metrics or ("modes" if toy_data else "fid"), toy_data)
-    if not toy_data and cfg.data.name not in EVALUATORS:
-        raise GankitError(f"train.eval_every needs a domain evaluator, and there is none for "
-                          f"data.name {cfg.data.name!r} ({', '.join(EVALUATORS)} have one): "
-                          "set train.eval_every=0")
+    conditional = bool(cfg.model.n_classes)
+    default = default_metrics(toy_data, conditional, use="train")
+    names = parse_metrics(cfg.train.eval_metrics or ",".join(default), toy_data)
+    try:
+        check_metrics(names, conditional, cfg.data.name)
+    except GankitError as e:
+        raise GankitError(f"train.eval_every: {e}; or set train.eval_every=0") from None
 
 
 def start(cfg: Config, out: str | None) -> tuple[Path, Path]:

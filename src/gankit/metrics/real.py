@@ -1,0 +1,114 @@
+"""The real images a generator is measured against, and their features cached on disk.
+
+For the data sets with a domain evaluator the real side is the evaluator's held-out test split
+(`evaluator.split_indices`): 2,000 of the 10,000 bundled MNIST digits, 10,000 of
+Fashion-MNIST's 70,000, the images the evaluator never trained on. This holds for the files
+the evaluator's card names (the bundled digits, or an .npz whose sha256 is the card's); any
+other source (IDX folders read with data.split, another .npz, an image folder) is used as it
+loads. The provenance says which (`describe`).
+"""
+
+import functools
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from gankit.data import load_data
+from gankit.metrics.evaluator import EVALUATORS, evaluator_card, split_indices
+from gankit.metrics.inception import sha256
+
+HELD_OUT = "evaluator's held-out test split"
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("GANKIT_CACHE", Path.home() / ".cache" / "gankit"))
+
+
+@functools.lru_cache(maxsize=8)
+def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
+    return sha256(Path(path))  # size and mtime in the key: a changed file is hashed again
+
+
+def held_out(data_cfg: dict) -> bool:
+    """Is the data the file the evaluator was trained on, so that its test split exists?"""
+    name, path = data_cfg["name"], data_cfg.get("path") or ""
+    if name not in EVALUATORS:
+        return False
+    if not path:
+        return name == "mnist"  # the bundled digits are the mnist evaluator's file
+    p = Path(path).expanduser()
+    if p.suffix.lower() != ".npz" or not p.is_file():
+        return False
+    st = p.stat()
+    expected = evaluator_card(name).get("data", {}).get("sha256")
+    return _file_sha256(str(p.resolve()), st.st_size, st.st_mtime_ns) == expected
+
+
+def _data_identity(data_cfg: dict) -> str:
+    """What names a real data set for the cache: its source file's size and mtime, or 'bundled'."""
+    path = data_cfg.get("path") or ""
+    if not path:
+        return f"{data_cfg['name']}:bundled"
+    p = Path(path).resolve()
+    st = p.stat() if p.exists() else None
+    return f"{data_cfg['name']}:{p}:{st.st_size if st else 0}:{st.st_mtime_ns if st else 0}"
+
+
+def _split(data_cfg: dict) -> str:
+    """Which images of the source: the held-out split, all of an .npz or folder, or an IDX split."""
+    path = data_cfg.get("path") or ""
+    if held_out(data_cfg):
+        return HELD_OUT
+    if not path or path.endswith(".npz") or data_cfg["name"] == "folder":
+        return "all"
+    return f"split {data_cfg.get('split', 'train')}"
+
+
+def describe(data_cfg: dict, n_used: int, n_total: int) -> str:
+    """The provenance's `real`: 'mnist (bundled, evaluator's held-out test split): 2000 of 2000 images'."""
+    where = data_cfg.get("path") or "bundled"
+    return f"{data_cfg['name']} ({where}, {_split(data_cfg)}): {n_used} of {n_total} images"
+
+
+def load_real(data_cfg: dict) -> torch.Tensor:
+    """(N, C, H, W) in [-1, 1]: every real image metrics may use (see the module notes)."""
+    data = load_data(data_cfg["name"], data_cfg.get("path") or None,
+                     split=data_cfg.get("split", "train"),
+                     image_size=data_cfg.get("image_size") or None,
+                     channels=data_cfg.get("channels") or None)
+    x = data.images
+    if held_out(data_cfg):
+        _, test = split_indices(data_cfg["name"], len(x))
+        x = x[torch.from_numpy(test)]
+    return x
+
+
+def real_images(data_cfg: dict, n_real: int, seed: int = 0) -> tuple[torch.Tensor, int]:
+    """Up to n_real real images, a fixed random subset, and how many there were to choose from."""
+    x = load_real(data_cfg)
+    n_total = len(x)
+    if n_real < n_total:  # a fixed subset, the same on every call
+        x = x[torch.randperm(n_total, generator=torch.Generator().manual_seed(seed))[:n_real]]
+    return x, n_total
+
+
+def real_features(data_cfg: dict, extractor: str, extractor_sha: str, featurize_fn,
+                  n_real: int, seed: int = 0) -> tuple[dict, int]:
+    """Features of up to n_real real images, cached on disk per (data, split, extractor)."""
+    key_text = json.dumps([_data_identity(data_cfg), _split(data_cfg), extractor_sha, n_real, seed])
+    key = hashlib.sha256(key_text.encode()).hexdigest()[:16]
+    path = cache_dir() / "real-features" / f"{data_cfg['name']}-{extractor}-{key}.safetensors"
+    if path.is_file():
+        t = load_file(path)
+        return t, int(t.pop("n_total"))
+    x, n_total = real_images(data_cfg, n_real, seed)
+    tensors = {k: v.contiguous() for k, v in featurize_fn(x).items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    save_file({**tensors, "n_total": torch.tensor(n_total)}, str(tmp))
+    os.replace(tmp, path)
+    return tensors, n_total
