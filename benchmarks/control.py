@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from record import machine, markdown_table, record  # noqa: E402
 
 from gankit.explore import control  # noqa: E402
-from gankit.explore.source import load_generator  # noqa: E402
+from gankit.generator import load  # noqa: E402
 
 
 def main() -> None:
@@ -34,12 +34,13 @@ def main() -> None:
     p.add_argument("--record", action="store_true", help="write the table into docs/benchmarks.md")
     args = p.parse_args()
     torch.set_num_threads(1)
-    G, meta = load_generator(args.source, args.pretrained)
-    classifier = control.evaluator_for(meta)
-    z0 = control.start_noise(G, args.n, 0)
+    g = load(args.source, args.pretrained)
+    g.require_images("control")
+    classifier = control.evaluator_for(g)
+    z0 = control.start_noise(g, args.n, 0)
     rows = []
     for k in range(classifier.head.out_features):
-        r = control.steer(G, classifier, z0, k, args.steps, args.step_size, args.penalty,
+        r = control.steer(g, classifier, z0, k, args.steps, args.step_size, args.penalty,
                           args.confidence)
         change = (r.after - r.before).abs().mean().item() / 2  # mean pixel change, [0, 1] units
         rows.append([k, f"{(r.pred_before == k).float().mean():.1%}", f"{r.success_rate:.1%}",

@@ -42,7 +42,8 @@ def check_psi(psi: float) -> float:
     try:
         psi = float(psi)
     except (TypeError, ValueError):
-        raise GankitError(f"truncation psi must be a number >= 0 (or inf for none), got {psi!r}") from None
+        raise GankitError(f"truncation psi must be a number >= 0 (or inf for none), "
+                          f"got {psi!r}") from None
     if math.isnan(psi) or psi < 0:
         raise GankitError(f"truncation psi must be a number >= 0 (or inf for none), got {psi}")
     return psi
@@ -85,10 +86,12 @@ def parse_class(value, names: list[str], flag: str = "--class") -> int:
 
 class Generator:
     """A generator module with its card (the snapshot's JSON: model, kwargs, data_shape,
-    class_names, data, ...). `name` says where it came from, for messages."""
+    class_names, data, ...). `name` says where it came from, for messages; `folder` is the
+    snapshot's folder (a run directory) when it was loaded from one, else None."""
 
-    def __init__(self, module: torch.nn.Module, card: dict, name: str = "this generator"):
-        self.module, self.card, self.name = module, card, name
+    def __init__(self, module: torch.nn.Module, card: dict, name: str = "this generator",
+                 folder: Path | None = None):
+        self.module, self.card, self.name, self.folder = module, card, name, folder
 
     # -- what it is ---------------------------------------------------------------------
     @property
@@ -210,12 +213,14 @@ class Generator:
 def load(src: str | None = None, pretrained: str | None = None,
          device: str | torch.device = "cpu") -> Generator:
     """A command's generator: a run directory / snapshot or a pretrained name, exactly one."""
-    # load_snapshot lives in train/checkpoint.py until it moves to gankit.artifacts (issue 12):
-    # imported here so that importing this module does not pull in the train layer.
-    from gankit.train.checkpoint import load_snapshot
+    # load_snapshot and snapshot_paths live in train/checkpoint.py until they move to
+    # gankit.artifacts (issue 12): imported here so that importing this module does not pull
+    # in the train layer.
+    from gankit.train.checkpoint import load_snapshot, snapshot_paths
 
     if (src is None) == (pretrained is None):
         raise GankitError("give either a run directory / snapshot or --pretrained NAME "
                           "(one of them, not both)")
-    G, card = load_snapshot(snapshot_path(pretrained) if pretrained else src, device=device)
-    return Generator(G.eval(), card, pretrained or str(src))
+    path = snapshot_path(pretrained) if pretrained else src
+    G, card = load_snapshot(path, device=device)
+    return Generator(G.eval(), card, pretrained or str(src), snapshot_paths(path)[0].parent)

@@ -6,7 +6,8 @@ import numpy as np
 import torch
 
 from gankit.errors import GankitError
-from gankit.generator import Generator, default_labels, load  # noqa: F401  default_labels: train/health.py
+# default_labels is re-exported for train/health.py until it imports gankit.generator
+from gankit.generator import Generator, default_labels, load  # noqa: F401
 from gankit.train.checkpoint import atomic_write
 
 

@@ -28,9 +28,9 @@ import gankit
 from gankit.data import load_data
 from gankit.errors import GankitError
 from gankit.generator import Generator, load
-from gankit.metrics import image, inception, real, spectrum, toy
+from gankit.metrics import image, inception, real, registry, spectrum, toy
 from gankit.metrics.evaluator import EVALUATORS, evaluator_card, featurize, load_evaluator
-from gankit.metrics.registry import (METRICS, default_metrics, metric_series,  # noqa: F401
+from gankit.metrics.registry import (default_metrics, metric_series,  # noqa: F401
                                      parse_metrics, register_metric, summary_rows)
 from gankit.metrics.sharpness import sharpness
 
@@ -50,7 +50,7 @@ def check_metrics(names: list[str], conditional: bool, dataset: str,
                   inception_weights: str | None = None) -> None:
     """Refuse, in one line, metrics whose needs this generator or data set cannot meet."""
     for name in names:
-        needs = METRICS[name].needs
+        needs = registry.METRICS[name].needs
         if "labels" in needs and not conditional:
             raise GankitError(f"{name} measures a conditional generator, and this one is "
                               "unconditional: drop it from --metrics")
@@ -208,7 +208,8 @@ def _sharpness(inp: Inputs) -> dict:
 @register_metric("modes", needs=("points",), default=("eval", "train"),
                  rows=lambda v: [("modes covered",
                                   f"{v['modes']['modes_covered']}/{v['modes']['n_modes']}"),
-                                 ("high-quality samples", f"{v['modes']['high_quality_pct']:.1f} %")],
+                                 ("high-quality samples",
+                                  f"{v['modes']['high_quality_pct']:.1f} %")],
                  series=lambda v: {"modes covered": float(v["modes"]["modes_covered"])})
 def _modes(inp: Inputs) -> dict:
     ref = inp.mixture
@@ -232,7 +233,7 @@ def evaluate(G, meta: dict | None, metrics: list[str], n: int | None = None, see
     n = n or DEFAULT_N["toy" if g.is_points else "image"]
     inputs = Inputs(g, data_cfg, n, seed, n_real, inception_weights, provenance)
     values = {}
-    for m in METRICS.values():
+    for m in registry.METRICS.values():
         if m.name in metrics:
             values.update(m.compute(inputs))
     provenance["n_generated"] = n
@@ -249,10 +250,6 @@ def evaluate_snapshot(path: str | None, metrics: str | None, n: int | None,
     shipped figures, and the package folder may be read-only. `data_path` replaces the real
     data's path from the card (a generator trained elsewhere names a file not here).
     """
-    # snapshot_paths moves to gankit.artifacts (issue 12); until then it is in the train
-    # layer, imported here so that importing the metrics does not import train.
-    from gankit.train.checkpoint import snapshot_paths
-
     g = load(path, pretrained)
     if data_path:
         g.card["data"] = {**(g.card.get("data") or {"name": "mnist"}), "path": data_path}
@@ -261,7 +258,7 @@ def evaluate_snapshot(path: str | None, metrics: str | None, n: int | None,
     record = evaluate(g, None, names, n, inception_weights=inception_weights)
     if pretrained:
         return record, None
-    out = snapshot_paths(path)[0].parent / "metrics.jsonl"
+    out = g.folder / "metrics.jsonl"
     with open(out, "a") as f:
         f.write(json.dumps(record) + "\n")
     return record, out

@@ -69,7 +69,8 @@ def _split(data_cfg: dict) -> str:
 
 
 def describe(data_cfg: dict, n_used: int, n_total: int) -> str:
-    """The provenance's `real`: 'mnist (bundled, evaluator's held-out test split): 2000 of 2000 images'."""
+    """The provenance's `real`, e.g.
+    "mnist (bundled, evaluator's held-out test split): 2000 of 2000 images"."""
     where = data_cfg.get("path") or "bundled"
     return f"{data_cfg['name']} ({where}, {_split(data_cfg)}): {n_used} of {n_total} images"
 
