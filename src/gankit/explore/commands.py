@@ -125,7 +125,7 @@ def cmd_control(args) -> None:
                           "conditional (choose its class with --class in the other commands)")
     classifier = control.evaluator_for(g, args.evaluator)
     n_out = classifier.head.out_features
-    # the evaluator's classes, named as the card names the data set's (G itself has none)
+    # G is unconditional: the classes are the evaluator's, named by the card's data set
     names = [str(c) for c in g.card.get("class_names") or []]
     names = names if len(names) == n_out else [str(i) for i in range(n_out)]
     target = parse_class(args.target, names, "--target")
