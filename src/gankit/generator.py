@@ -196,15 +196,17 @@ class Generator:
         return math.ceil(n / self.n_classes) if rows_are_classes else math.ceil(math.sqrt(n))
 
     def save(self, x: torch.Tensor, path, rows_are_classes: bool = False,
-             title: str | None = None) -> Path:
-        """A PNG of samples `x`: a grid of images, or a scatter plot of 2D points."""
+             title: str | None = None, centres: torch.Tensor | None = None) -> Path:
+        """A PNG of samples `x`: a grid of images, or a scatter plot of 2D points (with the
+        mixture's centres (K, 2) marked, where given)."""
         # viz imports train.checkpoint (atomic_write) until gankit.artifacts exists: imported
         # here so that importing this module does not pull in the train layer.
         from gankit.viz import save_grid, save_scatter
 
         path = Path(path)
         if self.is_points:
-            save_scatter(x, path, title=title if title is not None else f"{len(x)} samples")
+            save_scatter(x, path, centres,
+                         title=title if title is not None else f"{len(x)} samples")
         else:
             save_grid(x, path, nrow=self.grid_columns(len(x), rows_are_classes))
         return path

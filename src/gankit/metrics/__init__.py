@@ -220,8 +220,9 @@ def _modes(inp: Inputs) -> dict:
 
 def evaluate(G, meta: dict | None, metrics: list[str], n: int | None = None, seed: int = 123,
              n_real: int = 10_000, inception_weights: str | None = None) -> dict:
-    """Measure a generator (a `Generator`, or a module with its card `meta`) against the real
-    data its card names. Returns {"metrics": {...}, "provenance": {...}}."""
+    """Measure a generator against the real data its card names: G is a `Generator` (meta is
+    then unused: pass None) or a bare module with its card `meta` (the trainer's G, whose card
+    holds data_shape, data, step and preset). Returns {"metrics": {...}, "provenance": {...}}."""
     start = time.perf_counter()
     g = G if isinstance(G, Generator) else Generator(G, meta)
     meta = g.card
