@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -61,12 +62,15 @@ def test_a_live_module_keeps_its_training_mode(cond):
 def test_classes_by_index_or_name(cond, uncond):
     assert cond.n_classes == 3 and cond.class_names == NAMES
     assert [cond.class_index(v) for v in ("owl", "1", 0)] == [2, 1, 0]
+    assert torch.equal(cond.labels(2, np.int64(1)), torch.tensor([1, 1]))
     assert torch.equal(cond.generate(4, seed=2, y="owl"), cond.generate(4, seed=2, y=2))
     assert uncond.n_classes == 0 and uncond.class_names == [] and uncond.labels(5) is None
     with pytest.raises(GankitError, match="--class 3: this generator is unconditional"):
         uncond.class_index(3)
     with pytest.raises(GankitError, match="not a class of this generator; choose 0=cat"):
         cond.class_index("emu")
+    with pytest.raises(GankitError, match="labels given, but this generator is unconditional"):
+        uncond.generate(2, y=torch.tensor([0, 1]))
 
 
 def test_out_of_range_class_is_one_and_the_same_error_everywhere(cond, tmp_path, capsys):

@@ -22,6 +22,7 @@ would only rescale z, which is not "a truncated normal".)
 """
 
 import math
+import numbers
 from pathlib import Path
 
 import torch
@@ -154,10 +155,11 @@ class Generator:
         sample that class, a tensor (n,) of indices or (n, K) class vectors -> as it is."""
         if y is None:
             return default_labels(n, self.n_classes) if self.n_classes else None
-        if isinstance(y, (int, str)):
+        if isinstance(y, (numbers.Integral, str)):
             return torch.full((n,), self.class_index(y), dtype=torch.long)
         if not self.n_classes:
-            self.class_index("(labels)", "y")
+            raise GankitError("labels given, but this generator is unconditional "
+                              "(model.n_classes=0): it has no classes to choose")
         return torch.as_tensor(y)
 
     def noise(self, n: int, seed: int = 0, psi: float | None = None) -> torch.Tensor:
