@@ -34,7 +34,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from gankit.config import apply_overrides, load_preset, preset_names
 from gankit.data import ImageData, load_data
-from gankit.train.trainer import Trainer
+from gankit.train.gan import GANTrainer as Trainer
 
 sys.path.insert(0, str(Path(__file__).parent))
 from record import machine, markdown_table, record  # noqa: E402

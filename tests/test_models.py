@@ -95,7 +95,8 @@ def test_d_input_bn_switch():
                                         ("mlp", (1, 28, 28))])
 def test_spectral_norm_brings_every_largest_singular_value_to_one(name, shape):
     torch.manual_seed(0)
-    cfg = ModelConfig(name=name, g_hidden=8, d_hidden=8, d_bn=False, d_spectral_norm=True)
+    cfg = ModelConfig(name=name, g_hidden=8, d_hidden=8, d_spectral_norm=True,
+                      **({"d_bn": False} if name.startswith("dcgan") else {}))  # MLPs: no BN
     _, D, _ = build_models(cfg, shape)
     layers = [m for m in D.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     assert layers and all(hasattr(m, "parametrizations") for m in layers)
