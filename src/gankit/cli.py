@@ -27,6 +27,9 @@ def cmd_train(args) -> None:
         cfg = apply_overrides(load_preset(args.preset or DEFAULT_PRESET), args.set)
         run_dir, grid = run.start(cfg, args.out)
     if grid is not None:  # under torchrun, only rank 0 writes and reports
+        if run.read_config(run_dir).train.report:
+            from gankit.report import write_report  # matplotlib: loaded only when drawing
+            write_report(run_dir)
         print(f"run directory: {run_dir}")
         print(f"final samples: {grid}")
 

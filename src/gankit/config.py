@@ -100,12 +100,13 @@ class LossConfig:
     def validate(self) -> None:
         if not 0.0 <= self.label_smoothing < 0.5:
             raise GankitError(f"loss.label_smoothing must be in [0, 0.5), got {self.label_smoothing}")
-        if not 0 <= self.r1_gamma < math.inf or self.r1_every < 1:
-            raise GankitError("loss.r1_gamma must be finite and >= 0, and loss.r1_every at least 1")
-        if (not 0 <= self.gp_lambda < math.inf or not 0 <= self.instance_noise < math.inf
-                or not 0 < self.noise_kimg < math.inf):
-            raise GankitError("loss.gp_lambda and loss.instance_noise must be finite and >= 0, "
-                              "loss.noise_kimg positive")
+        for key in ("r1_gamma", "gp_lambda", "instance_noise"):
+            if not 0 <= getattr(self, key) < math.inf:
+                raise GankitError(f"loss.{key} must be >= 0 and finite, got {getattr(self, key)}")
+        if self.r1_every < 1:
+            raise GankitError(f"loss.r1_every must be at least 1, got {self.r1_every}")
+        if not 0 < self.noise_kimg < math.inf:
+            raise GankitError(f"loss.noise_kimg must be positive and finite, got {self.noise_kimg}")
 
     @property
     def double_backward(self) -> bool:

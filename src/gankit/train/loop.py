@@ -93,7 +93,7 @@ class Run:
             if cfg.health.every and self.kind.monitored:
                 self.monitor = HealthMonitor(cfg, data, self.dir, self.device)
             if cfg.train.tensorboard:
-                from gankit.report.tensorboard import TensorBoard
+                from gankit.train.tensorboard import TensorBoard
                 self.tb = TensorBoard(self.dir)
 
     def load(self, state: dict) -> None:
@@ -148,7 +148,8 @@ class Run:
     # -- the loop ------------------------------------------------------------------------
     def fit(self) -> Path:
         """Train to train.steps; on divergence restore the last good checkpoint, a bounded
-        number of times; then write the report."""
+        number of times. (`gankit train` then writes the report: `gankit.report` reads the
+        run directory, above this layer.)"""
         restores = 0
         try:
             while True:
@@ -163,9 +164,6 @@ class Run:
         finally:
             if self.tb is not None:
                 self.tb.close()
-        if self.cfg.train.report and self.world.is_main:
-            from gankit.report import write_report  # the report draws plots: load it only now
-            write_report(self.dir)
         return last_sample
 
     def _diverged_message(self, e: Diverged, restores: int) -> str:
