@@ -70,9 +70,9 @@ class DiversityProbe:
         from gankit.metrics.evaluator import EVALUATORS
         self.z = z                                       # (n, z_dim), on the training device
         idx = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:n]
-        self.centres = getattr(data, "centres", None)
+        self.centres = data.centres if data.is_points else None
         self.net = None
-        if self.centres is not None:                     # a 2D toy mixture
+        if data.is_points:                               # a 2D toy mixture
             self.kind, real = "points", data.points[idx]
         elif data.name in EVALUATORS:
             from gankit.metrics.evaluator import load_evaluator
