@@ -29,6 +29,9 @@ import numpy as np
 import torch
 
 from gankit.losses import OBJECTIVES
+from gankit.metrics import to_evaluator_input
+from gankit.metrics.evaluator import EVALUATORS, featurize, load_evaluator
+from gankit.metrics.image import class_coverage
 from gankit.rundir import HEALTH as HEALTH_FILE
 from gankit.rundir import append_jsonl, read_jsonl
 # D's output is a probability (sigmoid of its logit) only for these D losses; the D(x)- and
@@ -67,7 +70,6 @@ class DiversityProbe:
     """Diversity and coverage of G's samples from one fixed noise batch, against real data."""
 
     def __init__(self, data, n: int, z: torch.Tensor):
-        from gankit.metrics.evaluator import EVALUATORS
         self.z = z                                       # (n, z_dim), on the training device
         idx = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:n]
         self.centres = data.centres if data.is_points else None
@@ -75,7 +77,6 @@ class DiversityProbe:
         if data.is_points:                               # a 2D toy mixture
             self.kind, real = "points", data.points[idx]
         elif data.name in EVALUATORS:
-            from gankit.metrics.evaluator import load_evaluator
             self.kind, self.net, real = "evaluator", load_evaluator(data.name), data.images[idx]
         elif hasattr(data, "dataset"):                   # a folder streamed from disk
             self.kind, real = "pixels", torch.stack([data.dataset[int(i)] for i in idx])
@@ -92,13 +93,10 @@ class DiversityProbe:
         eval's 3-sigma mode metric on purpose: on a batch of ~100 points that one is mostly
         noise early in training, and the question here is only whether G spreads or collapses.
         """
-        from gankit.metrics.image import class_coverage
         if self.kind == "points":
             return x, class_coverage(-torch.cdist(x, self.centres))["covered"]
         if self.kind == "pixels":
             return x, None
-        from gankit.metrics import to_evaluator_input
-        from gankit.metrics.evaluator import featurize
         features, logits = featurize(self.net, to_evaluator_input(x))
         return features, class_coverage(logits)["covered"]
 

@@ -93,7 +93,7 @@ class Run:
             if cfg.health.every and self.kind.monitored:
                 self.monitor = HealthMonitor(cfg, data, self.dir, self.device)
             if cfg.train.tensorboard:
-                from gankit.train.tensorboard import TensorBoard
+                from gankit.train.tensorboard import TensorBoard  # optional: the tensorboard extra
                 self.tb = TensorBoard(self.dir)
 
     def load(self, state: dict) -> None:

@@ -65,7 +65,7 @@ def prepare(cfg: Config, world: World = World()):
     models = build(cfg, data, cfg.train.seed + world.rank)
     trainer_class(cfg).check(cfg, data, models)
     if cfg.train.tensorboard:
-        from gankit.train.tensorboard import require_tensorboard
+        from gankit.train.tensorboard import require_tensorboard  # optional: tensorboard extra
         require_tensorboard()
     if cfg.train.eval_every:
         check_measurable(cfg, data)
