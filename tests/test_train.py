@@ -5,6 +5,7 @@ import torch
 from safetensors.torch import load_file
 
 from gankit.config import apply_overrides, load_preset, preset_names
+from gankit.errors import GankitError
 from gankit.train import loop, run
 from gankit.train.protocol import trainer_class
 from gankit.train.checkpoint import load_snapshot
@@ -66,6 +67,45 @@ def test_resume_is_bit_identical(tmp_path):
     assert all(torch.equal(ga[k], gb[k]) for k in ga)
     lines = (half / "stats.jsonl").read_text().splitlines()
     assert [json.loads(l)["step"] for l in lines] == [2, 4, 5, 6, 8, 10]
+
+
+def test_resume_with_evaluations_during_training_is_bit_identical(tmp_path):
+    """train.eval_every builds the evaluator, whose layers draw initial weights: that must not
+    move the training RNG, or a resumed run would differ from a straight one."""
+    more = ("train.eval_every=3", "train.eval_n=20", "train.ckpt_every=3")
+    straight, _ = run.start(tiny(6, *more), str(tmp_path / "a"))
+    half, _ = run.start(tiny(3, *more), str(tmp_path / "b"))
+    run.resume(str(half), ["train.steps=6"])
+    a, b = weights(straight), weights(half)
+    for part in ("G", "D"):
+        for key in a[part]:
+            assert torch.equal(a[part][key], b[part][key]), f"{part}.{key} differs"
+    assert sum("metrics" in line for line in (half / "stats.jsonl").read_text().splitlines()) == 2
+
+
+def test_resume_to_fewer_steps_is_refused_and_a_time_limit_gives_a_new_allowance(tmp_path,
+                                                                                monkeypatch):
+    done, _ = run.start(tiny(4), str(tmp_path / "a"))
+    config = (done / "config.json").read_text()
+    with pytest.raises(GankitError, match="fewer than the 4 steps"):
+        run.resume(str(done), ["train.steps=2"])
+    assert (done / "config.json").read_text() == config       # nothing rewritten
+    # A run stopped by its time limit: resuming it trains on, for a limit of its own.
+    clock = iter(range(0, 10_000, 10))                         # each reading: 10 s later
+    monkeypatch.setattr(loop.time, "perf_counter", lambda: float(next(clock)))
+    limited, _ = run.start(tiny(20, "train.time_limit=25"), str(tmp_path / "b"))
+    first = weights(limited)["step"]
+    run.resume(str(limited), [])
+    assert 0 < first < weights(limited)["step"] < 20
+
+
+def test_a_failed_start_leaves_no_run_directory(tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise GankitError("planted failure while building the run")
+    monkeypatch.setattr(run, "Run", broken)
+    with pytest.raises(GankitError, match="planted"):
+        run.start(tiny(2), str(tmp_path / "r"))
+    assert not (tmp_path / "r").exists()
 
 
 def test_resume_of_a_finished_run_extends_it(tmp_path):

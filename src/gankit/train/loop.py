@@ -265,7 +265,8 @@ class Run:
                     if self.tb is not None:
                         self.tb.scalars("health", self.monitor.history[-1], t.step)
                 if "eval" in due and world.is_main:
-                    measured = self.measure()
+                    with torch.random.fork_rng(devices=[]):  # the evaluator's init draws
+                        measured = self.measure()
                     stats_file.write(json.dumps({"step": t.step, **measured}) + "\n")
                     stats_file.flush()
                     if self.tb is not None:

@@ -8,6 +8,7 @@ ranges, the data, the models (built once, here), the trainer kind's own settings
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 from gankit import rundir
@@ -79,9 +80,15 @@ def start(cfg: Config, out: str | None) -> tuple[Path, Path]:
     try:
         data, models = prepare(cfg, world)
         run_dir = Path(world.share(str(new_run_dir(out, cfg.preset)) if world.is_main else None))
-        if world.is_main:
-            ckpt.write_json(run_dir / rundir.CONFIG, config_record(cfg, world))
-        return run_dir, Run(cfg, run_dir, data, world=world, models=models).fit()
+        try:
+            if world.is_main:
+                ckpt.write_json(run_dir / rundir.CONFIG, config_record(cfg, world))
+            session = Run(cfg, run_dir, data, world=world, models=models)
+        except BaseException:  # a failed start leaves no half-made run directory behind
+            if world.is_main:
+                shutil.rmtree(run_dir, ignore_errors=True)
+            raise
+        return run_dir, session.fit()
     finally:
         shutdown()
 
