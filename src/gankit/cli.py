@@ -211,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     except GankitError as e:
         print(f"gankit {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `gankit presets | head`: the reader left; nothing to say
+        sys.stdout = None  # no flush of the closed pipe at exit either
+        return 0
     except KeyboardInterrupt:
         print(f"gankit {args.command}: interrupted; completed checkpoints are intact "
               "(continue with gankit train --resume RUN_DIR)", file=sys.stderr)
