@@ -1,7 +1,7 @@
 """Checkerboard benchmark: transposed-convolution vs resize-convolution up-sampling in G.
 
     python benchmarks/checkerboard.py              # 32 kimg each, about 10 minutes on 2 cores
-    python benchmarks/checkerboard.py --kimg 8 --no-record
+    python benchmarks/checkerboard.py --kimg 8
 
 The default preset (dcgan-mnist) is trained twice on the same image budget and seed, once with
 `model.upsample=transposed` and once with `resize` (nearest up-sampling + convolution); each is
@@ -39,7 +39,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kimg", type=int, default=32, help="real images seen per run, thousands")
     ap.add_argument("--n", type=int, default=10_000, help="generated images measured")
-    ap.add_argument("--no-record", action="store_true")
+    ap.add_argument("--record", action="store_true", help="write the table into docs/benchmarks.md")
     args = ap.parse_args()
     rows = []
     for upsample in ("transposed", "resize"):
@@ -60,7 +60,7 @@ def main() -> None:
     rows.append(["real data (bundled MNIST, 10,000)", "", *fmt_ratios(real), "", "10/10"])
     table = markdown_table(HEADER, rows)
     print(table)
-    if not args.no_record:
+    if args.record:
         record("checkerboard",
                "## Checkerboard artifacts (`python benchmarks/checkerboard.py`)\n\n"
                f"Machine: {machine()}. The default preset (`{DEFAULT_PRESET}`) trained on "

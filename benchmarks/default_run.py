@@ -1,12 +1,13 @@
 """The main job as a user runs it: `gankit train` with the default preset, timed end to end.
 
-    python benchmarks/default_run.py
+    python benchmarks/default_run.py [--record]
 
 Runs the installed `gankit` command in a fresh directory, then records its wall time (process
 start to exit, so imports and data loading count), the training images/s from stats.jsonl,
 and the final samples' FID and class coverage, in docs/benchmarks.md.
 """
 
+import argparse
 import json
 import shutil
 import subprocess
@@ -22,6 +23,10 @@ DOCS = DOC.parent
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--record", action="store_true",
+                    help="write the table and the final grid into docs/")
+    args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
         gankit = Path(sys.executable).parent / "gankit"
@@ -38,13 +43,16 @@ def main() -> None:
         print(ev.stdout)
         m = json.loads((out / "metrics.jsonl").read_text().splitlines()[-1])["metrics"]
         grid = sorted((out / "samples").glob("step-*.png"))[-1]
-        shutil.copy(grid, DOCS / "default-samples.png")
+        if args.record:
+            shutil.copy(grid, DOCS / "default-samples.png")
     rows = [[config["preset"], config["train"]["steps"], config["train"]["batch_size"],
              f"{wall:.0f}", f"{train_s:.0f}", f"{imgs / train_s:.0f}", f"{m['fid']:.2f}",
              f"{m['coverage']['covered']}/10"]]
     table = markdown_table(["preset", "steps", "batch", "wall s (whole command)",
                             "training s", "images/s", "FID", "classes"], rows)
     print(table)
+    if not args.record:
+        return
     record("default-run", "## The main job (`python benchmarks/default_run.py`)\n\n"
            f"`gankit train` with the default preset, as `make train` runs it. Machine: "
            f"{machine()}.\n\n{table}\n\nIts final sample grid (64 samples from the fixed noise, EMA generator):\n\n"

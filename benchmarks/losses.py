@@ -111,7 +111,7 @@ def main() -> None:
     ap.add_argument("--kimg", type=int, default=16, help="real images per image run (k)")
     ap.add_argument("--toy-kimg", type=int, default=384, help="real points per toy run (k)")
     ap.add_argument("--rows", default="", help="comma-separated row numbers (0-based) to run")
-    ap.add_argument("--no-record", action="store_true")
+    ap.add_argument("--record", action="store_true", help="write the table into docs/benchmarks.md")
     args = ap.parse_args()
     groups = [g for g in args.only.split(",") if g] or list(GROUPS)
     pick = {int(i) for i in args.rows.split(",") if i}
@@ -126,7 +126,7 @@ def main() -> None:
             table.append(row(label, kimg, steps, wall, m))
             print(table[-1], flush=True)
             text = markdown_table(IMAGE_HEADER if image else TOY_HEADER, table)
-            if not args.no_record:
+            if args.record:
                 what = ("FID, KID, precision/recall in the domain evaluator's feature space, "
                         "10,000 generated images against 10,000 real" if image else
                         "modes covered and high-quality share of 2,500 generated points")

@@ -94,7 +94,7 @@ def main() -> None:
                     "mlp-mnist, dcgan-mnist, dcgan-fashion, toy-ring, toy-grid, floors")
     ap.add_argument("--threads", type=int, default=0,
                     help="train.threads for the per-preset rows (0: each preset's own)")
-    ap.add_argument("--no-record", action="store_true")
+    ap.add_argument("--record", action="store_true", help="write the table into docs/benchmarks.md")
     args = ap.parse_args()
     torch.set_num_threads(torch.get_num_threads())
     only = set(filter(None, args.only.split(",")))
@@ -128,7 +128,7 @@ def main() -> None:
 
     table = markdown_table(HEADER, rows)
     print(table)
-    if not args.no_record:
+    if args.record:
         record(f"quality{'-' + '-'.join(sorted(only)) if only else ''}",
                f"## Quality (`python benchmarks/quality.py{' --only ' + args.only if only else ''}`)\n\n"
                f"Machine: {machine()}. Metrics in the domain evaluator's feature space; "

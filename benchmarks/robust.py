@@ -71,7 +71,7 @@ def main() -> None:
     p.add_argument("--channels", type=int, default=16)
     p.add_argument("--pgd-steps", type=int, default=10)
     p.add_argument("--shipped", action="store_true", help="also measure the shipped evaluator")
-    p.add_argument("--no-record", action="store_true")
+    p.add_argument("--record", action="store_true", help="write the table into docs/benchmarks.md")
     args = p.parse_args()
     torch.set_num_threads(1)
     x, y = load_split("mnist", "test", data_file("mnist", None))
@@ -104,7 +104,7 @@ def main() -> None:
               "FGSM ε 0.25, predicted labels"]
     table = markdown_table(header, rows)
     print(table)
-    if not args.no_record:
+    if args.record:
         record("robust", f"""## Adversarial examples (`python benchmarks/robust.py`)
 
 Machine: {machine()}. Accuracy / error in % on the 2,000 held-out MNIST digits of the

@@ -34,7 +34,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from gankit.config import apply_overrides, load_preset, preset_names
 from gankit.data import ImageData, load_data
-from gankit.train.trainer import Trainer
+from gankit.train.gan import GANTrainer as Trainer
 
 sys.path.insert(0, str(Path(__file__).parent))
 from record import machine, markdown_table, record  # noqa: E402
@@ -186,7 +186,7 @@ def main() -> None:
     ap.add_argument("--no-speed", action="store_true", help="skip the timing (with --memory)")
     ap.add_argument("--ablate", action="store_true",
                     help="also time gankit's DCGAN-28 step with channels_last, bf16, compile")
-    ap.add_argument("--no-record", action="store_true")
+    ap.add_argument("--record", action="store_true", help="write the table into docs/benchmarks.md")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -227,7 +227,7 @@ def record_speed(args, device: torch.device, where: str) -> None:
             "per step (forward and backward of D's and G's updates) counted by "
             "`torch.utils.flop_counter.FlopCounterMode`; the matmul peak was measured here "
             f"({peak / 1e9:.0f} GFLOP/s, {peak_dtype}).\n\n{table}")
-    if not args.no_record:
+    if args.record:
         record("speed-cuda" if device.type == "cuda" else "speed-cpu", body)
 
 
@@ -252,7 +252,7 @@ def record_memory(args, device: torch.device) -> None:
             "process's peak resident set, the same after importing torch and gankit (the "
             "baseline), and the difference, which is what the preset's data, models, "
             f"optimisers and first steps add.\n\n{table}")
-    if not args.no_record:
+    if args.record:
         record("memory-cuda" if device.type == "cuda" else "memory-cpu", body)
 
 if __name__ == "__main__":

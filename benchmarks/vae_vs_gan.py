@@ -67,6 +67,7 @@ def main() -> None:
                    "the default preset's budget)")
     p.add_argument("--runs", type=Path, help="keep (and reuse) the run directories here")
     p.add_argument("--train-only", metavar="PRESET", help="train this one preset and stop")
+    p.add_argument("--record", action="store_true", help="write the table into docs/benchmarks.md")
     args = p.parse_args()
     tmp = None
     runs = args.runs
@@ -83,7 +84,8 @@ def main() -> None:
               "real sharpness"]
     table = markdown_table(header, rows)
     print(table)
-    record(f"vae-vs-gan-{args.data}", f"""## VAE vs GAN (`python benchmarks/vae_vs_gan.py --data {args.data}`)
+    if args.record:
+        record(f"vae-vs-gan-{args.data}", f"""## VAE vs GAN (`python benchmarks/vae_vs_gan.py --data {args.data}`)
 
 Machine: {machine()}. Each model trained on {args.kimg} thousand images (batch {BATCH}, one
 thread), then 10,000 samples measured: FID, IS, coverage and precision/recall in the

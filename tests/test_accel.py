@@ -6,7 +6,7 @@ from gankit.config import apply_overrides, load_preset
 from gankit.data import load_data
 from gankit.errors import GankitError
 from gankit.train import accel
-from gankit.train.trainer import Trainer
+from gankit.train.gan import GANTrainer as Trainer
 
 TINY = ["train.batch_size=16", "model.g_hidden=8", "model.d_hidden=8", "train.ema_decay=0"]
 
@@ -42,7 +42,10 @@ def test_bf16_autocast_runs_in_bf16_and_stays_close():
 def test_bad_precision_and_compile_with_r1_are_refused():
     cfg = apply_overrides(load_preset("dcgan-mnist"), ["train.precision=fp16"])
     with pytest.raises(GankitError, match="train.precision must be one of fp32, bf16"):
-        accel.check(cfg.train, cfg.loss)
+        cfg.validate()
     cfg = apply_overrides(load_preset("toy-ring"), ["train.compile=true"])
     with pytest.raises(GankitError, match="train.compile cannot be used with loss.r1_gamma"):
-        accel.check(cfg.train, cfg.loss)
+        cfg.validate()
+    cfg = apply_overrides(load_preset("wgan-gp-mnist"), ["train.compile=true"])
+    with pytest.raises(GankitError, match="train.compile cannot be used"):  # the GP: same check
+        cfg.validate()

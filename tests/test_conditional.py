@@ -86,7 +86,7 @@ def test_trainer_feeds_real_labels_to_d_and_uniform_labels_to_fakes(tmp_path, mo
                           ["train.steps=1", "train.batch_size=256", "model.g_hidden=8",
                            "model.d_hidden=8", "train.device=cpu"])
     data = load_data("mnist")
-    from gankit.train.trainer import Trainer
+    from gankit.train.gan import GANTrainer as Trainer
     t = Trainer(cfg, data, torch.device("cpu"))
     seen = []
     d_forward = t.D.forward

@@ -7,9 +7,9 @@ import torch
 
 from gankit.config import apply_overrides, load_preset
 from gankit.errors import GankitError
-from gankit.train import run
+from gankit.train import loop, run
 from gankit.train.health import read_health
-from gankit.train.trainer import Trainer
+from gankit.train.gan import GANTrainer as Trainer
 
 # Tiny models, a check every 10 steps, a diagnosis after 2 (3 for the healthy run) in a row.
 TINY = ["train.batch_size=16", "model.g_hidden=8", "model.d_hidden=8", "train.device=cpu",
@@ -119,15 +119,43 @@ def test_divergence_that_persists_ends_in_a_clear_error_with_the_checkpoint_inta
 
 def test_a_diagnosis_is_announced_once_until_it_clears(tmp_path):
     cfg = apply_overrides(load_preset("dcgan-mnist"), [*TINY, "train.steps=1"])
-    r = run.Run(cfg, tmp_path, run.load_training_data(cfg))
-    m, G = r.monitor, r.trainer.G
+    r = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
+    m = r.monitor
+    names = r.kind.stat_names
     # d_loss, g_loss, D(x), D(G(z)), accuracy real, accuracy fake, |grad G|, |grad D|
-    sick = torch.tensor([0.01, -0.01, 0.99, 0.01, 1.0, 1.0, 0.01, 0.1])
-    well = torch.tensor([0.5, 0.9, 0.7, 0.4, 0.9, 0.7, 2.0, 2.0])
+    sick = dict(zip(names, [0.01, -0.01, 0.99, 0.01, 1.0, 1.0, 0.01, 0.1]))
+    well = dict(zip(names, [0.5, 0.9, 0.7, 0.4, 0.9, 0.7, 2.0, 2.0]))
     seen = []
-    for step, stats in enumerate([well, sick, sick, sick, well, sick, sick], start=1):
-        m.update(stats)
-        seen.append([d.code for d in m.check(step * 10, G)])
+    for step, means in enumerate([well, sick, sick, sick, well, sick, sick], start=1):
+        seen.append([d.code for d in m.observe(step * 10, means)])
     assert seen == [[], [], ["d_overpowering"], [], [], [], ["d_overpowering"]]
-    text = str(m.check(80, G) or "") + (tmp_path / "health.jsonl").read_text()
+    text = (tmp_path / "health.jsonl").read_text()
     assert "G's gradient has vanished" in text
+
+
+def stats_rows(run_dir):
+    return [json.loads(line) for line in (run_dir / "stats.jsonl").read_text().splitlines()]
+
+
+def test_a_planted_overpowering_d_on_the_default_preset_is_seen_within_100_steps(tmp_path):
+    """The issue's case, at the default preset's log interval and patience: diagnosed within
+    100 steps of the first logged step where D(G(z)) < 0.05 and D is right on > 95 % of fakes."""
+    cfg = apply_overrides(load_preset("dcgan-mnist"), [
+        "loss.g_loss=minimax", "optim.lr_d=0.01", "train.steps=300", "train.batch_size=32",
+        "train.sample_every=1000", "train.report=false", "train.device=cpu"])
+    run_dir, _ = run.start(cfg, str(tmp_path / "run"))
+    first = next(r["step"] for r in stats_rows(run_dir)
+                 if r["d_fake"] < 0.05 and r["d_acc_fake"] > 0.95)
+    d = next(d for d in read_health(run_dir)[1] if d["diagnosis"] == "d_overpowering")
+    assert d["step"] <= min(first + 100, 300)
+
+
+def test_a_frozen_g_is_diagnosed_against_the_real_data_by_step_500(tmp_path):
+    """G never moves (lr 1e-8): no fall from its own best to see, but it covers far fewer
+    classes than the real data; so a run that never learned is not called healthy."""
+    _, checks, diagnoses = train(tmp_path, 500, "optim.lr_g=1e-8", "health.every=100",
+                                 "health.patience=3", "train.log_every=50")
+    collapse = [d for d in diagnoses if d["diagnosis"] == "mode_collapse"]
+    assert collapse and collapse[0]["step"] <= 500
+    assert "real images cover" in collapse[0]["message"]
+    assert checks[-1]["coverage"] < 5

@@ -95,7 +95,8 @@ def test_d_input_bn_switch():
                                         ("mlp", (1, 28, 28))])
 def test_spectral_norm_brings_every_largest_singular_value_to_one(name, shape):
     torch.manual_seed(0)
-    cfg = ModelConfig(name=name, g_hidden=8, d_hidden=8, d_bn=False, d_spectral_norm=True)
+    cfg = ModelConfig(name=name, g_hidden=8, d_hidden=8, d_spectral_norm=True,
+                      **({"d_bn": False} if name.startswith("dcgan") else {}))  # MLPs: no BN
     _, D, _ = build_models(cfg, shape)
     layers = [m for m in D.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     assert layers and all(hasattr(m, "parametrizations") for m in layers)
@@ -116,3 +117,17 @@ def test_d_bn_switch_removes_every_batchnorm_from_d():
         assert any(isinstance(m, nn.BatchNorm2d) for m in with_bn.modules())
         assert not any(isinstance(m, nn.BatchNorm2d) for m in without.modules())
         assert without(torch.randn(2, *shape)).shape == (2,)
+
+
+def test_a_model_key_the_architecture_ignores_is_refused():
+    """The model classes own their arguments: a key set for a model that would drop it fails."""
+    for name, key, shape in (("dcgan64", "bn_init_mean", (3, 64, 64)),
+                             ("mlp", "upsample", (1, 28, 28)),
+                             ("dcgan28", "n_layers", (1, 28, 28))):
+        value = {"bn_init_mean": 0.0, "upsample": "resize", "n_layers": 5}[key]
+        with pytest.raises(GankitError, match=f"model.{key}=.*does not use it"):
+            build_models(ModelConfig(name=name, **{key: value}), shape)
+    with pytest.raises(GankitError, match="unconditional"):
+        build_models(ModelConfig(name="vae", n_classes=10), (1, 28, 28))
+    G, _, kwargs = build_models(ModelConfig(name="dcgan28", bn_init_mean=0.0), (1, 28, 28))
+    assert kwargs["bn_mean"] == 0.0         # where it is used, it arrives

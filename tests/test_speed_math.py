@@ -7,7 +7,7 @@ import torch
 
 from gankit.config import apply_overrides, load_preset
 from gankit.data import load_data
-from gankit.train.trainer import Trainer
+from gankit.train.gan import GANTrainer as Trainer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from speed import plain_step  # noqa: E402

@@ -5,7 +5,9 @@ import torch
 from safetensors.torch import load_file
 
 from gankit.config import apply_overrides, load_preset, preset_names
-from gankit.train import run
+from gankit.errors import GankitError
+from gankit.train import loop, run
+from gankit.train.protocol import trainer_class
 from gankit.train.checkpoint import load_snapshot
 
 # Small enough that every preset trains a step in about a second on a CPU.
@@ -26,7 +28,7 @@ def test_every_preset_trains_a_step(name, tmp_path, request, image_folder):
             "state.pt"} <= names
     record = json.loads((run_dir / "stats.jsonl").read_text().splitlines()[-1])
     assert record["step"] == 1
-    names = getattr(run.TRAINERS.get(cfg.model.name), "stat_names", run.STAT_NAMES)
+    names = trainer_class(cfg).stat_names
     assert all(torch.isfinite(torch.tensor(record[k])) for k in names)
     G, meta = load_snapshot(run_dir)
     assert meta["model"] == cfg.model.name and meta["gankit_version"]
@@ -67,6 +69,45 @@ def test_resume_is_bit_identical(tmp_path):
     assert [json.loads(l)["step"] for l in lines] == [2, 4, 5, 6, 8, 10]
 
 
+def test_resume_with_evaluations_during_training_is_bit_identical(tmp_path):
+    """train.eval_every builds the evaluator, whose layers draw initial weights: that must not
+    move the training RNG, or a resumed run would differ from a straight one."""
+    more = ("train.eval_every=3", "train.eval_n=20")
+    straight, _ = run.start(tiny(6, *more), str(tmp_path / "a"))     # evaluates at 3 and 6
+    half, _ = run.start(tiny(4, *more), str(tmp_path / "b"))         # at 3, and 4 (its end)
+    run.resume(str(half), ["train.steps=6"])
+    a, b = weights(straight), weights(half)
+    for part in ("G", "D"):
+        for key in a[part]:
+            assert torch.equal(a[part][key], b[part][key]), f"{part}.{key} differs"
+    assert sum("metrics" in line for line in (half / "stats.jsonl").read_text().splitlines()) == 3
+
+
+def test_resume_to_fewer_steps_is_refused_and_a_time_limit_gives_a_new_allowance(tmp_path,
+                                                                                monkeypatch):
+    done, _ = run.start(tiny(4), str(tmp_path / "a"))
+    config = (done / "config.json").read_text()
+    with pytest.raises(GankitError, match="fewer than the 4 steps"):
+        run.resume(str(done), ["train.steps=2"])
+    assert (done / "config.json").read_text() == config       # nothing rewritten
+    # A run stopped by its time limit: resuming it trains on, for a limit of its own.
+    clock = iter(range(0, 10_000, 10))                         # each reading: 10 s later
+    monkeypatch.setattr(loop.time, "perf_counter", lambda: float(next(clock)))
+    limited, _ = run.start(tiny(20, "train.time_limit=25"), str(tmp_path / "b"))
+    first = weights(limited)["step"]
+    run.resume(str(limited), [])
+    assert 0 < first < weights(limited)["step"] < 20
+
+
+def test_a_failed_start_leaves_no_run_directory(tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise GankitError("planted failure while building the run")
+    monkeypatch.setattr(run, "Run", broken)
+    with pytest.raises(GankitError, match="planted"):
+        run.start(tiny(2), str(tmp_path / "r"))
+    assert not (tmp_path / "r").exists()
+
+
 def test_resume_of_a_finished_run_extends_it(tmp_path):
     run_dir, _ = run.start(tiny(2), str(tmp_path / "r"))
     run.resume(str(run_dir), ["train.steps=4"])
@@ -85,7 +126,7 @@ def test_runs_are_numbered_and_never_reused(tmp_path, monkeypatch):
 
 def test_samples_use_one_fixed_noise_in_eval_mode(tmp_path):
     cfg = tiny(2)
-    r = run.Run(cfg, tmp_path, run.load_training_data(cfg))
+    r = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
     a = r.trainer.sample(r.fixed_z)
     b = r.trainer.sample(r.fixed_z)
     assert torch.equal(a, b)  # eval mode: no batch statistics, no randomness
@@ -94,7 +135,7 @@ def test_samples_use_one_fixed_noise_in_eval_mode(tmp_path):
 
 def test_d_steps_k_updates_d_k_times(tmp_path):
     cfg = tiny(1, "train.d_steps=3")
-    r = run.Run(cfg, tmp_path, run.load_training_data(cfg))
+    r = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
     r.trainer.train_step()
     d_state = r.trainer.opt_d.state_dict()["state"]
     g_state = r.trainer.opt_g.state_dict()["state"]
@@ -106,7 +147,7 @@ def test_g_step_goes_through_a_frozen_d(tmp_path):
     """G's update must leave no gradient on D: D's grads after a full step are exactly those
     its own optimizer stepped with."""
     cfg = tiny(1)
-    r = run.Run(cfg, tmp_path, run.load_training_data(cfg))
+    r = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
     t = r.trainer
     seen = {}
     d_step = t.opt_d.step
@@ -124,7 +165,7 @@ def test_g_step_goes_through_a_frozen_d(tmp_path):
 
 def test_ema_update_is_exact_on_known_numbers(tmp_path):
     cfg = tiny(1, "train.ema_decay=0.5")
-    r = run.Run(cfg, tmp_path, run.load_training_data(cfg))
+    r = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
     t = r.trainer
     p = next(t.G.parameters())
     ema_p = next(t.G_ema.module.parameters())
@@ -164,7 +205,7 @@ def record_d_inputs(trainer):
 
 def test_diffaugment_reaches_every_d_input_real_and_fake(tmp_path):
     cfg = tiny(1, "train.diffaugment=cutout", "train.d_steps=2")
-    t = run.Run(cfg, tmp_path, run.load_training_data(cfg)).trainer
+    t = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed)).trainer
     seen = record_d_inputs(t)
     t.train_step()
     assert len(seen) == 2 * 2 + 1             # real and fake per D step, fake in G's step
@@ -174,7 +215,7 @@ def test_diffaugment_reaches_every_d_input_real_and_fake(tmp_path):
 
 def test_instance_noise_is_annealed_on_d_inputs(tmp_path):
     cfg = tiny(1, "loss.instance_noise=0.5", "loss.noise_kimg=0.032")  # 0 after 2 D steps of 16
-    r = run.Run(cfg, tmp_path, run.load_training_data(cfg))
+    r = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
     t = r.trainer
     seen = record_d_inputs(t)
     assert t.noise_sigma == 0.5
@@ -191,8 +232,8 @@ def test_instance_noise_is_annealed_on_d_inputs(tmp_path):
 
 def test_wgan_gp_step_updates_the_critic_five_times_with_a_penalty(tmp_path, monkeypatch):
     cfg = tiny(1, "loss.d_loss=wgan-gp", "model.d_bn=false", "train.d_steps=5")
-    t = run.Run(cfg, tmp_path, run.load_training_data(cfg)).trainer
-    import gankit.train.trainer as trainer_module
+    t = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed)).trainer
+    import gankit.train.gan as trainer_module
     calls = []
     gp = trainer_module.gradient_penalty
 
@@ -228,7 +269,7 @@ def test_resume_with_spectral_norm_is_bit_identical(tmp_path):
 def test_ema_half_life_in_kimg_is_exact_on_known_numbers(tmp_path):
     # batch 16 and a half-life of 16 images: decay 0.5 per step, when not ramped up.
     cfg = tiny(1, "train.ema_kimg=0.016", "train.ema_rampup=0")
-    t = run.Run(cfg, tmp_path, run.load_training_data(cfg)).trainer
+    t = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed)).trainer
     p, ema_p = next(t.G.parameters()), next(t.G_ema.module.parameters())
     with torch.no_grad():
         p.fill_(1.0)
@@ -239,7 +280,7 @@ def test_ema_half_life_in_kimg_is_exact_on_known_numbers(tmp_path):
         p.fill_(0.0)
         t.G_ema.update_parameters(t.G)      # 2 * 0.5 = 1
         assert torch.allclose(ema_p, torch.full_like(ema_p, 1.0))
-    from gankit.train.trainer import ema_decay
+    from gankit.train.gan import ema_decay
     # Ramped up: after 2 updates (32 images) the half-life is at most 5 % of 48 = 2.4 images.
     cfg.train.ema_rampup = 0.05
     assert ema_decay(cfg.train, 2) == pytest.approx(0.5 ** (16 / 2.4))

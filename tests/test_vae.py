@@ -78,6 +78,16 @@ def test_vae_run_follows_the_run_contract(tmp_path, capsys):
     assert "FID" in out and "sharpness (Laplacian variance)" in out and "real data" in out
 
 
+def test_the_report_of_a_vae_run_draws_its_own_statistics(tmp_path):
+    """The report serves every trainer kind: a VAE logs -ELBO, reconstruction and KL."""
+    run_dir, _ = run.start(tiny_vae(4), str(tmp_path / "run"))
+    assert main(["report", str(run_dir)]) == 0
+    page = (run_dir / "report.html").read_text()
+    assert "4 steps" in page and "0 steps" not in page
+    assert "No training statistics" not in page and 'alt="training curves"' in page
+    assert "Diagnoses" not in page        # no D, so no health monitor: nothing to claim
+
+
 def test_vae_resume_is_bit_identical(tmp_path):
     straight, _ = run.start(tiny_vae(6), str(tmp_path / "a"))
     half, _ = run.start(tiny_vae(3), str(tmp_path / "b"))

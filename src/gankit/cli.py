@@ -27,6 +27,9 @@ def cmd_train(args) -> None:
         cfg = apply_overrides(load_preset(args.preset or DEFAULT_PRESET), args.set)
         run_dir, grid = run.start(cfg, args.out)
     if grid is not None:  # under torchrun, only rank 0 writes and reports
+        if run.read_config(run_dir).train.report:
+            from gankit.report import write_report  # matplotlib: loaded only when drawing
+            write_report(run_dir)
         print(f"run directory: {run_dir}")
         print(f"final samples: {grid}")
 
@@ -209,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     except GankitError as e:
         print(f"gankit {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `gankit presets | head`: the reader left; nothing to say
+        sys.stdout = None  # no flush of the closed pipe at exit either
+        return 0
     except KeyboardInterrupt:
         print(f"gankit {args.command}: interrupted; completed checkpoints are intact "
               "(continue with gankit train --resume RUN_DIR)", file=sys.stderr)

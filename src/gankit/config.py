@@ -7,12 +7,19 @@ or a value of the wrong type is an error, never silently ignored (as in nanoGPT'
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from importlib import resources
 
 from gankit.errors import GankitError
 
 DEFAULT_PRESET = "dcgan-mnist"
+PRECISIONS = ("fp32", "bf16")
+# Sizes past which a request cannot be meant (and would fail deep inside torch instead).
+MAX_IMAGE_SIZE = 1024
+MAX_WIDTH = 4096
+MAX_BATCH = 65_536
+MAX_SAMPLES = 4096
 
 
 @dataclass
@@ -26,6 +33,31 @@ class DataConfig:
     n_toy: int = 100_000         # points drawn from a toy mixture
     stream_mb: float = 2000.0    # folder: stream from disk (DataLoader workers) above this many MB
     workers: int = 2             # DataLoader worker processes when streaming
+
+    def validate(self) -> None:
+        if self.stream_mb < 0 or self.workers < 0:
+            raise GankitError("data.stream_mb and data.workers must be >= 0 (stream_mb 0: always "
+                              "stream a folder; workers 0: read in the training process)")
+        if self.image_size < 0 or self.image_size > MAX_IMAGE_SIZE:
+            raise GankitError(f"data.image_size must be in 0..{MAX_IMAGE_SIZE} (0: the source's "
+                              f"own size), got {self.image_size}")
+        if self.n_toy < 1:
+            raise GankitError(f"data.n_toy must be at least 1, got {self.n_toy}")
+
+    def load(self, seed: int = 0, stream: bool = True):
+        """The data set this section names: the one place a `DataConfig` becomes data.
+        `seed` draws the toy mixtures' points; `stream=False` never streams a folder."""
+        from gankit.data import load_data  # here, not at the top: `gankit --help` stays fast
+        return load_data(self.name, self.path or None, image_size=self.image_size or None,
+                         channels=self.channels or None, split=self.split,
+                         download=self.download, n_toy=self.n_toy, seed=seed,
+                         stream_mb=self.stream_mb if stream else None)
+
+    @classmethod
+    def from_card(cls, card: dict | None) -> "DataConfig":
+        """The data a generator card (`generator.json`'s `data`) names; old cards may lack keys."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in (card or {"name": "mnist"}).items() if k in known})
 
 
 @dataclass
@@ -42,6 +74,17 @@ class ModelConfig:
     d_spectral_norm: bool = False  # spectral normalisation of every D weight (Miyato et al. 2018)
     n_classes: int = 0           # conditional GAN on this many classes (the data's), 0: unconditional
 
+    def validate(self) -> None:
+        # Which keys an architecture takes, and their meaning, belong to the model classes:
+        # gankit.models.model_kwargs checks those against the data set.
+        for key in ("z_dim", "g_hidden", "d_hidden", "n_layers"):
+            if not 1 <= getattr(self, key) <= MAX_WIDTH:
+                raise GankitError(f"model.{key} must be in 1..{MAX_WIDTH}, got {getattr(self, key)}")
+        if self.n_classes < 0:
+            raise GankitError(f"model.n_classes must be >= 0 (0: unconditional), got {self.n_classes}")
+        if not math.isfinite(self.bn_init_mean):
+            raise GankitError(f"model.bn_init_mean must be finite, got {self.bn_init_mean}")
+
 
 @dataclass
 class LossConfig:
@@ -54,6 +97,22 @@ class LossConfig:
     instance_noise: float = 0.0     # std of Gaussian noise on D's inputs at the start, 0: off
     noise_kimg: float = 100.0       # instance noise falls linearly to 0 over this many kimg
 
+    def validate(self) -> None:
+        if not 0.0 <= self.label_smoothing < 0.5:
+            raise GankitError(f"loss.label_smoothing must be in [0, 0.5), got {self.label_smoothing}")
+        for key in ("r1_gamma", "gp_lambda", "instance_noise"):
+            if not 0 <= getattr(self, key) < math.inf:
+                raise GankitError(f"loss.{key} must be >= 0 and finite, got {getattr(self, key)}")
+        if self.r1_every < 1:
+            raise GankitError(f"loss.r1_every must be at least 1, got {self.r1_every}")
+        if not 0 < self.noise_kimg < math.inf:
+            raise GankitError(f"loss.noise_kimg must be positive and finite, got {self.noise_kimg}")
+
+    @property
+    def double_backward(self) -> bool:
+        """Whether D's loss differentiates a gradient (R1, or WGAN-GP's penalty)."""
+        return self.r1_gamma > 0 or self.d_loss == "wgan-gp"
+
 
 @dataclass
 class OptimConfig:
@@ -61,6 +120,15 @@ class OptimConfig:
     lr_d: float = 2e-4
     beta1: float = 0.5
     beta2: float = 0.999
+
+    def validate(self) -> None:
+        for key in ("lr_g", "lr_d"):
+            if not 0 < getattr(self, key) < math.inf:
+                raise GankitError(f"optim.{key} must be positive and finite, got {getattr(self, key)}")
+        for key in ("beta1", "beta2"):
+            if not 0.0 <= getattr(self, key) < 1.0:
+                raise GankitError(f"optim.{key} must be in [0, 1) (Adam's decay rates), "
+                                  f"got {getattr(self, key)}")
 
 
 @dataclass
@@ -89,18 +157,63 @@ class TrainConfig:
     report: bool = True          # write report.html at the end of training
     tensorboard: bool = False    # also log to RUN_DIR/tensorboard (needs the tensorboard package)
 
+    def validate(self) -> None:
+        for key in ("steps", "batch_size", "d_steps", "sample_every", "log_every", "ckpt_every",
+                    "n_samples"):
+            if getattr(self, key) < 1:
+                raise GankitError(f"train.{key} must be at least 1, got {getattr(self, key)}")
+        if self.batch_size > MAX_BATCH or self.n_samples > MAX_SAMPLES:
+            raise GankitError(f"train.batch_size must be at most {MAX_BATCH:,} and train.n_samples "
+                              f"at most {MAX_SAMPLES:,}, got {self.batch_size:,} and "
+                              f"{self.n_samples:,}")
+        if not 0 <= self.seed < 2 ** 32:
+            raise GankitError(f"train.seed must be in 0..{2 ** 32 - 1} (what numpy accepts), "
+                              f"got {self.seed}")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise GankitError(f"train.ema_decay must be in [0, 1) (0: no EMA), got {self.ema_decay}")
+        if (not 0 <= self.ema_kimg < math.inf or not 0 <= self.ema_rampup < math.inf
+                or (self.ema_kimg and self.ema_decay)):
+            raise GankitError("train.ema_kimg and train.ema_rampup must be finite and >= 0, and "
+                              "only one of train.ema_decay and train.ema_kimg set (the other 0)")
+        if self.threads < 0:
+            raise GankitError(f"train.threads must be >= 0 (0: one per core), got {self.threads}")
+        if not 0 <= self.time_limit < math.inf:
+            raise GankitError(f"train.time_limit must be >= 0 seconds (0: none), got {self.time_limit}")
+        if self.eval_every < 0 or self.eval_n < 2:
+            raise GankitError("train.eval_every must be >= 0 (0: off) and train.eval_n at least 2")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise GankitError(f"train.device must be auto, cpu or cuda, got {self.device!r}")
+        if self.precision not in PRECISIONS:
+            raise GankitError(f"train.precision must be one of {', '.join(PRECISIONS)}, "
+                              f"got {self.precision!r}")
+
 
 @dataclass
 class HealthConfig:
     """The training health monitor (gankit.train.health): when it looks, and what it calls sick."""
     every: int = 100             # steps between health checks, 0: off
     n: int = 128                 # fixed samples whose diversity and class coverage are tracked
-    patience: int = 3            # consecutive failing checks before a diagnosis is made
+    patience: int = 2            # consecutive failing observations (or probes) before a diagnosis
     d_fake_floor: float = 0.05   # D overpowering: mean D(G(z)) below this, D near-perfect on fakes
     d_gap: float = -0.02         # G overpowering: mean D(x) - mean D(G(z)) at most this
     collapse_drop: float = 0.5   # mode collapse: diversity or coverage below this share of its best
+    min_coverage: float = 0.5    # ... or classes (modes) covered below this share of the real data's
+    min_diversity: float = 0.3   # ... or diversity below this share of the real data's
+    grace: int = 300             # steps before those two count: early samples are still noise
     max_restarts: int = 3        # divergence: restores of the last good checkpoint before giving up
     restart_lr: float = 0.5      # each restore multiplies both learning rates by this
+
+    def validate(self) -> None:
+        if (self.every < 0 or self.n < 2 or self.patience < 1 or self.max_restarts < 0
+                or self.grace < 0):
+            raise GankitError("health.every must be >= 0 (0: off), health.n at least 2, "
+                              "health.patience at least 1, health.max_restarts and "
+                              "health.grace >= 0")
+        for key in ("d_fake_floor", "collapse_drop", "restart_lr", "min_coverage", "min_diversity"):
+            if not 0.0 < getattr(self, key) <= 1.0:
+                raise GankitError(f"health.{key} must be in (0, 1], got {getattr(self, key)}")
+        if not -1.0 < self.d_gap < 1.0:
+            raise GankitError(f"health.d_gap must be in (-1, 1), got {self.d_gap}")
 
 
 @dataclass
@@ -116,6 +229,16 @@ class Config:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    def validate(self) -> "Config":
+        """Each section checks itself; then what only the sections together decide."""
+        for section in SECTIONS:
+            getattr(self, section).validate()
+        if self.train.compile and self.loss.double_backward:
+            raise GankitError("train.compile cannot be used with loss.r1_gamma > 0 or "
+                              "loss.d_loss=wgan-gp: torch.compile does not support the double "
+                              "backward of a gradient penalty; set train.compile=false")
+        return self
 
 
 SECTIONS = ("data", "model", "loss", "optim", "train", "health")
@@ -183,6 +306,8 @@ def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
 
 
 def from_dict(d: dict, preset: str = DEFAULT_PRESET) -> Config:
+    if not isinstance(d, dict):
+        raise GankitError(f"a config must be a JSON object of sections, got {type(d).__name__}")
     cfg = Config(preset=d.get("preset", preset), description=d.get("description", ""))
     for section in SECTIONS:
         values = d.get(section, {})
@@ -205,45 +330,6 @@ def load_preset(name: str) -> Config:
     return from_dict(json.loads(files[name].read_text()), preset=name)
 
 
-def validate(cfg: Config) -> None:
-    """Range checks that types alone cannot express."""
-    t = cfg.train
-    for key in ("steps", "batch_size", "d_steps", "sample_every", "log_every", "ckpt_every",
-                "n_samples"):
-        if getattr(t, key) < 1:
-            raise GankitError(f"train.{key} must be at least 1, got {getattr(t, key)}")
-    if not 0.0 <= t.ema_decay < 1.0:
-        raise GankitError(f"train.ema_decay must be in [0, 1) (0: no EMA), got {t.ema_decay}")
-    if t.ema_kimg < 0 or t.ema_rampup < 0 or (t.ema_kimg and t.ema_decay):
-        raise GankitError("train.ema_kimg and train.ema_rampup must be >= 0, and only one of "
-                          "train.ema_decay and train.ema_kimg set (the other 0)")
-    if t.threads < 0:
-        raise GankitError(f"train.threads must be >= 0 (0: one per core), got {t.threads}")
-    if t.eval_every < 0 or t.eval_n < 2:
-        raise GankitError("train.eval_every must be >= 0 (0: off) and train.eval_n at least 2")
-    if t.device not in ("auto", "cpu", "cuda"):
-        raise GankitError(f"train.device must be auto, cpu or cuda, got {t.device!r}")
-    if not 0.0 <= cfg.loss.label_smoothing < 0.5:
-        raise GankitError(f"loss.label_smoothing must be in [0, 0.5), got {cfg.loss.label_smoothing}")
-    if cfg.loss.r1_gamma < 0 or cfg.loss.r1_every < 1:
-        raise GankitError("loss.r1_gamma must be >= 0 and loss.r1_every at least 1")
-    if cfg.loss.gp_lambda < 0 or cfg.loss.instance_noise < 0 or cfg.loss.noise_kimg <= 0:
-        raise GankitError("loss.gp_lambda and loss.instance_noise must be >= 0, "
-                          "loss.noise_kimg positive")
-    for key in ("lr_g", "lr_d"):
-        if not getattr(cfg.optim, key) > 0:
-            raise GankitError(f"optim.{key} must be positive, got {getattr(cfg.optim, key)}")
-    h = cfg.health
-    if h.every < 0 or h.n < 2 or h.patience < 1 or h.max_restarts < 0:
-        raise GankitError("health.every must be >= 0 (0: off), health.n at least 2, "
-                          "health.patience at least 1 and health.max_restarts >= 0")
-    for key in ("d_fake_floor", "collapse_drop", "restart_lr"):
-        if not 0.0 < getattr(h, key) <= 1.0:
-            raise GankitError(f"health.{key} must be in (0, 1], got {getattr(h, key)}")
-    if not -1.0 < h.d_gap < 1.0:
-        raise GankitError(f"health.d_gap must be in (-1, 1), got {h.d_gap}")
-    if cfg.data.stream_mb < 0 or cfg.data.workers < 0:
-        raise GankitError("data.stream_mb and data.workers must be >= 0 (stream_mb 0: always "
-                          "stream a folder; workers 0: read in the training process)")
-    if cfg.model.z_dim < 1 or cfg.model.g_hidden < 1 or cfg.model.d_hidden < 1:
-        raise GankitError("model.z_dim, model.g_hidden and model.d_hidden must be at least 1")
+def validate(cfg: Config) -> Config:
+    """Range checks that types alone cannot express (`Config.validate`)."""
+    return cfg.validate()

@@ -17,7 +17,7 @@ import itertools
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from gankit.data import ImageData, IndexSampler, ToyData, to_unit_range
+from gankit.data.base import ImageData, IndexSampler, ToyData, to_unit_range
 from gankit.data.folder import load_image
 from gankit.errors import GankitError
 
@@ -37,6 +37,8 @@ class FolderDataset(Dataset):
 
 class StreamedImages:
     """An image folder that is read from disk while training instead of held in memory."""
+
+    is_points = False
 
     def __init__(self, dataset: FolderDataset, name: str = "folder"):
         self.dataset, self.name = dataset, name

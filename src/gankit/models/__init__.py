@@ -1,14 +1,19 @@
-"""Model registry: a name maps to a (generator, discriminator) pair of plain nn.Modules.
+"""Model registry: a name maps to an architecture, a pair of plain nn.Modules.
 
-`build_models` derives the data-dependent arguments (channels, image shape) from the data,
-so a preset only names what a user would choose (widths, z size, up-sampling). The
-generator's full constructor arguments are returned too: they go into `generator.json`, so
-a snapshot rebuilds its generator with no training code.
+Each model class owns its constructor arguments: its `config_args` maps an argument to the
+`model.*` config key that sets it. `model_kwargs` adds what comes from the data (channels,
+image shape) and refuses a key set for an architecture that would ignore it, so a preset
+only names what a user would choose (widths, z size, up-sampling) and nothing is silently
+dropped. The generator's full constructor arguments go into `generator.json`, so a
+snapshot rebuilds its generator with no training code.
 
 Spectral normalisation (Miyato et al. 2018) is applied here, outside the model classes, with
 torch's parametrization: every conv and linear weight of D is divided by its largest singular
 value, estimated by one power iteration per forward pass in training mode.
 """
+
+import dataclasses
+from dataclasses import dataclass
 
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
@@ -18,74 +23,87 @@ from gankit.models.blocks import UPSAMPLE_MODES
 from gankit.models.dcgan import (DCGANDiscriminator28, DCGANDiscriminator64, DCGANGenerator28,
                                  DCGANGenerator64)
 from gankit.models.mlp import MLPDiscriminator, MLPGenerator, ToyDiscriminator, ToyGenerator
-from gankit.models.vae import VAEDecoder
+from gankit.models.vae import VAEDecoder, VAEEncoder
 
-GENERATORS = {
-    "mlp": MLPGenerator,
-    "dcgan28": DCGANGenerator28,
-    "dcgan64": DCGANGenerator64,
-    "toy-mlp": ToyGenerator,
-    "vae": VAEDecoder,  # a VAE's decoder is its generator; it has no D (gankit.train.vae)
+
+@dataclass(frozen=True)
+class Architecture:
+    G: type                 # the generator (a VAE: its decoder)
+    D: type                 # the second network: a GAN's discriminator, a VAE's encoder
+    kind: str               # the trainer that trains it: "gan" or "vae" (gankit.train)
+    data: str = "image"     # "image": (C, H, W) images; "points": 2D toy mixtures
+    size: int | None = None  # the only image side a conv model makes; None: any
+    data_arg: str = "channels"  # what the data gives each network: "channels" or "shape"
+
+
+ARCHITECTURES = {
+    "mlp": Architecture(MLPGenerator, MLPDiscriminator, "gan", data_arg="shape"),
+    "dcgan28": Architecture(DCGANGenerator28, DCGANDiscriminator28, "gan", size=28),
+    "dcgan64": Architecture(DCGANGenerator64, DCGANDiscriminator64, "gan", size=64),
+    "toy-mlp": Architecture(ToyGenerator, ToyDiscriminator, "gan", data="points", data_arg=""),
+    "vae": Architecture(VAEDecoder, VAEEncoder, "vae", size=28),
 }
-DISCRIMINATORS = {
-    "mlp": MLPDiscriminator,
-    "dcgan28": DCGANDiscriminator28,
-    "dcgan64": DCGANDiscriminator64,
-    "toy-mlp": ToyDiscriminator,
-}
-MODEL_NAMES = tuple(GENERATORS)
-# The image size each conv model produces; MLPs take any shape.
-NATIVE_SIZE = {"dcgan28": 28, "dcgan64": 64, "vae": 28}
+MODEL_NAMES = tuple(ARCHITECTURES)
+GENERATORS = {name: arch.G for name, arch in ARCHITECTURES.items()}  # what a snapshot names
 
 
-def model_kwargs(model, data_shape: tuple) -> tuple[dict, dict]:
-    """Constructor arguments of G and D for a ModelConfig and a data shape (C, H, W) or (2,)."""
-    name = model.name
-    if name not in GENERATORS:
+def architecture(name: str) -> Architecture:
+    if name not in ARCHITECTURES:
         raise GankitError(f"unknown model.name {name!r}: choose one of {', '.join(MODEL_NAMES)}")
-    if model.upsample not in UPSAMPLE_MODES:
-        raise GankitError(f"model.upsample must be one of {', '.join(UPSAMPLE_MODES)}, "
-                          f"got {model.upsample!r}")
-    if model.n_classes < 0:
-        raise GankitError(f"model.n_classes must be >= 0 (0: unconditional), got {model.n_classes}")
-    if name == "toy-mlp":
-        if model.n_classes:
-            raise GankitError("model.name 'toy-mlp' is unconditional: set model.n_classes=0")
+    return ARCHITECTURES[name]
+
+
+def config_keys(name: str) -> set[str]:
+    """The `model.*` keys an architecture reads (spectral norm applies to any GAN's D)."""
+    arch = architecture(name)
+    keys = {"name", *arch.G.config_args.values(), *arch.D.config_args.values()}
+    return keys | {"d_spectral_norm"} if arch.kind == "gan" else keys
+
+
+def _check_data(name: str, arch: Architecture, data_shape: tuple) -> None:
+    if arch.data == "points":
         if tuple(data_shape) != (2,):
-            raise GankitError("model.name 'toy-mlp' needs a 2D toy data set (data.name toy-ring "
+            raise GankitError(f"model.name {name!r} needs a 2D toy data set (data.name toy-ring "
                               "or toy-grid)")
-        return (dict(z_dim=model.z_dim, hidden=model.g_hidden, n_layers=model.n_layers),
-                dict(hidden=model.d_hidden, n_layers=model.n_layers))
+        return
     if len(data_shape) != 3:
         raise GankitError(f"model.name {name!r} needs image data; for toy data use "
                           "model.name=toy-mlp")
-    c, h, w = data_shape
-    if name == "mlp":
-        return (dict(z_dim=model.z_dim, shape=(c, h, w), hidden=model.g_hidden,
-                     n_classes=model.n_classes),
-                dict(shape=(c, h, w), hidden=model.d_hidden, n_classes=model.n_classes))
-    size = NATIVE_SIZE[name]
-    if (h, w) != (size, size):
-        raise GankitError(f"model.name {name!r} makes {size}x{size} images but the data is "
-                          f"{h}x{w}: set data.image_size={size}")
-    g = dict(z_dim=model.z_dim, channels=c, hidden=model.g_hidden, upsample=model.upsample,
-             n_classes=model.n_classes)
-    d = dict(channels=c, hidden=model.d_hidden, n_classes=model.n_classes)
-    if name != "vae":  # the VAE's second network is its encoder, not a D
-        d["bn"] = model.d_bn
-    if name == "dcgan28":
-        g["bn_mean"] = d["bn_mean"] = model.bn_init_mean
-        d["input_bn"] = model.d_input_bn
-    if name == "vae":  # the second network is the encoder: d_hidden wide, z_dim out
-        if model.n_classes:
-            raise GankitError("model.name 'vae' is unconditional: set model.n_classes=0")
-        del g["n_classes"], d["n_classes"]
-        d["z_dim"] = model.z_dim
+    if arch.size and tuple(data_shape[1:]) != (arch.size, arch.size):
+        raise GankitError(f"model.name {name!r} makes {arch.size}x{arch.size} images but the data "
+                          f"is {data_shape[1]}x{data_shape[2]}: set data.image_size={arch.size}")
+
+
+def model_kwargs(model, data_shape: tuple) -> tuple[dict, dict]:
+    """Constructor arguments of the two networks for a ModelConfig and a data shape (C, H, W)
+    or (2,). A key set away from its default that this architecture ignores is refused."""
+    name = model.name
+    arch = architecture(name)
+    used = config_keys(name)
+    defaults = type(model)()
+    ignored = [f.name for f in dataclasses.fields(model) if f.name not in used
+               and getattr(model, f.name) != getattr(defaults, f.name)]
+    if "n_classes" in ignored:
+        raise GankitError(f"model.name {name!r} is unconditional (it takes no classes): set "
+                          "model.n_classes=0")
+    if ignored:
+        keys = ", ".join(f"model.{k}={getattr(model, k)}" for k in ignored)
+        raise GankitError(f"{keys}: model.name {name!r} does not use it (it takes "
+                          f"{', '.join('model.' + k for k in sorted(used - {'name'}))}); "
+                          "remove it or choose a model that does")
+    if model.upsample not in UPSAMPLE_MODES:
+        raise GankitError(f"model.upsample must be one of {', '.join(UPSAMPLE_MODES)}, "
+                          f"got {model.upsample!r}")
+    _check_data(name, arch, data_shape)
+    data = {"channels": {"channels": data_shape[0]} if len(data_shape) == 3 else {},
+            "shape": {"shape": tuple(data_shape)}, "": {}}[arch.data_arg]
+    g = {**{arg: getattr(model, key) for arg, key in arch.G.config_args.items()}, **data}
+    d = {**{arg: getattr(model, key) for arg, key in arch.D.config_args.items()}, **data}
     return g, d
 
 
 def build_generator(name: str, kwargs: dict) -> nn.Module:
-    return GENERATORS[name](**kwargs)
+    return architecture(name).G(**kwargs)
 
 
 def spectrally_normalise(module: nn.Module) -> nn.Module:
@@ -97,9 +115,11 @@ def spectrally_normalise(module: nn.Module) -> nn.Module:
 
 
 def build_models(model, data_shape: tuple) -> tuple[nn.Module, nn.Module, dict]:
+    """(G, the second network, G's constructor arguments). Built once per run."""
     g_kwargs, d_kwargs = model_kwargs(model, data_shape)
-    G = GENERATORS[model.name](**g_kwargs)  # G first: the seeded initial weights stay as they were
-    D = DISCRIMINATORS[model.name](**d_kwargs)
+    arch = architecture(model.name)
+    G = arch.G(**g_kwargs)  # G first: the seeded initial weights stay as they were
+    D = arch.D(**d_kwargs)
     if model.d_spectral_norm:
         spectrally_normalise(D)
     return G, D, g_kwargs

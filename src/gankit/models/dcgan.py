@@ -33,6 +33,8 @@ def _d_block(c_in, c_out, kernel, stride, padding=0, bn=True):
 
 class DCGANGenerator28(nn.Module):
     """The course's week-2 DCGAN generator for 28x28 images: z as a (z_dim, 1, 1) map."""
+    config_args = {"z_dim": "z_dim", "hidden": "g_hidden", "upsample": "upsample",
+                   "bn_mean": "bn_init_mean", "n_classes": "n_classes"}  # arg -> model.* key
 
     def __init__(self, z_dim: int = 64, channels: int = 1, hidden: int = 64,
                  upsample: str = "transposed", bn_mean: float = 1.0, n_classes: int = 0):
@@ -61,6 +63,8 @@ class DCGANDiscriminator28(nn.Module):
     The course keeps it (`input_bn=True`). `bn=False` drops BatchNorm everywhere, as a
     WGAN-GP critic must (its gradient penalty is per sample).
     """
+    config_args = {"hidden": "d_hidden", "bn_mean": "bn_init_mean", "input_bn": "d_input_bn",
+                   "bn": "d_bn", "n_classes": "n_classes"}
 
     def __init__(self, channels: int = 1, hidden: int = 16, bn_mean: float = 1.0,
                  input_bn: bool = True, bn: bool = True, n_classes: int = 0):
@@ -81,6 +85,8 @@ class DCGANDiscriminator28(nn.Module):
 
 class DCGANGenerator64(nn.Module):
     """The DCGAN paper's 64x64 generator: z projected to 4x4, then four doublings."""
+    config_args = {"z_dim": "z_dim", "hidden": "g_hidden", "upsample": "upsample",
+                   "n_classes": "n_classes"}
 
     def __init__(self, z_dim: int = 100, channels: int = 3, hidden: int = 64,
                  upsample: str = "transposed", n_classes: int = 0):
@@ -104,6 +110,7 @@ class DCGANGenerator64(nn.Module):
 class DCGANDiscriminator64(nn.Module):
     """The DCGAN paper's 64x64 discriminator (no BatchNorm on the first layer, as in the paper;
     none at all with `bn=False`)."""
+    config_args = {"hidden": "d_hidden", "bn": "d_bn", "n_classes": "n_classes"}
 
     def __init__(self, channels: int = 3, hidden: int = 64, bn: bool = True,
                  n_classes: int = 0):

@@ -15,6 +15,7 @@ from gankit.models.conditional import class_vector, with_class
 
 class MLPGenerator(nn.Module):
     """Noise -> Linear+BatchNorm+ReLU blocks that double the width -> Linear -> Tanh image."""
+    config_args = {"z_dim": "z_dim", "hidden": "g_hidden", "n_classes": "n_classes"}  # -> model.*
 
     def __init__(self, z_dim: int = 64, shape: tuple = (1, 28, 28), hidden: int = 128,
                  n_blocks: int = 4, n_classes: int = 0):
@@ -36,6 +37,7 @@ class MLPGenerator(nn.Module):
 
 class MLPDiscriminator(nn.Module):
     """Image -> Linear+LeakyReLU(0.2) blocks that halve the width -> one logit."""
+    config_args = {"hidden": "d_hidden", "n_classes": "n_classes"}
 
     def __init__(self, shape: tuple = (1, 28, 28), hidden: int = 128, n_blocks: int = 3,
                  n_classes: int = 0):
@@ -55,6 +57,7 @@ class MLPDiscriminator(nn.Module):
 
 class ToyGenerator(nn.Module):
     """z -> ReLU MLP -> a point in the plane (linear output: toy data is not in [-1, 1])."""
+    config_args = {"z_dim": "z_dim", "hidden": "g_hidden", "n_layers": "n_layers"}
 
     def __init__(self, z_dim: int = 16, hidden: int = 128, n_layers: int = 3, out_dim: int = 2):
         super().__init__()
@@ -71,6 +74,7 @@ class ToyGenerator(nn.Module):
 
 class ToyDiscriminator(nn.Module):
     """A point in the plane -> LeakyReLU MLP -> one logit."""
+    config_args = {"hidden": "d_hidden", "n_layers": "n_layers"}
 
     def __init__(self, hidden: int = 128, n_layers: int = 3, in_dim: int = 2):
         super().__init__()

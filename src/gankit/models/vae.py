@@ -14,6 +14,7 @@ from gankit.models.blocks import up_conv
 
 class VAEEncoder(nn.Module):
     """q(z | x): two stride-2 convs, then the mean and log-variance of a diagonal Gaussian."""
+    config_args = {"z_dim": "z_dim", "hidden": "d_hidden"}  # arg -> model.* key
 
     def __init__(self, z_dim: int = 16, channels: int = 1, hidden: int = 32):
         super().__init__()
@@ -33,6 +34,7 @@ class VAEEncoder(nn.Module):
 
 class VAEDecoder(nn.Module):
     """p(x | z): a linear layer to a 7x7 map, then two doublings to 28x28 pixel logits."""
+    config_args = {"z_dim": "z_dim", "hidden": "g_hidden", "upsample": "upsample"}
 
     def __init__(self, z_dim: int = 16, channels: int = 1, hidden: int = 32,
                  upsample: str = "transposed"):

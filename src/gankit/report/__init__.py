@@ -17,7 +17,10 @@ from gankit.errors import GankitError
 from gankit.metrics.registry import metric_series
 from gankit.report import plots
 from gankit.train.checkpoint import atomic_write
+from gankit.rundir import CONFIG, METRICS, SAMPLES, STATS, read_jsonl
 from gankit.train.health import TITLES, read_health
+from gankit.train.run import read_config
+from gankit.train.protocol import trainer_class
 
 REPORT = "report.html"
 TIMELINE = "timeline.gif"
@@ -50,18 +53,6 @@ def _uri(data: bytes, mime: str) -> str:
 def _img(data: bytes, alt: str, mime: str = "image/png", cls: str = "") -> str:
     c = f' class="{cls}"' if cls else ""
     return f'<img{c} alt="{html.escape(alt)}" src="{_uri(data, mime)}">'
-
-
-def _jsonl(path: Path) -> list[dict]:
-    rows = []
-    if path.is_file():
-        for n, line in enumerate(path.read_text().splitlines(), start=1):
-            try:
-                rows += [json.loads(line)] if line.strip() else []
-            except json.JSONDecodeError:
-                raise GankitError(f"{path} is corrupt (line {n} is not JSON): remove that line "
-                                  "to write the report without it") from None
-    return rows
 
 
 def _last_per_step(rows: list[dict]) -> list[dict]:
@@ -131,29 +122,28 @@ def _samples_html(run_dir: Path, frames: list[Path]) -> str:
 
 
 def build_report(run_dir: Path) -> str:
-    try:
-        cfg = json.loads((run_dir / "config.json").read_text())
-    except json.JSONDecodeError:
-        raise GankitError(f"{run_dir / 'config.json'} is not valid JSON: the report needs the "
-                          "config gankit train wrote") from None
-    stats = _jsonl(run_dir / "stats.jsonl")
-    train_rows = _last_per_step([r for r in stats if "d_loss" in r])
+    kind = trainer_class(read_config(run_dir))  # what this kind of run logs, and how to draw it
+    cfg = json.loads((run_dir / CONFIG).read_text())
+    stats = read_jsonl(run_dir / STATS)
+    train_rows = _last_per_step([r for r in stats if kind.stat_names[0] in r])
     checks, diagnoses = read_health(run_dir)
     checks = _last_per_step(checks)
-    series = _metric_series(stats, _jsonl(run_dir / "metrics.jsonl"))
-    frames = sorted((run_dir / "samples").glob("step-*.png"))
-    health_on = cfg.get("health", {}).get("every", 0) > 0
+    series = _metric_series(stats, read_jsonl(run_dir / METRICS))
+    frames = sorted((run_dir / SAMPLES).glob("step-*.png"))
+    health_on = cfg.get("health", {}).get("every", 0) > 0 and kind.monitored
     last = train_rows[-1] if train_rows else {}
     summary = (f"preset {cfg.get('preset')} · {last.get('step', 0)} steps · "
                f"{last.get('kimg', 0):g} kimg · {last.get('time_s', 0):.0f} s of training")
     parts = [f"<h1>gankit run {html.escape(run_dir.resolve().name)}</h1>",
              f'<p class="sub">{html.escape(summary)}<br>{html.escape(cfg.get("description", ""))}'
              f"</p>",
-             "<h2>Diagnoses</h2>", _diagnoses_html(checks, diagnoses, health_on),
+             *(("<h2>Diagnoses</h2>", _diagnoses_html(checks, diagnoses, health_on))
+               if kind.monitored else ()),
              "<h2>Samples</h2>", _samples_html(run_dir, frames),
              "<h2>Training curves</h2>"]
     if train_rows:
-        parts.append(_img(plots.training_curves(train_rows, diagnoses), "training curves"))
+        parts.append(_img(plots.training_curves(train_rows, kind.panels, diagnoses),
+                          "training curves"))
     else:
         parts.append("<p>No training statistics logged yet.</p>")
     if checks:
@@ -171,7 +161,7 @@ def build_report(run_dir: Path) -> str:
 def write_report(run_dir, out=None) -> Path:
     """Write RUN_DIR/report.html (or `out`); returns its path."""
     run_dir = Path(run_dir)
-    if not (run_dir / "config.json").is_file():
+    if not (run_dir / CONFIG).is_file():
         raise GankitError(f"{run_dir} is not a run directory (no config.json): give a directory "
                           "written by gankit train")
     out = Path(out) if out else run_dir / REPORT

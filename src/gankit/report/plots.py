@@ -35,33 +35,24 @@ def _axes(n: int, title: str) -> tuple[Figure, list]:
     return fig, axes
 
 
-def training_curves(rows: list[dict], diagnoses: list[dict]) -> bytes:
-    """Losses, D(x) and D(G(z)) with D's accuracy, and gradient norms (where logged) vs step."""
-    has_grad = all("g_grad" in r for r in rows)
-    fig, axes = _axes(3 if has_grad else 2, "training (means over each log interval; dotted "
-                      "lines: diagnoses)")
+def training_curves(rows: list[dict], panels, diagnoses: list[dict]) -> bytes:
+    """One panel per entry of a trainer kind's `panels`: (title, ((stat, label, style), ...),
+    options) with options "prob" (a [0, 1] axis) or "log"; a panel whose stats were not
+    logged (a run from an older gankit) is left out."""
+    panels = [p for p in panels if all(stat in rows[0] for stat, _, _ in p[1])]
+    fig, axes = _axes(len(panels), "training (means over each log interval; dotted lines: "
+                      "diagnoses)")
     step = [r["step"] for r in rows]
-    ax = axes[0]
-    ax.plot(step, [r["d_loss"] for r in rows], color=COLOURS["d"], label="D loss")
-    ax.plot(step, [r["g_loss"] for r in rows], color=COLOURS["g"], label="G loss")
-    ax.set_title("losses", fontsize=9)
-    ax = axes[1]
-    ax.plot(step, [r["d_real"] for r in rows], color="tab:green", label="D(x)")
-    ax.plot(step, [r["d_fake"] for r in rows], color="tab:orange", label="D(G(z))")
-    if all("d_acc_real" in r for r in rows):
-        ax.plot(step, [r["d_acc_real"] for r in rows], color="tab:green", linestyle="--",
-                linewidth=0.8, label="D accuracy, real")
-        ax.plot(step, [r["d_acc_fake"] for r in rows], color="tab:orange", linestyle="--",
-                linewidth=0.8, label="D accuracy, fake")
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_title("discriminator", fontsize=9)
-    if has_grad:
-        ax = axes[2]
-        ax.plot(step, [r["g_grad"] for r in rows], color=COLOURS["g"], label="‖∇G‖")
-        ax.plot(step, [r["d_grad"] for r in rows], color=COLOURS["d"], label="‖∇D‖")
-        ax.set_yscale("log")
-        ax.set_title("gradient norms", fontsize=9)
-    for ax in axes:
+    for ax, (title, lines, option) in zip(axes, panels):
+        for stat, label, style in lines:
+            colour, _, dashed = style.partition("|")
+            ax.plot(step, [r[stat] for r in rows], color=colour, label=label,
+                    **({"linestyle": "--", "linewidth": 0.8} if dashed else {}))
+        if option == "prob":
+            ax.set_ylim(-0.02, 1.02)
+        elif option == "log":
+            ax.set_yscale("log")
+        ax.set_title(title, fontsize=9)
         _mark(ax, diagnoses)
         ax.set_xlabel("step", fontsize=8)
         ax.tick_params(labelsize=7)

@@ -101,7 +101,6 @@ def _discriminator(run_dir: Path, n: int | None, seed: int) -> Target:
     from gankit.config import from_dict
     from gankit.models import build_models
     from gankit.train.checkpoint import load_state
-    from gankit.train.run import load_training_data
 
     cfg = from_dict(json.loads((run_dir / "config.json").read_text()))
     state = load_state(run_dir)["trainer"]
@@ -113,8 +112,8 @@ def _discriminator(run_dir: Path, n: int | None, seed: int) -> Target:
                           f"{cfg.model.n_classes}) and judges an image only with its class, "
                           "which attacks do not pass: attack an unconditional run, mnist, "
                           "fashion or a classifier file")
-    data = load_training_data(cfg)
-    if not hasattr(data, "images"):
+    data = cfg.data.load(seed=cfg.train.seed, stream=False)
+    if data.is_points:
         raise GankitError(f"{run_dir} was trained on 2D points ({cfg.data.name}): attacks "
                           "need an image model")
     _, D, _ = build_models(cfg.model, data.shape)

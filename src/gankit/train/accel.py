@@ -11,9 +11,6 @@ bf16 rounding also changes results in the last bits.
 import torch
 from torch import nn
 
-from gankit.errors import GankitError
-
-PRECISIONS = ("fp32", "bf16")
 
 
 class Autocast(nn.Module):
@@ -26,16 +23,6 @@ class Autocast(nn.Module):
     def forward(self, *args, **kwargs):
         with torch.autocast(self.device_type, dtype=torch.bfloat16):
             return self.module(*args, **kwargs).float()
-
-
-def check(train, loss) -> None:
-    if train.precision not in PRECISIONS:
-        raise GankitError(f"train.precision must be one of {', '.join(PRECISIONS)}, "
-                          f"got {train.precision!r}")
-    if train.compile and loss.r1_gamma > 0:
-        raise GankitError("train.compile cannot be used with loss.r1_gamma > 0: torch.compile "
-                          "does not support the double backward of a gradient penalty; set "
-                          "train.compile=false")
 
 
 def accelerate(module: nn.Module, train, device: torch.device) -> nn.Module:

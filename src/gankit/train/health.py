@@ -1,35 +1,39 @@
-"""Training health: what D and G are doing, read every `health.every` steps, said in plain words.
+"""Training health: what D and G are doing, said in plain words.
 
-The trainer returns, every step, D's loss and G's, mean D(x) and D(G(z)), D's accuracy on real
-and on fake and the gradient norms that reached G and D. The monitor averages them over each
-interval (on the device: no sync until a check) and, at a check, adds the diversity of G's
-samples from one fixed noise batch: their mean pairwise distance as a share of the real data's,
-in the domain evaluator's feature space where one exists (else in pixels; points for the 2D
-toys), and how many classes (toys: modes) they cover.
+Two kinds of signs, on two schedules:
+- the step's statistics (D's loss and G's, mean D(x) and D(G(z)), D's accuracy on real and on
+  fake, the gradient norms that reached G and D), as the training loop's running means at
+  every log interval (`observe`): D overpowering, G overpowering;
+- the diversity of G's samples from one fixed noise batch, every `health.every` steps
+  (`probe`): their mean pairwise distance as a share of the real data's, in the domain
+  evaluator's feature space where one exists (else in pixels; points for the 2D toys), and
+  how many classes (toys: modes) they cover, against what the same number of real images
+  cover. Mode collapse is a fall from the run's own best, or a run that never reached the
+  real data's variety (stuck from the start, or a frozen G).
 
-A diagnosis is made when its sign holds for `health.patience` checks in a row; it is written
-to the progress display, to `health.jsonl` and (from there) to the report, once, until it
-clears. Divergence (a non-finite loss or gradient) is not diagnosed here but handled by the
-training loop (`run.py`), which restores the last good checkpoint; `record_restore`
-writes it down.
+A diagnosis is made when its sign holds for `health.patience` observations (or probes) in a
+row; it is written to the progress display, to `health.jsonl` and (from there) to the report,
+once, until it clears. Divergence (a non-finite loss or gradient) is not diagnosed here but
+handled by the training loop (`loop.py`), which restores the last good checkpoint;
+`record_restore` writes it down.
 
     monitor = HealthMonitor(cfg, data, run_dir, device)
-    monitor.update(stats)                       # every step
-    for d in monitor.check(step, G): print(d)   # every health.every steps
+    for d in monitor.observe(step, means): print(d)   # every log interval
+    for d in monitor.probe(step, G): print(d)         # every health.every steps
 """
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from gankit.errors import GankitError
 from gankit.losses import OBJECTIVES
-from gankit.train.trainer import STAT_NAMES
-
-HEALTH_FILE = "health.jsonl"
+from gankit.metrics import to_evaluator_input
+from gankit.metrics.evaluator import EVALUATORS, featurize, load_evaluator
+from gankit.metrics.image import class_coverage
+from gankit.rundir import HEALTH as HEALTH_FILE
+from gankit.rundir import append_jsonl, read_jsonl
 # D's output is a probability (sigmoid of its logit) only for these D losses; the D(x)- and
 # accuracy-based diagnoses are skipped for the others (a WGAN critic's sign means nothing).
 PROBABILISTIC_D_LOSSES = {name for name, o in OBJECTIVES.items() if o.score is torch.sigmoid}
@@ -66,21 +70,20 @@ class DiversityProbe:
     """Diversity and coverage of G's samples from one fixed noise batch, against real data."""
 
     def __init__(self, data, n: int, z: torch.Tensor):
-        from gankit.metrics.evaluator import EVALUATORS
         self.z = z                                       # (n, z_dim), on the training device
         idx = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:n]
-        self.centres = getattr(data, "centres", None)
+        self.centres = data.centres if data.is_points else None
         self.net = None
-        if self.centres is not None:                     # a 2D toy mixture
+        if data.is_points:                               # a 2D toy mixture
             self.kind, real = "points", data.points[idx]
         elif data.name in EVALUATORS:
-            from gankit.metrics.evaluator import load_evaluator
             self.kind, self.net, real = "evaluator", load_evaluator(data.name), data.images[idx]
         elif hasattr(data, "dataset"):                   # a folder streamed from disk
             self.kind, real = "pixels", torch.stack([data.dataset[int(i)] for i in idx])
         else:
             self.kind, real = "pixels", data.images[idx]
-        self.real_diversity = mean_pairwise_distance(self._features(real.cpu())[0])
+        features, self.real_coverage = self._features(real.cpu())
+        self.real_diversity = mean_pairwise_distance(features)
 
     def _features(self, x: torch.Tensor) -> tuple[torch.Tensor, int | None]:
         """Samples -> (features in the probe's space, classes or modes covered, or None).
@@ -90,21 +93,17 @@ class DiversityProbe:
         eval's 3-sigma mode metric on purpose: on a batch of ~100 points that one is mostly
         noise early in training, and the question here is only whether G spreads or collapses.
         """
-        from gankit.metrics.image import class_coverage
         if self.kind == "points":
             return x, class_coverage(-torch.cdist(x, self.centres))["covered"]
         if self.kind == "pixels":
             return x, None
-        from gankit.metrics import to_evaluator_input
-        from gankit.metrics.evaluator import featurize
         features, logits = featurize(self.net, to_evaluator_input(x))
         return features, class_coverage(logits)["covered"]
 
     @torch.no_grad()
     def measure(self, G: torch.nn.Module) -> dict:
-        from gankit.sample import default_labels
         k = getattr(G, "n_classes", 0)  # a conditional G: balanced classes, fixed like z
-        y = default_labels(len(self.z), k).to(self.z.device) if k else None
+        y = (torch.arange(len(self.z)) * k // len(self.z)).to(self.z.device) if k else None
         G.eval()
         try:
             x = G(self.z, y).cpu()
@@ -125,40 +124,41 @@ class HealthMonitor:
         # Building the evaluator initialises layers from the global RNG: keep the training
         # stream untouched, so that a resumed run stays bit-identical.
         with torch.random.fork_rng(devices=[]):
-            self.probe = DiversityProbe(data, self.h.n, z)
+            self.probe_ = DiversityProbe(data, self.h.n, z)
         self.probabilistic = cfg.loss.d_loss in PROBABILISTIC_D_LOSSES
-        self.sum, self.count = torch.zeros(len(STAT_NAMES), device=device), 0
-        self.history: list[dict] = []                   # one record per check
+        self.observed: list[dict] = []                  # the loop's means, per log interval
+        self.history: list[dict] = []                   # one record per probe (health.jsonl)
         self.streak = dict.fromkeys(TITLES, 0)
         self.active: set[str] = set()
 
-    def update(self, stats: torch.Tensor) -> None:
-        self.sum += stats
-        self.count += 1
-
-    def reset_window(self) -> None:
-        self.sum.zero_()
-        self.count = 0
-
-    # -- a check ----------------------------------------------------------------------------
-    def check(self, step: int, G: torch.nn.Module) -> list[Diagnosis]:
-        """Close the interval: write its record to health.jsonl, return the new diagnoses."""
-        means = (self.sum / max(self.count, 1)).tolist()
-        rec = {"step": step, **{k: v for k, v in zip(STAT_NAMES, means)}, **self.probe.measure(G)}
-        self.reset_window()
+    def observe(self, step: int, means: dict) -> list[Diagnosis]:
+        """The training statistics' running means at a log interval -> new diagnoses."""
+        rec = {"step": step, **means}
         rec.update(self._trends(rec))
+        self.observed.append(rec)
+        return self._judge(step, self._stat_signs(rec), ("d_overpowering", "g_overpowering"))
+
+    def probe(self, step: int, G: torch.nn.Module) -> list[Diagnosis]:
+        """Measure G's samples; write the check's record to health.jsonl; new diagnoses."""
+        latest = {k: v for k, v in (self.observed[-1] if self.observed else {}).items()
+                  if k != "step"}
+        rec = {"step": step, **latest, **self.probe_.measure(G)}
         self.history.append(rec)
-        signs = self._signs(rec)
+        new = self._judge(step, self._collapse_signs(rec), ("mode_collapse",))
+        rec["active"] = sorted(self.active)
+        self._write({k: (round(v, 6) if isinstance(v, float) else v) for k, v in rec.items()})
+        return new
+
+    def _judge(self, step: int, signs: dict, codes: tuple[str, ...]) -> list[Diagnosis]:
+        """Count each sign's streak; a diagnosis once it has held `patience` times in a row."""
         new = []
-        for code in ("d_overpowering", "g_overpowering", "mode_collapse"):
+        for code in codes:
             self.streak[code] = self.streak[code] + 1 if code in signs else 0
             if self.streak[code] >= self.h.patience and code not in self.active:
                 self.active.add(code)
                 new.append(Diagnosis(code, step, *signs[code]))
             elif code not in signs:
                 self.active.discard(code)
-        rec["active"] = sorted(self.active)
-        self._write({k: (round(v, 6) if isinstance(v, float) else v) for k, v in rec.items()})
         for d in new:
             self._write({"step": step, "diagnosis": d.code, "title": d.title,
                          "message": d.message, "advice": d.advice})
@@ -167,19 +167,19 @@ class HealthMonitor:
     # -- the signs ----------------------------------------------------------------------------
     def _trends(self, rec: dict) -> dict:
         """Loss slopes per 1,000 steps over the last few checks (least squares)."""
-        recent = (self.history + [rec])[-max(self.h.patience, 4):]
+        recent = (self.observed + [rec])[-max(self.h.patience, 4):]
         if len(recent) < 3:
             return {}
         steps = np.array([r["step"] for r in recent], dtype=float) / 1000
         return {f"{k}_trend": float(np.polyfit(steps, [r[k] for r in recent], 1)[0])
                 for k in ("d_loss", "g_loss")}
 
-    def _signs(self, r: dict) -> dict[str, tuple[str, str]]:
-        """code -> (message, advice) for each sign present in this check's record."""
+    def _stat_signs(self, r: dict) -> dict[str, tuple[str, str]]:
+        """code -> (message, advice) for each sign present in these running means."""
         signs = {}
         loss = self.cfg.loss
         if self.probabilistic and r["d_fake"] < self.h.d_fake_floor and r["d_acc_fake"] > 0.95:
-            top = max(h["g_grad"] for h in self.history)
+            top = max(h["g_grad"] for h in self.observed)
             vanished = r["g_grad"] < 0.1 * top
             grad = (f"G's gradient has vanished to {r['g_grad']:.2g} (it was {top:.2g})"
                     if vanished else f"G's gradient norm is {r['g_grad']:.2g}")
@@ -207,6 +207,11 @@ class HealthMonitor:
                 f"Raise D's learning rate (optim.lr_d, now {self.cfg.optim.lr_d:g}) or train "
                 "it more often (train.d_steps); give D more capacity (model.d_hidden); check "
                 "that the real data looks as expected.")
+        return signs
+
+    def _collapse_signs(self, r: dict) -> dict[str, tuple[str, str]]:
+        """Mode collapse: a fall from the run's best, or far below the real data's variety."""
+        signs, probe = {}, self.probe_
         best = max(self.history, key=lambda h: h["diversity"])
         # Early samples are noise, more varied than any data: a fall from there while G comes
         # to cover more classes is learning, not collapse. So a diversity drop counts only
@@ -215,28 +220,33 @@ class HealthMonitor:
                 f"{best['diversity']:.2f}"] if (
             r["diversity"] < self.h.collapse_drop * best["diversity"]
             and r.get("coverage", 0) <= best.get("coverage", 0)) else []
+        unit = "modes" if probe.kind == "points" else "classes"
         if "coverage" in r:
             most = max(h["coverage"] for h in self.history)
             # From 1 or 2 classes, one fewer is noise, not a collapse.
             if most >= 3 and r["coverage"] <= self.h.collapse_drop * most:
-                unit = "modes" if self.probe.kind == "points" else "classes"
                 drop.append(f"{r['coverage']} {unit} covered, down from {most}")
-        if drop:
+        # Against the real data: a run stuck from the start has no better past to fall from.
+        low = []
+        if r["step"] < self.h.grace:
+            pass
+        elif "coverage" in r and r["coverage"] < self.h.min_coverage * probe.real_coverage:
+            low.append(f"{r['coverage']} {unit} covered where {len(probe.z)} real images cover "
+                       f"{probe.real_coverage}")
+        if r["step"] >= self.h.grace and r["diversity"] < self.h.min_diversity:
+            low.append(f"diversity {r['diversity']:.2f} of the real data's")
+        if drop or low:
+            what = ("have become much less varied: " + "; ".join(drop + low) if drop else
+                    "are far less varied than the real data: " + "; ".join(low))
             signs["mode_collapse"] = (
-                f"G's samples from a fixed noise batch have become much less varied: "
-                f"{'; '.join(drop)}. G is mapping many z to few outputs that D does not yet "
-                "reject.",
+                f"G's samples from a fixed noise batch {what}. G is mapping many z to few "
+                "outputs that D does not reject.",
                 "Add an R1 penalty (loss.r1_gamma) or an EMA of G (train.ema_decay=0.999); "
                 "lower the learning rates; more D steps (train.d_steps) can also help.")
         return signs
 
     def _write(self, record: dict) -> None:
-        _append(self.file, record)
-
-
-def _append(path: Path, record: dict) -> None:
-    with open(path, "a") as f:
-        f.write(json.dumps(record) + "\n")
+        append_jsonl(self.file, record)
 
 
 def record_restore(run_dir: Path, step: int, to_step: int, attempt: int, max_restarts: int,
@@ -250,7 +260,7 @@ def record_restore(run_dir: Path, step: int, to_step: int, attempt: int, max_res
                   "written from the diverged state; the logs keep both attempts' lines.",
                   "If it keeps diverging: lower optim.lr_d and optim.lr_g, use "
                   "loss.g_loss=non-saturating, or add an R1 penalty (loss.r1_gamma).")
-    _append(Path(run_dir) / HEALTH_FILE,
+    append_jsonl(Path(run_dir) / HEALTH_FILE,
             {"step": step, "diagnosis": d.code, "title": d.title, "message": d.message,
              "advice": d.advice, "restored_to": to_step, "lr_g": lrs[0], "lr_d": lrs[1]})
     return d
@@ -258,19 +268,8 @@ def record_restore(run_dir: Path, step: int, to_step: int, attempt: int, max_res
 
 def read_health(run_dir: Path) -> tuple[list[dict], list[dict]]:
     """health.jsonl -> (check records, diagnosis records); empty lists where there is none."""
-    path = Path(run_dir) / HEALTH_FILE
-    checks, diagnoses = [], []
-    if path.is_file():
-        for n, line in enumerate(path.read_text().splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                raise GankitError(f"{path} is corrupt (line {n} is not JSON): remove that line "
-                                  "or the file to write the report without it") from None
-            (diagnoses if "diagnosis" in rec else checks).append(rec)
-    return checks, diagnoses
+    rows = read_jsonl(Path(run_dir) / HEALTH_FILE)
+    return ([r for r in rows if "diagnosis" not in r], [r for r in rows if "diagnosis" in r])
 
 
 __all__ = ["Diagnosis", "DiversityProbe", "HealthMonitor", "HEALTH_FILE", "TITLES", "read_health",

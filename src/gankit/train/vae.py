@@ -7,9 +7,8 @@ with z = μ + σ·ε (the reparameterisation trick) so the gradient flows throug
 Pixels are Bernoulli: x in [-1, 1] is read as the probability (x + 1) / 2 of white, as
 Kingma & Welling do for MNIST. Both terms are in nats per image.
 
-`VAETrainer` has the interface `gankit.train.run.Run` uses (`train_step`, `generator`,
-`noise`, `sample`, `state_dict`, `step`, `g_kwargs`, `stat_names`), so a VAE run has the same
-directory, logs, samples, snapshot and resume as a GAN run. The snapshot is the decoder.
+`VAETrainer` is a `gankit.train.protocol.Trainer`, so a VAE run has the same directory, logs,
+samples, snapshot, resume and report as a GAN run. The snapshot is the decoder.
 """
 
 import itertools
@@ -19,8 +18,7 @@ import torch.nn.functional as F
 
 from gankit.data.stream import batches_for
 from gankit.errors import GankitError
-from gankit.models import model_kwargs
-from gankit.models.vae import VAEDecoder, VAEEncoder
+from gankit.models import build_models
 
 
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -35,18 +33,36 @@ def reconstruction_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 class VAETrainer:
+    """The `gankit.train.protocol.Trainer` of the VAE: its "models" are (decoder, encoder)."""
+    kind = "vae"
     stat_names = ("loss", "recon", "kl")  # -ELBO and its two terms, nats per image
+    bar_names = {"loss": "-ELBO", "recon": "recon", "kl": "KL"}
+    monitored = False  # the health signs read a D; there is none
+    panels = (("-ELBO, nats per image", (("loss", "-ELBO", "tab:purple"),), ""),
+              ("its two terms", (("recon", "reconstruction", "tab:blue"),
+                                 ("kl", "KL", "tab:red")), ""))
 
-    def __init__(self, cfg, data, device: torch.device, world=None):
-        if cfg.train.d_steps != 1 or cfg.train.ema_decay > 0:
-            raise GankitError("train.d_steps and train.ema_decay are GAN settings: leave them at "
-                              "1 and 0 for model.name=vae")
+    @classmethod
+    def check(cls, cfg, data, models) -> None:
+        t, loss = cfg.train, cfg.loss
+        gan_only = [k for k, on in (("train.d_steps", t.d_steps != 1),
+                                    ("train.ema_decay", t.ema_decay > 0),
+                                    ("train.ema_kimg", t.ema_kimg > 0),
+                                    ("train.diffaugment", bool(t.diffaugment)),
+                                    ("loss.r1_gamma", loss.r1_gamma > 0),
+                                    ("loss.label_smoothing", loss.label_smoothing > 0),
+                                    ("loss.instance_noise", loss.instance_noise > 0)) if on]
+        if gan_only or loss.d_loss != "bce" or loss.g_loss:
+            raise GankitError(f"{', '.join(gan_only) or 'loss.d_loss / loss.g_loss'}: GAN "
+                              "settings have no meaning for model.name=vae; leave them at their "
+                              "defaults")
+
+    def __init__(self, cfg, data, device: torch.device, world=None, models: tuple | None = None):
         if world is not None and world.size > 1:
             raise GankitError("model.name=vae trains in one process: run it without torchrun")
         self.cfg, self.device = cfg, device
-        self.g_kwargs, e_kwargs = model_kwargs(cfg.model, data.shape)
-        self.G = VAEDecoder(**self.g_kwargs).to(device)
-        self.E = VAEEncoder(**e_kwargs).to(device)
+        G, E, self.g_kwargs = models or build_models(cfg.model, data.shape)
+        self.G, self.E = G.to(device), E.to(device)
         o = cfg.optim  # one optimiser for both halves, at the generator's learning rate
         self.opt = torch.optim.Adam(itertools.chain(self.E.parameters(), self.G.parameters()),
                                     lr=o.lr_g, betas=(o.beta1, o.beta2))
@@ -76,8 +92,12 @@ class VAETrainer:
         self.step += 1
         return torch.stack([loss, recon, kl]).detach()
 
+    def set_learning_rates(self, factor: float) -> None:
+        for group in self.opt.param_groups:
+            group["lr"] = self.cfg.optim.lr_g * factor
+
     @torch.no_grad()
-    def sample(self, z: torch.Tensor) -> torch.Tensor:
+    def sample(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         self.G.eval()
         try:
             return self.G(z.to(self.device)).cpu()
@@ -86,11 +106,10 @@ class VAETrainer:
 
     def state_dict(self) -> dict:
         return {"G": self.G.state_dict(), "E": self.E.state_dict(), "opt": self.opt.state_dict(),
-                "sampler": self.sampler.state_dict(), "step": self.step}
+                "step": self.step}
 
     def load_state_dict(self, state: dict) -> None:
         self.G.load_state_dict(state["G"])
         self.E.load_state_dict(state["E"])
         self.opt.load_state_dict(state["opt"])
-        self.sampler.load_state_dict(state["sampler"])
         self.step = int(state["step"])

@@ -22,8 +22,8 @@ from torch.optim.swa_utils import AveragedModel
 from gankit.augment import diff_augment, instance_noise_sigma, parse_policy
 from gankit.data.stream import batches_for
 from gankit.errors import GankitError
-from gankit.losses import check_critic, get_losses, gradient_penalty, r1_penalty
 from gankit.models import build_models
+from gankit.losses import check_critic, get_losses, gradient_penalty, r1_penalty
 from gankit.train.accel import accelerate, memory_format
 from gankit.train.distributed import World
 
@@ -35,21 +35,6 @@ STAT_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "d_acc_real", "d_acc_fake"
 def grad_norm(module: torch.nn.Module) -> torch.Tensor:
     """The L2 norm of all of a module's gradients as one vector; stays on the device (no sync)."""
     return torch.nn.utils.get_total_norm([p.grad for p in module.parameters() if p.grad is not None])
-
-
-def check_setup(cfg, data, D) -> None:
-    """Refuse combinations that cannot train, before anything is written."""
-    objective, _ = get_losses(cfg.loss.d_loss, cfg.loss.g_loss)
-    check_critic(objective, D, cfg.loss.d_loss)
-    if cfg.loss.label_smoothing and not objective.smoothing:
-        raise GankitError(f"loss.label_smoothing has no meaning for loss.d_loss="
-                          f"{cfg.loss.d_loss}: set it to 0 or use bce or least-squares")
-    if cfg.train.compile and objective.needs_gp:
-        raise GankitError(f"train.compile cannot be used with loss.d_loss={cfg.loss.d_loss}: "
-                          "torch.compile does not support the double backward of a gradient "
-                          "penalty; set train.compile=false")
-    if parse_policy(cfg.train.diffaugment) and len(data.shape) != 3:
-        raise GankitError("train.diffaugment works on images only: leave it empty for toy data")
 
 
 def ema_decay(t, n_averaged: int) -> float:
@@ -74,7 +59,7 @@ def class_labels(n_classes: int, data) -> torch.Tensor | None:
     if not n_classes:
         return None
     labels, names = getattr(data, "labels", None), getattr(data, "class_names", None)
-    if labels is None or not names or hasattr(data, "centres"):
+    if labels is None or not names or data.is_points:
         raise GankitError(f"model.n_classes={n_classes} needs labelled images held in memory, "
                           f"and data.name {data.name!r} here has none (a folder has classes when "
                           "every image sits in a class subfolder): set model.n_classes=0")
@@ -84,11 +69,39 @@ def class_labels(n_classes: int, data) -> torch.Tensor | None:
     return labels.long()
 
 
-class Trainer:
-    def __init__(self, cfg, data, device: torch.device, world: World = World()):
+class GANTrainer:
+    """The `gankit.train.protocol.Trainer` of every GAN."""
+    kind = "gan"
+    stat_names = STAT_NAMES
+    bar_names = {"d_loss": "D", "g_loss": "G", "d_real": "D(x)", "d_fake": "D(G(z))"}
+    monitored = True
+    # The report's training curves: (title, ((stat, label, colour[|dashed]), ...), axis).
+    panels = (("losses", (("d_loss", "D loss", "tab:red"), ("g_loss", "G loss", "tab:blue")), ""),
+              ("discriminator", (("d_real", "D(x)", "tab:green"),
+                                 ("d_fake", "D(G(z))", "tab:orange"),
+                                 ("d_acc_real", "D accuracy, real", "tab:green|dashed"),
+                                 ("d_acc_fake", "D accuracy, fake", "tab:orange|dashed")), "prob"),
+              ("gradient norms", (("g_grad", "‖∇G‖", "tab:blue"),
+                                  ("d_grad", "‖∇D‖", "tab:red")), "log"))
+
+    @classmethod
+    def check(cls, cfg, data, models) -> None:
+        """Refuse combinations that cannot train, before anything is written."""
+        objective, _ = get_losses(cfg.loss.d_loss, cfg.loss.g_loss)
+        check_critic(objective, models[1], cfg.loss.d_loss)
+        if cfg.loss.label_smoothing and not objective.smoothing:
+            raise GankitError(f"loss.label_smoothing has no meaning for loss.d_loss="
+                              f"{cfg.loss.d_loss}: set it to 0 or use bce or least-squares")
+        if parse_policy(cfg.train.diffaugment) and data.is_points:
+            raise GankitError("train.diffaugment works on images only: leave it empty for toy data")
+        class_labels(cfg.model.n_classes, data)
+
+    def __init__(self, cfg, data, device: torch.device, world: World = World(),
+                 models: tuple | None = None):
+        """`models`: (G, D, G's constructor arguments) from `gankit.models.build_models`,
+        built here when not given (the training loop builds them once, seeded)."""
         self.cfg, self.device = cfg, device
-        self.G, self.D, self.g_kwargs = build_models(cfg.model, data.shape)
-        check_setup(cfg, data, self.D)
+        self.G, self.D, self.g_kwargs = models or build_models(cfg.model, data.shape)
         fmt = memory_format(cfg.train)
         self.G.to(device, memory_format=fmt)
         self.D.to(device, memory_format=fmt)
@@ -115,6 +128,11 @@ class Trainer:
         self.G_ema = None
         if cfg.train.ema_decay > 0 or cfg.train.ema_kimg > 0:
             self.G_ema = AveragedModel(self.G, avg_fn=self._ema_avg, use_buffers=True)
+
+    def set_learning_rates(self, factor: float) -> None:
+        for opt, lr in ((self.opt_g, self.cfg.optim.lr_g), (self.opt_d, self.cfg.optim.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = lr * factor
 
     def _ema_avg(self, averaged, current, n_averaged):
         decay = ema_decay(self.cfg.train, int(n_averaged))
@@ -206,9 +224,11 @@ class Trainer:
             G.train()
 
     def state_dict(self) -> dict:
+        """Networks, optimisers, EMA and counters; the batches' place is saved per process by
+        the loop (each process of a torchrun has its own)."""
         return {"G": self.G.state_dict(), "D": self.D.state_dict(),
                 "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
-                "sampler": self.sampler.state_dict(), "step": self.step,
+                "step": self.step,
                 "d_updates": self.d_updates,
                 "G_ema": self.G_ema.state_dict() if self.G_ema is not None else {}}
 
@@ -217,7 +237,6 @@ class Trainer:
         self.D.load_state_dict(state["D"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
-        self.sampler.load_state_dict(state["sampler"])
         if self.G_ema is not None:
             self.G_ema.load_state_dict(state["G_ema"])
         self.step = int(state["step"])

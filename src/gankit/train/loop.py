@@ -1,0 +1,284 @@
+"""The training loop around a trainer: one tick block (as in EDM's `training_loop.py`).
+
+Each tick is one `train_step`; then `due` is the one place that decides what else this step
+does: log (stats.jsonl, the progress bar, TensorBoard, the health monitor's statistics signs),
+probe (the health monitor's sample diversity), eval (`train.eval_every`), sample (a grid),
+checkpoint, or stop at the time limit. The step's statistics are summed on the device and read
+once per event (one sync), by every consumer from the same means.
+"""
+
+import json
+import math
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from gankit import rundir
+from gankit.config import Config
+from gankit.errors import GankitError
+from gankit.models import build_models
+from gankit.train import checkpoint as ckpt
+from gankit.train.distributed import World
+from gankit.train.health import HealthMonitor, record_restore
+from gankit.train.protocol import trainer_class
+from gankit.viz import save_grid, save_scatter
+
+# torch's own default (one thread per core), so train.threads=0 restores it even after an
+# earlier run in this process chose another count.
+DEFAULT_THREADS = torch.get_num_threads()
+
+
+class Diverged(Exception):
+    """A non-finite loss or gradient; `Run.fit` answers it by restoring the last good checkpoint."""
+
+    def __init__(self, step: int, what: str):
+        super().__init__(f"step {step}: {what}")
+        self.step, self.what = step, what
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def build(cfg: Config, data, seed: int) -> tuple:
+    """Seed every RNG, then build the run's networks: (G, second network, G's kwargs)."""
+    seed_everything(seed)
+    return build_models(cfg.model, data.shape)
+
+
+def grid_layout(n_samples: int, n_classes: int) -> tuple[int, int]:
+    """(samples in the fixed batch, columns): a conditional run shows one class per row."""
+    if n_classes:
+        cols = math.ceil(n_samples / n_classes)
+        return n_classes * cols, cols
+    return n_samples, math.ceil(math.sqrt(n_samples))
+
+
+class Run:
+    """Everything `gankit train` does around the update step."""
+
+    def __init__(self, cfg: Config, run_dir: Path, data, resume_state: dict | None = None,
+                 world: World = World(), models: tuple | None = None):
+        """`models` (from `build`, seeded) are built here when not given."""
+        self.cfg, self.dir, self.data, self.world = cfg, Path(run_dir), data, world
+        torch.set_num_threads(cfg.train.threads or DEFAULT_THREADS)
+        seed = cfg.train.seed + world.rank  # each process its own batches and noise
+        if models is None:
+            models = build(cfg, data, seed)
+        self.device = world.device(cfg.train.device)
+        self.kind = trainer_class(cfg)
+        self.trainer = self.kind(cfg, data, self.device, world, models)
+        # One fixed noise batch for every sample grid, from its own generator so that drawing
+        # it never disturbs the training RNG stream.
+        n_classes = cfg.model.n_classes
+        n_fixed, self.grid_cols = grid_layout(cfg.train.n_samples, n_classes)
+        self.fixed_z = self.trainer.noise(n_fixed, torch.Generator().manual_seed(cfg.train.seed))
+        self.fixed_y = (torch.arange(n_classes).repeat_interleave(self.grid_cols)
+                        if n_classes else None)
+        self.elapsed = 0.0
+        if resume_state is not None:
+            self.load(resume_state)
+        # Only rank 0 writes: the samples, the health log, TensorBoard.
+        self.monitor, self.tb = None, None
+        if world.is_main:
+            (self.dir / rundir.SAMPLES).mkdir(exist_ok=True)
+            if cfg.health.every and self.kind.monitored:
+                self.monitor = HealthMonitor(cfg, data, self.dir, self.device)
+            if cfg.train.tensorboard:
+                from gankit.train.tensorboard import TensorBoard  # optional: the tensorboard extra
+                self.tb = TensorBoard(self.dir)
+
+    def load(self, state: dict) -> None:
+        """A state.pt: the trainer, this process's batches and RNG, the time trained."""
+        self.trainer.load_state_dict(state["trainer"])
+        mine = state.get("ranks", [state])[self.world.rank]  # runs before torchrun: one
+        self.trainer.sampler.load_state_dict(mine["sampler"])
+        ckpt.set_rng_state(mine["rng"])
+        self.elapsed = float(state["elapsed"])
+
+    # -- outputs -------------------------------------------------------------------------
+    def save_samples(self) -> Path:
+        path = self.dir / rundir.SAMPLES / f"step-{self.trainer.step:06d}.png"
+        if self.data.is_points:
+            many = self.trainer.sample(self.trainer.noise(2500, torch.Generator().manual_seed(1)))
+            save_scatter(many, path, self.data.centres, f"{self.cfg.preset}, step {self.trainer.step}")
+        else:
+            save_grid(self.trainer.sample(self.fixed_z, self.fixed_y), path, nrow=self.grid_cols)
+        return path
+
+    def measure(self) -> dict:
+        """The metrics of `train.eval_every`, on G in eval mode (no training RNG is drawn)."""
+        import dataclasses
+        from gankit.metrics import default_metrics, evaluate, parse_metrics
+        tc, t = self.cfg.train, self.trainer
+        points = self.data.is_points
+        default = default_metrics(points, bool(self.cfg.model.n_classes), use="train")
+        names = parse_metrics(tc.eval_metrics or ",".join(default), points)
+        meta = {"data_shape": list(self.data.shape), "data": dataclasses.asdict(self.cfg.data),
+                "step": t.step, "preset": self.cfg.preset}
+        return evaluate(t.generator, meta, names, n=tc.eval_n)  # G in eval mode, then back
+
+    def save_checkpoint(self) -> None:
+        """Called on every process: each hands rank 0 its own batch order and RNG state."""
+        t = self.trainer
+        ranks = self.world.gather({"sampler": t.sampler.state_dict(), "rng": ckpt.rng_state()})
+        if not self.world.is_main:
+            return
+        ckpt.save_snapshot(self.dir, t.generator, self.cfg.model.name, t.g_kwargs, self.data.shape,
+                           getattr(self.data, "class_names", None),
+                           extra={"step": t.step, "preset": self.cfg.preset,
+                                  "data": self.cfg.to_dict()["data"]})
+        ckpt.save_state(self.dir, {"trainer": t.state_dict(), "ranks": ranks,
+                                   "world_size": self.world.size, "elapsed": self.elapsed})
+
+    # -- the loop ------------------------------------------------------------------------
+    def fit(self) -> Path:
+        """Train to train.steps; on divergence restore the last good checkpoint, a bounded
+        number of times. (`gankit train` then writes the report: `gankit.report` reads the
+        run directory, above this layer.)"""
+        restores = 0
+        try:
+            while True:
+                try:
+                    last_sample = self._fit()
+                    break
+                except Diverged as e:
+                    if restores == self.cfg.health.max_restarts or not self.kind.monitored:
+                        raise GankitError(self._diverged_message(e, restores)) from None
+                    restores += 1
+                    self.restore(e, restores)
+        finally:
+            if self.tb is not None:
+                self.tb.close()
+        return last_sample
+
+    def _diverged_message(self, e: Diverged, restores: int) -> str:
+        kept = ((f"the checkpoint of step {ckpt.load_state(self.dir)['trainer']['step']} in "
+                 f"{self.dir} is intact (gankit sample works on it)")
+                if (self.dir / ckpt.STATE).is_file() else "no checkpoint was written")
+        lrs = f"optim.lr_g={self.cfg.optim.lr_g:g}, optim.lr_d={self.cfg.optim.lr_d:g}"
+        advice = ("start a new run with lower learning rates (now " + lrs + ")"
+                  + (" or loss.g_loss=non-saturating" if self.cfg.loss.g_loss == "minimax" else "")
+                  + ", e.g. gankit train --preset " + self.cfg.preset
+                  + " --set optim.lr_d=... --set optim.lr_g=...")
+        return (f"training diverged at step {e.step} ({e.what}) after {restores} automatic "
+                f"restore(s); {kept}: {advice}")
+
+    def restore(self, e: Diverged, attempt: int) -> None:
+        """Back to state.pt (or fresh weights before the first checkpoint), with learning rates
+        times health.restart_lr ** attempt and a new random stream, so the retry differs.
+        Under torchrun every process restores at the same step (the check is agreed)."""
+        cfg, world = self.cfg, self.world
+        if (self.dir / ckpt.STATE).is_file():
+            state = ckpt.load_state(self.dir)
+            self.trainer.load_state_dict(state["trainer"])
+            mine = state.get("ranks", [state])[world.rank]
+            self.trainer.sampler.load_state_dict(mine["sampler"])
+        else:
+            models = build(cfg, self.data, cfg.train.seed + attempt + world.rank)
+            self.trainer = self.kind(cfg, self.data, self.device, world, models)
+        torch.manual_seed(cfg.train.seed + 1_000_003 * attempt + world.rank)
+        factor = cfg.health.restart_lr ** attempt
+        self.trainer.set_learning_rates(factor)
+        if world.is_main:
+            lrs = (cfg.optim.lr_g * factor, cfg.optim.lr_d * factor)
+            tqdm.write(str(record_restore(self.dir, e.step, self.trainer.step, attempt,
+                                          cfg.health.max_restarts, lrs, e.what)), file=sys.stderr)
+
+    def due(self, step: int, done: bool) -> set[str]:
+        """The one place that decides what a step does besides training."""
+        tc = self.cfg.train
+        every = {"log": tc.log_every, "sample": tc.sample_every, "checkpoint": tc.ckpt_every,
+                 "probe": self.cfg.health.every if self.monitor is not None else 0,
+                 "eval": tc.eval_every}  # the same on every process: they sync on `due`
+        return {event for event, k in every.items() if k and (done or step % k == 0)}
+
+    def _fit(self) -> Path:
+        t, tc, world = self.trainer, self.cfg.train, self.world
+        names = self.kind.stat_names
+        imgs_per_step = tc.batch_size * getattr(tc, "d_steps", 1) * world.size  # all processes
+        window = torch.zeros(len(names), device=self.device)  # the step's stats, summed
+        n_window, t_window = 0, time.perf_counter()
+        start = time.perf_counter() - self.elapsed
+        session = time.perf_counter()  # the time limit counts from here: a resume gets its own
+        last_sample, first_step = None, t.step
+        stats_file = open(self.dir / rundir.STATS if world.is_main else os.devnull, "a")
+        # In a terminal the bar redraws in place; in a log file, one line every 30 s.
+        bar = tqdm(total=tc.steps, initial=t.step, unit="step", dynamic_ncols=True,
+                   desc=self.cfg.preset, mininterval=0.5 if sys.stderr.isatty() else 30,
+                   disable=not world.is_main)
+
+        def say(lines) -> None:
+            for line in lines:
+                bar.write(str(line), file=sys.stderr)  # beside the progress bar
+
+        try:
+            while t.step < tc.steps:
+                window += t.train_step()
+                n_window += 1
+                bar.update(1)
+                self.elapsed = time.perf_counter() - start
+                out_of_time = world.any(bool(tc.time_limit) and time.perf_counter() - session
+                                        >= tc.time_limit, self.device)
+                due = self.due(t.step, done=t.step == tc.steps or out_of_time)
+                if not due:
+                    continue
+                # One read of the running means (over processes, so every process restores
+                # together). A non-finite loss or gradient since the last log line means the
+                # run diverged: nothing is written from it.
+                means = dict(zip(names, world.mean(window / n_window).tolist()))
+                bad = [k for k, v in means.items() if not math.isfinite(v)]
+                if bad:
+                    raise Diverged(t.step, "non-finite " + ", ".join(bad))
+                if "log" in due:
+                    now = time.perf_counter()
+                    rec = {"step": t.step, "kimg": t.step * imgs_per_step / 1000,
+                           "time_s": round(self.elapsed, 3),
+                           "img_per_s": round(n_window * imgs_per_step / (now - t_window), 1),
+                           **{k: round(v, 5) for k, v in means.items()}}
+                    stats_file.write(json.dumps(rec) + "\n")
+                    stats_file.flush()
+                    if self.tb is not None:
+                        self.tb.scalars("train", rec, t.step)
+                    bar.set_postfix_str(f"img/s {rec['img_per_s']:.0f} " + " ".join(
+                        f"{label} {means[k]:.3f}" for k, label in self.kind.bar_names.items()))
+                    if self.monitor is not None:
+                        say(self.monitor.observe(t.step, means))
+                    window.zero_()
+                    n_window, t_window = 0, now
+                if "probe" in due:
+                    say(self.monitor.probe(t.step, t.generator))
+                    if self.tb is not None:
+                        self.tb.scalars("health", self.monitor.history[-1], t.step)
+                if "eval" in due and world.is_main:
+                    with torch.random.fork_rng(devices=[]):  # the evaluator's init draws
+                        measured = self.measure()
+                    stats_file.write(json.dumps({"step": t.step, **measured}) + "\n")
+                    stats_file.flush()
+                    if self.tb is not None:
+                        self.tb.scalars("metrics", measured["metrics"], t.step)
+                if "sample" in due and world.is_main:
+                    last_sample = self.save_samples()
+                    if self.tb is not None:
+                        self.tb.image("samples", last_sample, t.step)
+                if "checkpoint" in due:
+                    self.save_checkpoint()
+                if out_of_time:
+                    bar.write(f"stopping at step {t.step}: train.time_limit={tc.time_limit}s reached")
+                    break
+        finally:
+            bar.close()
+            stats_file.close()
+        if t.step == first_step:  # resumed a run that had already reached train.steps
+            if world.is_main:
+                last_sample = self.save_samples()
+            self.save_checkpoint()
+        return last_sample

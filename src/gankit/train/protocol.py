@@ -1,0 +1,63 @@
+"""What a trainer is: the one interface the training loop (`loop.py`) talks to.
+
+A trainer owns its networks, optimisers and batches, and does one update per `train_step`.
+Which trainer trains a run is decided by the kind of model (`gankit.models.Architecture.kind`:
+a GAN's alternating updates, a VAE's ELBO step, and room for more), through `TRAINERS`, so the
+loop never asks which kind it drives. `GANTrainer` and `VAETrainer` implement it.
+
+    cls = trainer_class(cfg)
+    cls.check(cfg, data, models)           # before a run directory exists
+    trainer = cls(cfg, data, device, world, models)
+    stats = trainer.train_step()           # (len(cls.stat_names),) on the device
+"""
+
+from typing import ClassVar, Protocol
+
+import torch
+
+from gankit.models import architecture
+from gankit.train.gan import GANTrainer
+from gankit.train.vae import VAETrainer
+
+
+class Trainer(Protocol):
+    kind: ClassVar[str]                      # the registry key: "gan", "vae", ...
+    stat_names: ClassVar[tuple[str, ...]]    # what train_step returns, in order
+    bar_names: ClassVar[dict[str, str]]      # the stats the progress bar shows, and their labels
+    monitored: ClassVar[bool]                # the health monitor and automatic restores apply
+    panels: ClassVar[tuple]                  # what the report draws of the stats (report/plots)
+    step: int                                # updates done
+    g_kwargs: dict                           # the generator's constructor arguments (its card)
+    sampler: object                          # the batches: state_dict / load_state_dict
+
+    @classmethod
+    def check(cls, cfg, data, models) -> None:
+        """Refuse a setting this kind cannot train, before anything is written."""
+
+    @property
+    def generator(self) -> torch.nn.Module:
+        """The network to sample from and snapshot."""
+
+    def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor: ...
+
+    def train_step(self) -> torch.Tensor:
+        """One update; its statistics (stat_names), detached, on the device: no sync."""
+
+    def sample(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """The generator in eval mode on z (and labels y), on the CPU."""
+
+    def set_learning_rates(self, factor: float) -> None:
+        """Every optimiser's learning rate = the configured one x factor (after a restore)."""
+
+    def state_dict(self) -> dict: ...
+
+    def load_state_dict(self, state: dict) -> None: ...
+
+
+# The registry, by the kind of model. A new kind (a video GAN) is one more entry here.
+TRAINERS: dict[str, type] = {t.kind: t for t in (GANTrainer, VAETrainer)}
+
+
+def trainer_class(cfg) -> type:
+    """The trainer for this config's model (its architecture's kind)."""
+    return TRAINERS[architecture(cfg.model.name).kind]

@@ -1,0 +1,82 @@
+"""The package's layers only look down: a module never imports one from a higher layer.
+
+    artifacts, errors, rundir  <-  config, data, models, losses, augment, viz
+    <-  generator handle, pretrained  <-  metrics  <-  train
+    <-  sample, explore, report, robust  <-  cli
+
+Every import counts, also one written inside a function (the standard library's `ast` reads
+them all), so a loop cannot hide in a function body.
+"""
+
+import ast
+from pathlib import Path
+
+import gankit
+
+PACKAGE = Path(gankit.__file__).parent
+LAYERS = [
+    {"__init__", "artifacts", "errors", "rundir"},
+    {"config", "data", "models", "losses", "augment", "viz"},
+    {"generator", "pretrained"},
+    {"metrics"},
+    {"train"},
+    {"sample", "explore", "report", "robust"},
+    {"cli", "__main__"},
+]
+RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
+
+
+def top(module: str) -> str:
+    """gankit.train.loop -> train; gankit -> __init__."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def imports(path: Path) -> list[tuple[int, str]]:
+    """(line, gankit module) for every import of gankit in a file, relative ones resolved."""
+    tree = ast.parse(path.read_text())
+    here = "gankit." + ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names if a.name.startswith("gankit")]
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level:
+                base = here.split(".")[:-node.level] if path.name != "__init__.py" else \
+                    here.split(".")[:len(here.split(".")) - node.level + 1]
+                module = ".".join(base + ([module] if module else []))
+            if module.startswith("gankit"):
+                found.append((node.lineno, module))
+    return found
+
+
+def test_every_top_level_module_has_a_layer():
+    names = {p.stem if p.is_file() else p.name for p in PACKAGE.iterdir()
+             if (p.suffix == ".py") or (p.is_dir() and (p / "__init__.py").is_file())}
+    assert names <= set(RANK), f"put {sorted(names - set(RANK))} in a layer of this test"
+
+
+def test_no_import_climbs_a_layer():
+    climbing = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        me = top("gankit." + ".".join(path.relative_to(PACKAGE).with_suffix("").parts))
+        for line, module in imports(path):
+            other = top(module)
+            if other in RANK and RANK[other] > RANK[me]:
+                climbing.append(f"{path.relative_to(PACKAGE)}:{line} imports {module}")
+    assert not climbing, "imports that climb a layer:\n" + "\n".join(climbing)
+
+
+def test_the_rule_catches_a_climbing_import(tmp_path, monkeypatch):
+    """The check itself can fail: a data module importing the trainer is caught."""
+    fake = PACKAGE / "data" / "_layer_probe.py"
+    assert not fake.exists()
+    try:
+        fake.write_text("def f():\n    from gankit.train import loop  # hidden in a function\n")
+        with_probe = [m for _, m in imports(fake)]
+        assert with_probe == ["gankit.train"] or with_probe == ["gankit.train.loop"] or \
+            "gankit.train" in with_probe
+        assert RANK[top("gankit.train")] > RANK[top("gankit.data._layer_probe")]
+    finally:
+        fake.unlink()
