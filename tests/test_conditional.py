@@ -12,7 +12,8 @@ from gankit.models import build_models
 from gankit.models.dcgan import (DCGANDiscriminator28, DCGANDiscriminator64, DCGANGenerator28,
                                  DCGANGenerator64)
 from gankit.models.mlp import MLPDiscriminator, MLPGenerator
-from gankit.sample import default_labels, generate
+from gankit.generator import default_labels
+from gankit.sample import generate
 from gankit.train import run
 from gankit.train.checkpoint import load_snapshot
 

@@ -6,8 +6,7 @@ import numpy as np
 import torch
 
 from gankit.errors import GankitError
-# default_labels is re-exported for train/health.py until it imports gankit.generator
-from gankit.generator import Generator, default_labels, load  # noqa: F401
+from gankit.generator import Generator, load
 from gankit.train.checkpoint import atomic_write
 
 
