@@ -15,7 +15,7 @@ from pathlib import Path
 import gankit
 from gankit.errors import GankitError
 from gankit.report import plots
-from gankit.train.checkpoint import atomic_write
+from gankit.artifacts import atomic_write
 from gankit.train.health import TITLES, read_health
 
 REPORT = "report.html"

@@ -18,10 +18,12 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from gankit.artifacts import write_json
 from gankit.config import Config, from_dict, validate
 from gankit.data import load_data
 from gankit.errors import GankitError
 from gankit.models import build_models, model_kwargs
+from gankit.models.snapshot import save_snapshot
 from gankit.train import accel
 from gankit.train import checkpoint as ckpt
 from gankit.train.distributed import World, init_world, shutdown
@@ -160,10 +162,10 @@ class Run:
         ranks = self.world.gather({"sampler": t.sampler.state_dict(), "rng": ckpt.rng_state()})
         if not self.world.is_main:
             return
-        ckpt.save_snapshot(self.dir, t.generator, self.cfg.model.name, t.g_kwargs, self.data.shape,
-                           getattr(self.data, "class_names", None),
-                           extra={"step": t.step, "preset": self.cfg.preset,
-                                  "data": dataclasses.asdict(self.cfg.data)})
+        save_snapshot(self.dir, t.generator, self.cfg.model.name, t.g_kwargs, self.data.shape,
+                      getattr(self.data, "class_names", None),
+                      extra={"step": t.step, "preset": self.cfg.preset,
+                             "data": dataclasses.asdict(self.cfg.data)})
         ckpt.save_state(self.dir, {"trainer": t.state_dict(), "ranks": ranks,
                                    "world_size": self.world.size, "elapsed": self.elapsed})
 
@@ -328,7 +330,7 @@ def start(cfg: Config, out: str | None) -> tuple[Path, Path]:
         world.device(cfg.train.device)  # no CUDA where it was asked for: fail before writing
         run_dir = Path(world.share(str(new_run_dir(out, cfg.preset)) if world.is_main else None))
         if world.is_main:
-            ckpt.write_json(run_dir / "config.json", config_record(cfg, world))
+            write_json(run_dir / "config.json", config_record(cfg, world))
         return run_dir, Run(cfg, run_dir, data, world=world).fit()
     finally:
         shutdown()
@@ -365,7 +367,7 @@ def resume(run_dir: str, overrides: list[str]) -> tuple[Path, Path]:
                               f"--nproc-per-node {state.get('world_size', 1)} (or without "
                               "torchrun for 1)")
         if world.is_main:
-            ckpt.write_json(path / "config.json", config_record(cfg, world))
+            write_json(path / "config.json", config_record(cfg, world))
         return path, Run(cfg, path, data, resume_state=state, world=world).fit()
     finally:
         shutdown()
