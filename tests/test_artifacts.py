@@ -122,13 +122,15 @@ def test_missing_or_corrupt_snapshot_is_one_line_naming_the_file(tmp_path, damag
     assert "\n" not in str(e.value) and str(tmp_path) in str(e.value)
 
 
-def test_corrupt_weights_without_sha_are_caught_by_safetensors(tmp_path):
+@pytest.mark.parametrize("keep_sha", [True, False])
+def test_corrupt_weights_are_called_corrupt(tmp_path, keep_sha):
     toy_snapshot(tmp_path)
     card = json.loads((tmp_path / "generator.json").read_text())
-    del card["weights_sha256"]
+    if not keep_sha:  # an old card: safetensors alone must catch it
+        del card["weights_sha256"]
     (tmp_path / "generator.json").write_text(json.dumps(card))
     (tmp_path / "generator.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{garbage")
-    with pytest.raises(GankitError, match="could not be loaded .*corrupt"):
+    with pytest.raises(GankitError, match="generator.safetensors could not be loaded .*corrupt"):
         load_snapshot(tmp_path)
 
 

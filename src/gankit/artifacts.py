@@ -162,16 +162,16 @@ def load(path: str | Path, kind: str | None = None,
         data = weights.read_bytes()
     except OSError as e:
         raise GankitError(f"{weights} could not be read ({e.strerror}): {fix}") from None
-    sha = card.get("weights_sha256")
-    if sha is not None and hashlib.sha256(data).hexdigest() != sha:
-        raise GankitError(f"{weights} does not match its card {card_path.name} (sha256 differs): "
-                          f"the two were written at different moments; {fix}")
-    try:
+    try:  # parsed before the sha256 check, so a damaged file is called corrupt, not mismatched
         state = load_safetensors(data)
     except (SafetensorError, ValueError) as e:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
         raise GankitError(f"{weights} could not be loaded ({first}): the file is corrupt; "
                           f"{fix}") from None
+    sha = card.get("weights_sha256")
+    if sha is not None and hashlib.sha256(data).hexdigest() != sha:
+        raise GankitError(f"{weights} does not match its card {card_path.name} (sha256 differs): "
+                          f"the two were written at different moments; {fix}")
     return state, card
 
 
