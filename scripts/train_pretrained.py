@@ -84,7 +84,7 @@ def write_card(name: str, run_dir: Path, n: int) -> dict:
         "metrics": record["metrics"], "provenance": record["provenance"],
     }
     PACKAGE_DIR.mkdir(exist_ok=True)
-    artifacts.save(PACKAGE_DIR / name, G, meta)
+    artifacts.save(PACKAGE_DIR / name, G, {"kind": "generator", **meta})  # old run dirs: no kind
     for suffix in (".json", ".safetensors"):  # package data: readable by every user
         (PACKAGE_DIR / f"{name}{suffix}").chmod(0o644)
     return meta["card"]
