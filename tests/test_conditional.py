@@ -14,7 +14,7 @@ from gankit.models.dcgan import (DCGANDiscriminator28, DCGANDiscriminator64, DCG
 from gankit.models.mlp import MLPDiscriminator, MLPGenerator
 from gankit.sample import default_labels, generate
 from gankit.train import run
-from gankit.train.checkpoint import load_snapshot
+from gankit.models.snapshot import load_snapshot
 
 K = 10
 CONDITIONAL = {  # name -> (G, D, image shape)

@@ -16,7 +16,7 @@ import pytest
 import gankit
 from gankit import cli
 from gankit.explore.server import Explorer, make_server
-from gankit.train.checkpoint import load_snapshot
+from gankit.models.snapshot import load_snapshot
 
 from test_explore import tiny_snapshot
 

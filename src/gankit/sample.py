@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from gankit.errors import GankitError
-from gankit.train.checkpoint import atomic_write
+from gankit.artifacts import atomic_write
 from gankit.viz import save_grid, save_scatter
 
 

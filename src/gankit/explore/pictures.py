@@ -14,7 +14,7 @@ from torchvision.utils import make_grid
 from gankit.errors import GankitError
 from gankit.explore.latent import check_psi, interpolate, one_hot, seed_z, truncate
 from gankit.explore.source import render
-from gankit.train.checkpoint import atomic_write
+from gankit.artifacts import atomic_write
 
 
 def noise(G, seeds, psi: float = math.inf) -> torch.Tensor:

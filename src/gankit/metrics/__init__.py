@@ -269,7 +269,7 @@ def evaluate_snapshot(path: str | None, metrics: str | None, n: int | None,
     data's path from the card (a generator trained elsewhere names a file not here).
     """
     from gankit.pretrained import resolve
-    from gankit.train.checkpoint import snapshot_paths
+    from gankit.models.snapshot import snapshot_paths
     G, meta = resolve(path, pretrained)
     if data_path:
         meta["data"] = {**(meta.get("data") or {"name": "mnist"}), "path": data_path}

@@ -15,7 +15,7 @@ from pathlib import Path
 import gankit
 from gankit.errors import GankitError
 from gankit.report import plots
-from gankit.train.checkpoint import atomic_write
+from gankit.artifacts import atomic_write
 from gankit.rundir import CONFIG, METRICS, SAMPLES, STATS, read_jsonl
 from gankit.train.health import TITLES, read_health
 from gankit.train.run import read_config
