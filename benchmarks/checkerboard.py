@@ -22,7 +22,7 @@ from gankit.data import load_data
 from gankit.metrics import evaluate, spectrum
 from gankit.sample import generate
 from gankit.train import run
-from gankit.train.checkpoint import load_snapshot
+from gankit.models.snapshot import load_snapshot
 
 sys.path.insert(0, str(Path(__file__).parent))
 from record import machine, markdown_table, record  # noqa: E402

@@ -23,7 +23,7 @@ from pathlib import Path
 from gankit.config import apply_overrides, load_preset
 from gankit.metrics import evaluate
 from gankit.train import run
-from gankit.train.checkpoint import SNAPSHOT_META, load_snapshot
+from gankit.models.snapshot import SNAPSHOT_META, load_snapshot
 
 sys.path.insert(0, str(Path(__file__).parent))
 from record import machine, markdown_table, record  # noqa: E402

@@ -4,15 +4,15 @@
     python scripts/train_evaluator.py --data fashion --epochs 6
 
 Trains on the fixed train split (gankit.metrics.evaluator.split_indices), reports accuracy on
-the held-out test split after every epoch, and writes <name>-evaluator.safetensors plus a JSON
-card saying how it was made. The weights shipped are those of the last epoch: the test split
+the held-out test split after every epoch, and writes <name>-evaluator.safetensors plus its
+card (gankit.artifacts: kind "evaluator", constructor arguments, how it was made, sha256).
+The loop is gankit.metrics.evaluator.fit_classifier, shared with `gankit attack train`. The weights shipped are those of the last epoch: the test split
 is only reported, never used to pick an epoch, so its accuracy stays an honest estimate.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
@@ -21,11 +21,12 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import save_file
 
+from gankit import artifacts
+from gankit.data.mnist import FASHION_CLASSES, MNIST_CLASSES
+from gankit.metrics.evaluator import (DATA_FILES, MODEL, SPLIT_SEED, SPLIT_SIZES, Evaluator,
+                                      cross_entropy, fit_classifier, load_split)
 from gankit.metrics.inception import sha256
-from gankit.metrics.evaluator import (DATA_FILES, SPLIT_SEED, SPLIT_SIZES, Evaluator, accuracy,
-                                      load_split)
 
 REPO = Path(__file__).resolve().parents[1]
 WEIGHTS_DIR = REPO / "src" / "gankit" / "metrics" / "weights"
@@ -90,49 +91,28 @@ def main(argv=None) -> int:
     model = Evaluator(**config)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"Evaluator{config}: {n_params:,} parameters; {epochs} epochs; augment {augment}")
-    opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
-    steps_per_epoch = math.ceil(len(x_train) / BATCH_SIZE)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=LR, total_steps=epochs * steps_per_epoch)
+
+    def augmented(net, x, y):  # a fresh random affine per image, from the batch order's generator
+        return cross_entropy(net, random_affine(x, g, **augment), y)
 
     start = time.time()
-    for epoch in range(1, epochs + 1):
-        model.train()
-        perm = torch.randperm(len(x_train), generator=g)
-        loss_sum, correct = 0.0, 0
-        for idx in perm.split(BATCH_SIZE):
-            x = random_affine(x_train[idx], g, **augment)
-            y = y_train[idx]
-            logits = model(x)
-            loss = F.cross_entropy(logits, y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            loss_sum += loss.item() * len(idx)
-            correct += (logits.argmax(1) == y).sum().item()
-        model.eval()
-        test_acc = accuracy(model, x_test, y_test)
-        elapsed = time.time() - start
-        eta = elapsed / epoch * (epochs - epoch)
-        print(f"epoch {epoch:2d}/{epochs}  loss {loss_sum / len(x_train):.4f}  "
-              f"train acc {correct / len(x_train):.4f}  held-out acc {test_acc:.4f}  "
-              f"{epoch * len(x_train) / elapsed:.0f} img/s  elapsed {elapsed:.0f}s  ETA {eta:.0f}s",
-              flush=True)
+    test_acc = fit_classifier(model, (x_train, y_train), (x_test, y_test), epochs, g,
+                              batch_size=BATCH_SIZE, lr=LR, weight_decay=WEIGHT_DECAY,
+                              batch_loss=augmented, log=lambda line: print(line, flush=True))
     wall = time.time() - start
 
     args.out.mkdir(parents=True, exist_ok=True)
-    weights = args.out / f"{args.data}-evaluator.safetensors"
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(weights))
     n_total, n_test = SPLIT_SIZES[args.data]
     card = {
+        "kind": "evaluator",
+        "model": MODEL,
+        "kwargs": config,
         "dataset": args.data,
-        "architecture": "gankit.metrics.evaluator.Evaluator",
-        "config": config,
+        "data_shape": [1, 28, 28],
+        "class_names": MNIST_CLASSES if args.data == "mnist" else FASHION_CLASSES,
         "n_parameters": n_params,
         "input": "(B, 1, 28, 28) float32 in [-1, 1] (uint8 v -> v / 127.5 - 1)",
         "features": f"Evaluator.features: (B, {config['feature_dim']}), the ReLU'd penultimate layer",
-        "weights_file": weights.name,
-        "weights_sha256": sha256(weights),
         "data": {"file": npz.name, "sha256": sha256(npz)},
         "split": {"seed": SPLIT_SEED, "n_total": n_total, "n_train": n_total - n_test, "n_test": n_test,
                   "rule": "perm = numpy.random.default_rng(seed).permutation(n_total); "
@@ -145,8 +125,7 @@ def main(argv=None) -> int:
         "torch_version": torch.__version__,
         "numpy_version": np.__version__,
     }
-    card_path = args.out / f"{args.data}-evaluator.json"
-    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    weights, card_path = artifacts.save(args.out / f"{args.data}-evaluator", model, card)
     print(f"held-out accuracy {test_acc:.4f}; wrote {weights} ({weights.stat().st_size / 1e6:.2f} MB) "
           f"and {card_path.name}; training took {wall:.0f}s")
     return 0

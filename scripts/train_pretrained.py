@@ -10,12 +10,12 @@ Each name is a preset plus overrides, trained on one CPU thread for at most `--s
 card step measures the run's snapshot with `gankit.metrics.evaluate` (FID, KID, IS,
 precision/recall, coverage; for a conditional G also the evaluator's accuracy on class-k
 samples), then copies the weights into the package as NAME.safetensors and writes NAME.json
-(the snapshot card plus a `card` entry: how it was trained, and those metrics).
+(the snapshot card plus a `card` entry: how it was trained, and those metrics), both with
+`gankit.artifacts.save`, so the card records the weights' sha256.
 """
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,8 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from gankit import artifacts  # noqa: E402
 from gankit.config import apply_overrides, load_preset  # noqa: E402
 from gankit.metrics import IMAGE_METRICS, evaluate  # noqa: E402
+from gankit.models.snapshot import load_snapshot  # noqa: E402
 from gankit.train import checkpoint as ckpt  # noqa: E402
 from gankit.train import run  # noqa: E402
 
@@ -67,7 +69,7 @@ def train(name: str, out: Path, steps: int, seconds: float, fashion: str) -> lis
 
 def write_card(name: str, run_dir: Path, n: int) -> dict:
     recipe = json.loads((run_dir / "pretrained-recipe.json").read_text())
-    G, meta = ckpt.load_snapshot(run_dir)
+    G, meta = load_snapshot(run_dir)
     conditional = bool(meta["kwargs"].get("n_classes"))
     metrics = list(IMAGE_METRICS) + (["class_acc"] if conditional else [])
     record = evaluate(G, meta, metrics, n=n)
@@ -82,8 +84,7 @@ def write_card(name: str, run_dir: Path, n: int) -> dict:
         "metrics": record["metrics"], "provenance": record["provenance"],
     }
     PACKAGE_DIR.mkdir(exist_ok=True)
-    shutil.copyfile(run_dir / ckpt.SNAPSHOT_WEIGHTS, PACKAGE_DIR / f"{name}.safetensors")
-    ckpt.write_json(PACKAGE_DIR / f"{name}.json", meta)
+    artifacts.save(PACKAGE_DIR / name, G, {"kind": "generator", **meta})  # old run dirs: no kind
     for suffix in (".json", ".safetensors"):  # package data: readable by every user
         (PACKAGE_DIR / f"{name}{suffix}").chmod(0o644)
     return meta["card"]
@@ -113,7 +114,7 @@ def table() -> str:
 def write_tables() -> None:
     """The cards as a table, in pretrained/README.md and between the README's markers."""
     text = table()
-    ckpt.atomic_write(PACKAGE_DIR / "README.md", lambda tmp: Path(tmp).write_text(
+    artifacts.atomic_write(PACKAGE_DIR / "README.md", lambda tmp: Path(tmp).write_text(
         "# Pretrained generators shipped with gankit\n\nWritten by "
         "scripts/train_pretrained.py from the JSON cards beside this file.\n\n" + text))
     (PACKAGE_DIR / "README.md").chmod(0o644)

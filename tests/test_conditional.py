@@ -15,7 +15,7 @@ from gankit.models.mlp import MLPDiscriminator, MLPGenerator
 from gankit.generator import default_labels
 from gankit.sample import generate
 from gankit.train import run
-from gankit.train.checkpoint import load_snapshot
+from gankit.models.snapshot import load_snapshot
 
 K = 10
 CONDITIONAL = {  # name -> (G, D, image shape)

@@ -10,8 +10,8 @@ import torch
 
 from gankit.errors import GankitError
 from gankit.metrics.evaluator import (DATA_FILES, EVALUATORS, SPLIT_SIZES, Evaluator, accuracy,
-                                      evaluator_card, featurize, load_evaluator, load_split,
-                                      split_indices)
+                                      evaluator_card, featurize, fit_classifier, load_evaluator,
+                                      load_split, split_indices)
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 TARGET = {"mnist": 0.985, "fashion": 0.91}
@@ -27,8 +27,10 @@ def test_shapes_of_a_fresh_model():
 @pytest.mark.parametrize("dataset", EVALUATORS)
 def test_shipped_weights_match_card(dataset):
     card = evaluator_card(dataset)
-    weights = resources.files("gankit").joinpath("metrics", "weights", card["weights_file"])
+    weights = resources.files("gankit").joinpath("metrics", "weights", f"{dataset}-evaluator.safetensors")
     assert hashlib.sha256(weights.read_bytes()).hexdigest() == card["weights_sha256"]
+    assert card["kind"] == "evaluator" and card["dataset"] == dataset
+    assert card["data_shape"] == [1, 28, 28] and len(card["class_names"]) == 10
     assert card["test_accuracy"] >= TARGET[dataset]
     assert card["split"]["n_test"] == SPLIT_SIZES[dataset][1]
 
@@ -39,7 +41,7 @@ def test_load_evaluator_features(dataset):
     assert not model.training
     x = torch.rand(4, 1, 28, 28) * 2 - 1
     feats, logits = featurize(model, x)
-    assert feats.shape == (4, evaluator_card(dataset)["config"]["feature_dim"])
+    assert feats.shape == (4, evaluator_card(dataset)["kwargs"]["feature_dim"])
     assert logits.shape == (4, 10)
     assert torch.allclose(logits, model(x), atol=1e-5)  # featurize is forward, split in two
 
@@ -84,3 +86,40 @@ def test_load_split_rejects_bad_files(tmp_path):
         load_split("mnist", "test", bad)
     with pytest.raises(GankitError, match="split"):
         load_split("mnist", "val", bad)
+
+
+def test_fit_classifier_learns_and_returns_the_held_out_accuracy():
+    torch.manual_seed(0)
+    y = torch.arange(256) % 2
+    x = -torch.ones(256, 1, 28, 28) + 0.1 * torch.randn(256, 1, 28, 28)
+    x[y == 0, :, :, :14] += 2  # class 0: bright left half; class 1: bright right half
+    x[y == 1, :, :, 14:] += 2
+    model = Evaluator(channels=4, feature_dim=8, n_classes=2)
+    lines = []
+    acc = fit_classifier(model, (x[:192], y[:192]), (x[192:], y[192:]), 3,
+                         torch.Generator().manual_seed(0), batch_size=32, log=lines.append)
+    assert not model.training and len(lines) == 3 and "held-out acc" in lines[-1]
+    assert acc == accuracy(model, x[192:], y[192:]) and acc > 0.9
+
+
+def test_train_evaluator_script_writes_a_loadable_artifact(tmp_path, monkeypatch):
+    """scripts/train_evaluator.py end to end on 256 training images, one epoch."""
+    import importlib.util
+
+    from gankit import artifacts
+    from gankit.metrics.evaluator import from_card
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "train_evaluator.py"
+    spec = importlib.util.spec_from_file_location("train_evaluator", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    real = module.load_split
+    monkeypatch.setattr(module, "load_split", lambda d, split, npz: tuple(
+        t[:256] for t in real(d, split, npz)))
+    npz = resources.files("gankit").joinpath("data", "bundled", DATA_FILES["mnist"])
+    assert module.main(["--data", "mnist", "--npz", str(npz), "--epochs", "1",
+                        "--out", str(tmp_path)]) == 0
+    state, card = artifacts.load(tmp_path / "mnist-evaluator", kind="evaluator")
+    assert card["kind"] == "evaluator" and card["training"]["epochs"] == 1
+    model = from_card(state, card, "mnist-evaluator.safetensors", "retrain")
+    assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10) and not model.training

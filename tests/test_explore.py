@@ -11,7 +11,7 @@ from gankit import cli
 from gankit.explore import control, latent, pictures
 from gankit.generator import Generator
 from gankit.models import build_generator
-from gankit.train.checkpoint import save_snapshot
+from gankit.models.snapshot import save_snapshot
 
 DIGITS = [str(i) for i in range(10)]
 

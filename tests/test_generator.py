@@ -10,7 +10,7 @@ from gankit import cli, pretrained
 from gankit.errors import GankitError
 from gankit.generator import Generator, load, truncate
 from gankit.models import build_generator
-from gankit.train.checkpoint import save_snapshot
+from gankit.models.snapshot import save_snapshot
 from test_explore import tiny_snapshot
 
 NAMES = ["cat", "dog", "owl"]

@@ -14,7 +14,7 @@ from gankit.generator import load
 from gankit.metrics import registry, real
 from gankit.metrics.evaluator import load_split
 from gankit.models import build_generator
-from gankit.train.checkpoint import save_snapshot
+from gankit.models.snapshot import save_snapshot
 from test_explore import tiny_snapshot
 
 

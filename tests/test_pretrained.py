@@ -135,3 +135,27 @@ def test_load_api_matches_the_snapshot_format():
     assert meta["class_names"][9] == "Ankle boot" and meta["data_shape"] == [1, 28, 28]
     on_disk = json.loads(pretrained.snapshot_path("fashion-cdcgan").read_text())
     assert on_disk["kwargs"] == meta["kwargs"]
+
+
+def test_train_pretrained_card_step_writes_a_loadable_artifact(runs, tmp_path, monkeypatch):
+    """scripts/train_pretrained.py's card step on a tiny run, into a scratch package folder."""
+    import importlib.util
+    from pathlib import Path
+
+    from gankit import artifacts
+    from gankit.models.snapshot import load_snapshot
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "train_pretrained.py"
+    spec = importlib.util.spec_from_file_location("train_pretrained", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "PACKAGE_DIR", tmp_path)
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path / "cache"))
+    cond = runs[0]
+    (cond / "pretrained-recipe.json").write_text(json.dumps(
+        {"name": "mnist-cdcgan", "preset": "cgan-mnist", "overrides": [], "commit": "test"}))
+    card = module.write_card("mnist-cdcgan", cond, n=50)
+    state, meta = artifacts.load(tmp_path / "mnist-cdcgan", kind="generator")
+    assert meta["card"] == card and meta["kind"] == "generator" and "class_acc" in card["metrics"]
+    G, _ = load_snapshot(tmp_path / "mnist-cdcgan.json")
+    assert all(torch.equal(v, state[k]) for k, v in G.state_dict().items())

@@ -168,6 +168,7 @@ def test_attack_train_writes_a_classifier_that_model_accepts(adv, extra, label, 
     assert "held-out accuracy" in capsys.readouterr().out
     model, card = load_classifier(path)
     assert card["adv"] == adv and card["eps"] == 0.25 and card["dataset"] == "mnist"
+    assert card["kind"] == "classifier" and card == json.loads(path.with_suffix(".json").read_text())
     assert main(["attack", "fgsm", "--model", str(path), "--eps", "0.25", "--n", "20",
                  "--out", str(tmp_path / "a.png")]) == 0
     assert label in capsys.readouterr().out
@@ -214,3 +215,36 @@ def test_conditional_discriminator_is_refused_in_one_line(tmp_path, capsys):
     capsys.readouterr()
     assert main(["attack", "fgsm", "--model", str(run), "--n", "8"]) == 2
     assert "is conditional" in error_line(capsys)
+
+
+def small_evaluator_state():
+    from gankit.metrics.evaluator import Evaluator
+    torch.manual_seed(0)
+    config = dict(channels=4, feature_dim=8, n_classes=10, dropout=0.3)
+    return config, Evaluator(**config).eval()
+
+
+def test_classifier_file_from_before_the_card_format_still_loads(tmp_path):
+    """Files `gankit attack train` wrote before the artifact format: one .safetensors, card in
+    its header."""
+    from safetensors.torch import save_file
+    config, model = small_evaluator_state()
+    old_card = {"format": "gankit classifier", "architecture": "gankit.metrics.evaluator.Evaluator",
+                "config": config, "dataset": "mnist", "adv": "fgsm", "eps": 0.25}
+    path = tmp_path / "old.safetensors"
+    save_file(dict(model.state_dict()), str(path), metadata={"gankit_classifier": json.dumps(old_card)})
+    loaded, card = load_classifier(path)
+    x = torch.rand(3, 1, 28, 28) * 2 - 1
+    assert torch.equal(loaded(x), model(x)) and card["adv"] == "fgsm"
+    assert "fgsm-trained" in load_target(str(path), n=5).what
+
+
+def test_classifier_card_of_another_kind_or_model_is_refused(tmp_path, capsys):
+    from gankit import artifacts
+    _, model = small_evaluator_state()
+    artifacts.save(tmp_path / "g", model, {"kind": "generator", "model": "dcgan28", "kwargs": {}})
+    assert main(["attack", "fgsm", "--model", str(tmp_path / "g.safetensors")]) == 2
+    assert "is a generator card, not a classifier" in error_line(capsys)
+    artifacts.save(tmp_path / "c", model, {"kind": "classifier", "model": "resnet18", "kwargs": {}})
+    assert main(["attack", "fgsm", "--model", str(tmp_path / "c.safetensors")]) == 2
+    assert "describes 'resnet18'" in error_line(capsys)

@@ -6,9 +6,9 @@ from safetensors.torch import load_file
 
 from gankit.config import apply_overrides, load_preset, preset_names
 from gankit.errors import GankitError
+from gankit.models.snapshot import load_snapshot
 from gankit.train import loop, run
 from gankit.train.protocol import trainer_class
-from gankit.train.checkpoint import load_snapshot
 
 # Small enough that every preset trains a step in about a second on a CPU.
 FAST = ["train.steps=1", "train.batch_size=8", "train.n_samples=4", "train.device=cpu"]

@@ -11,7 +11,7 @@ from gankit.config import apply_overrides, load_preset
 from gankit.metrics.sharpness import laplacian_variance
 from gankit.models.vae import VAEDecoder, VAEEncoder
 from gankit.train import run
-from gankit.train.checkpoint import load_snapshot
+from gankit.models.snapshot import load_snapshot
 from gankit.train.vae import kl_divergence, reconstruction_nll
 
 

@@ -28,7 +28,9 @@ from pathlib import Path
 import torch
 
 from gankit.errors import GankitError
+from gankit.models.snapshot import load_snapshot, snapshot_paths
 from gankit.pretrained import snapshot_path
+from gankit.viz import save_grid, save_scatter
 
 CONDITIONAL_PRESETS = "cgan-mnist, cdcgan-mnist, cdcgan-fashion"
 
@@ -201,10 +203,6 @@ class Generator:
              title: str | None = None, centres: torch.Tensor | None = None) -> Path:
         """A PNG of samples `x`: a grid of images, or a scatter plot of 2D points (with the
         mixture's centres (K, 2) marked, where given)."""
-        # viz imports train.checkpoint (atomic_write) until gankit.artifacts exists: imported
-        # here so that importing this module does not pull in the train layer.
-        from gankit.viz import save_grid, save_scatter
-
         path = Path(path)
         if self.is_points:
             save_scatter(x, path, centres,
@@ -217,11 +215,6 @@ class Generator:
 def load(src: str | None = None, pretrained: str | None = None,
          device: str | torch.device = "cpu") -> Generator:
     """A command's generator: a run directory / snapshot or a pretrained name, exactly one."""
-    # load_snapshot and snapshot_paths live in train/checkpoint.py until they move to
-    # gankit.artifacts (issue 12): imported here so that importing this module does not pull
-    # in the train layer.
-    from gankit.train.checkpoint import load_snapshot, snapshot_paths
-
     if (src is None) == (pretrained is None):
         raise GankitError("give either a run directory / snapshot or --pretrained NAME "
                           "(one of them, not both)")

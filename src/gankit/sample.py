@@ -6,8 +6,8 @@ import numpy as np
 import torch
 
 from gankit.errors import GankitError
+from gankit.artifacts import atomic_write
 from gankit.generator import Generator, load
-from gankit.train.checkpoint import atomic_write
 
 
 def generate(G: torch.nn.Module, n: int, seed: int = 0, batch: int = 500,

@@ -5,7 +5,7 @@ from pathlib import Path
 import torch
 from torchvision.utils import save_image
 
-from gankit.train.checkpoint import atomic_write
+from gankit.artifacts import atomic_write
 
 
 def save_grid(images: torch.Tensor, path: Path, nrow: int = 8) -> None:
@@ -18,7 +18,7 @@ def save_grid(images: torch.Tensor, path: Path, nrow: int = 8) -> None:
 def save_scatter(points: torch.Tensor, path: Path, centres: torch.Tensor | None = None,
                  title: str = "") -> None:
     """(N, 2) generated points, with the mixture's centres marked where known."""
-    import matplotlib
+    import matplotlib  # here, not at the top: it takes a second, and gankit --help needs none of it
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

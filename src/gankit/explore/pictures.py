@@ -12,9 +12,9 @@ from PIL import Image, ImageDraw, ImageFont
 from torchvision.utils import make_grid
 
 from gankit.errors import GankitError
+from gankit.artifacts import atomic_write
 from gankit.explore.latent import interpolate, one_hot, seed_z
 from gankit.generator import Generator, check_psi, truncate
-from gankit.train.checkpoint import atomic_write
 
 
 def noise(g: Generator, seeds, psi: float = math.inf) -> torch.Tensor:

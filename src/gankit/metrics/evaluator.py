@@ -8,18 +8,26 @@ Inputs are (B, 1, 28, 28) floats in [-1, 1], the generators' output range (uint8
 
 The train/test split of each data set is fixed here, once, so that "real images = test split"
 in the metrics means exactly the images the shipped evaluator never trained on.
+
+The shipped weights are in the artifact format (`gankit.artifacts`): NAME-evaluator.safetensors
+and a card of kind "evaluator" saying how it was built, trained and measured. `fit_classifier`
+is the one training loop for this CNN, used by scripts/train_evaluator.py and by
+`gankit attack train` (gankit.robust.adversarial).
 """
 
 from __future__ import annotations
 
-import json
+import math
+import time
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
+from gankit import artifacts
 from gankit.errors import GankitError
 
 EVALUATORS = ("mnist", "fashion")
@@ -81,33 +89,41 @@ def _check_name(dataset: str) -> None:
         raise GankitError(f"no evaluator for data set {dataset!r}; available: {', '.join(EVALUATORS)}")
 
 
-def _weights_file(name: str):
+MODEL = "gankit.metrics.evaluator.Evaluator"  # a card's `model` for this class
+
+
+def _stem(dataset: str) -> Path:
     # files("gankit") rather than the weights folder itself: that folder has no __init__.py
-    return resources.files("gankit").joinpath("metrics", "weights", name)
+    return Path(str(resources.files("gankit").joinpath("metrics", "weights", f"{dataset}-evaluator")))
+
+
+def _fix(dataset: str) -> str:
+    return f"run scripts/train_evaluator.py --data {dataset} (or reinstall gankit)"
 
 
 def evaluator_card(dataset: str) -> dict:
-    """The JSON card written beside the shipped weights: architecture, data, split, accuracy."""
+    """The card beside the shipped weights: architecture, data, split, accuracy, sha256."""
     _check_name(dataset)
-    card = _weights_file(f"{dataset}-evaluator.json")
-    if not card.is_file():
-        raise GankitError(f"evaluator card {dataset}-evaluator.json is missing from the package; "
-                          f"run scripts/train_evaluator.py --data {dataset}")
-    return json.loads(card.read_text())
+    return artifacts.read_card(_stem(dataset), kind="evaluator", fix=_fix(dataset))
+
+
+def from_card(state: dict, card: dict, where: str | Path, fix: str) -> Evaluator:
+    """Rebuild an Evaluator (a shipped evaluator or an `attack train` classifier) from its
+    state dict and card, in eval mode; a card for another model is one GankitError line."""
+    if card.get("model") != MODEL or not isinstance(card.get("kwargs"), dict):
+        raise GankitError(f"{where}: its card describes {card.get('model')!r}, not {MODEL}: {fix}")
+    try:
+        model = Evaluator(**card["kwargs"])
+    except TypeError as e:
+        raise GankitError(f"{where}: its card's kwargs do not build an Evaluator ({e}): {fix}") from None
+    return artifacts.load_into(model, state, where, fix).eval()
 
 
 def load_evaluator(dataset: str) -> Evaluator:
     """Build the shipped evaluator for `dataset` ("mnist" or "fashion"), in eval mode on CPU."""
-    from safetensors.torch import load as load_safetensors
-
-    card = evaluator_card(dataset)
-    weights = _weights_file(card["weights_file"])
-    if not weights.is_file():
-        raise GankitError(f"evaluator weights {card['weights_file']} are missing from the package; "
-                          f"run scripts/train_evaluator.py --data {dataset}")
-    model = Evaluator(**card["config"])
-    model.load_state_dict(load_safetensors(weights.read_bytes()))
-    return model.eval()
+    _check_name(dataset)
+    state, card = artifacts.load(_stem(dataset), kind="evaluator", fix=_fix(dataset))
+    return from_card(state, card, _stem(dataset).name + ".safetensors", _fix(dataset))
 
 
 @torch.no_grad()
@@ -158,5 +174,52 @@ def accuracy(model: Evaluator, images: torch.Tensor, labels: torch.Tensor) -> fl
     return (logits.argmax(1) == labels).float().mean().item()
 
 
-__all__ = ["EVALUATORS", "Evaluator", "load_evaluator", "evaluator_card", "featurize",
-           "split_indices", "load_split", "accuracy", "SPLIT_SEED", "SPLIT_SIZES", "DATA_FILES"]
+# ---- training -----------------------------------------------------------------------------
+
+def cross_entropy(model: nn.Module, x: torch.Tensor, y: torch.Tensor):
+    """The plain batch loss: (loss, logits (B, n_classes))."""
+    logits = model(x)
+    return F.cross_entropy(logits, y), logits
+
+
+def fit_classifier(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor],
+                   test: tuple[torch.Tensor, torch.Tensor], epochs: int, generator: torch.Generator,
+                   batch_size: int = 128, lr: float = 3e-3, weight_decay: float = 5e-4,
+                   batch_loss=cross_entropy, log=print) -> float:
+    """Train `model` on `train` = (images (N, 1, 28, 28), labels (N,)); AdamW, one-cycle schedule.
+
+    `batch_loss(model, x, y) -> (loss, logits)` is where callers add augmentation or
+    adversarial examples; `generator` orders the batches (and may drive batch_loss's own
+    randomness). The accuracy on `test` is logged after every epoch but never steers training,
+    so it stays an honest held-out estimate. Returns the last one; `model` ends in eval mode.
+    """
+    x_train, y_train = train
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    per_epoch = math.ceil(len(x_train) / batch_size)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * per_epoch)
+    start = time.perf_counter()
+    for epoch in range(1, epochs + 1):
+        model.train()
+        loss_sum, correct = 0.0, 0
+        for idx in torch.randperm(len(x_train), generator=generator).split(batch_size):
+            y = y_train[idx]
+            loss, logits = batch_loss(model, x_train[idx], y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            loss_sum += loss.item() * len(idx)
+            correct += (logits.argmax(1) == y).sum().item()
+        model.eval()
+        test_acc = accuracy(model, *test)
+        elapsed = time.perf_counter() - start
+        log(f"epoch {epoch:2d}/{epochs}  loss {loss_sum / len(x_train):.4f}  "
+            f"train acc {correct / len(x_train):.4f}  held-out acc {test_acc:.4f}  "
+            f"{epoch * len(x_train) / elapsed:.0f} img/s  elapsed {elapsed:.0f}s  "
+            f"ETA {elapsed / epoch * (epochs - epoch):.0f}s")
+    return test_acc
+
+
+__all__ = ["EVALUATORS", "MODEL", "Evaluator", "load_evaluator", "evaluator_card", "from_card",
+           "featurize", "split_indices", "load_split", "accuracy", "fit_classifier",
+           "cross_entropy", "SPLIT_SEED", "SPLIT_SIZES", "DATA_FILES"]

@@ -3,10 +3,10 @@
     G, meta = gankit.pretrained.load("mnist-cdcgan")   # G in eval mode, meta = its card
     x = G(torch.randn(10, G.z_dim), torch.arange(10))  # (10, 1, 28, 28), digits 0..9
 
-Each NAME is `NAME.safetensors` (the weights) and `NAME.json` (a generator snapshot card,
-the same format as a run's `generator.json`, plus a `card` entry: how it was trained and its
-metrics from `gankit.metrics.evaluate`). They are written by `scripts/train_pretrained.py`;
-README.md in this folder shows the cards as a table.
+Each NAME is `NAME.safetensors` (the weights) and `NAME.json` (a generator card in the
+artifact format of `gankit.artifacts`, the same as a run's `generator.json`, plus a `card`
+entry: how it was trained and its metrics from `gankit.metrics.evaluate`). They are written
+by `scripts/train_pretrained.py`; README.md in this folder shows the cards as a table.
 """
 
 from importlib import resources
@@ -14,7 +14,9 @@ from pathlib import Path
 
 import torch
 
+from gankit import artifacts
 from gankit.errors import GankitError
+from gankit.models.snapshot import load_snapshot
 
 
 def _folder() -> Path:
@@ -29,7 +31,7 @@ def names() -> list[str]:
 
 
 def snapshot_path(name: str) -> Path:
-    """NAME.json inside the package (what `checkpoint.load_snapshot` takes)."""
+    """NAME.json inside the package (what `gankit.models.snapshot.load_snapshot` takes)."""
     available = names()
     if name not in available:
         raise GankitError(f"no pretrained generator {name!r}: choose one of "
@@ -39,14 +41,12 @@ def snapshot_path(name: str) -> Path:
 
 def load(name: str, device: str | torch.device = "cpu") -> tuple[torch.nn.Module, dict]:
     """(G in eval mode, meta): meta is the snapshot card, with `card` for its training and metrics."""
-    from gankit.train.checkpoint import load_snapshot
     return load_snapshot(snapshot_path(name), device=device)
 
 
 def resolve(snapshot: str | None, pretrained: str | None,
             device: str | torch.device = "cpu") -> tuple[torch.nn.Module, dict]:
     """A command's generator: a snapshot path or a --pretrained name, exactly one of them."""
-    from gankit.train.checkpoint import load_snapshot
     if (snapshot is None) == (pretrained is None):
         raise GankitError("give either a run directory / snapshot or --pretrained NAME "
                           "(one of them, not both)")
@@ -55,8 +55,7 @@ def resolve(snapshot: str | None, pretrained: str | None,
 
 def summary(name: str) -> str:
     """One line for `gankit pretrained`: what it is, how long it trained, its headline metrics."""
-    import json
-    meta = json.loads(snapshot_path(name).read_text())
+    meta = artifacts.read_card(snapshot_path(name), kind="generator")
     card, m = meta.get("card", {}), meta.get("card", {}).get("metrics", {})
     parts = [card.get("what", meta["model"])]
     if "fid" in m:

@@ -16,7 +16,7 @@ import gankit
 from gankit.errors import GankitError
 from gankit.metrics.registry import metric_series
 from gankit.report import plots
-from gankit.train.checkpoint import atomic_write
+from gankit.artifacts import atomic_write
 from gankit.rundir import CONFIG, METRICS, SAMPLES, STATS, read_jsonl
 from gankit.train.health import TITLES, read_health
 from gankit.train.run import read_config

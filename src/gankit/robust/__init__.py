@@ -2,7 +2,7 @@
 
     acc, x_adv = adversarial_accuracy(model, x, y, "fgsm", eps=0.25)   # ε on the [0, 1] scale
     gankit attack fgsm --eps 0.05,0.1,0.2,0.25,0.3 --model mnist
-    gankit attack train --adv fgsm --eps 0.25 --out robust.safetensors
+    gankit attack train --adv fgsm --eps 0.25 --out robust.safetensors   # + robust.json, its card
 """
 
 import math
@@ -11,8 +11,10 @@ from pathlib import Path
 import torch
 
 from gankit.errors import GankitError
+from gankit.robust.adversarial import train_classifier
 from gankit.robust.attacks import RealFake, adversarial_accuracy, fgsm, pgd, predict
-from gankit.robust.targets import load_target
+from gankit.robust.picture import save_attack_picture
+from gankit.robust.targets import load_target, save_classifier
 
 N_PICTURED = 8
 
@@ -54,8 +56,6 @@ def attack_table(attack: str, spec: str, eps_text: str, data: str | None = None,
     """`gankit attack fgsm|pgd`: accuracy at ε = 0 (clean) and each ε, and the picture.
 
     Returns ([(ε, accuracy)], picture path, what was attacked)."""
-    from gankit.robust.picture import save_attack_picture
-
     eps_list = parse_eps(eps_text)
     alpha = parse_alpha(alpha)
     out_path = Path(out or f"attack-{attack}.png")
@@ -83,10 +83,8 @@ def attack_table(attack: str, spec: str, eps_text: str, data: str | None = None,
 def train_and_save(out: str, adv: str, eps_text: str, dataset: str = "mnist",
                    data: str | None = None, epochs: int = 6, steps: int = 7,
                    alpha: str | None = None, seed: int = 0) -> tuple[Path, dict]:
-    """`gankit attack train`: train a classifier (adversarially unless adv='none'), save it."""
-    from gankit.robust.adversarial import train_classifier
-    from gankit.robust.targets import save_classifier
-
+    """`gankit attack train`: train a classifier (adversarially unless adv='none'), save it
+    as OUT (.safetensors) and its card beside it (.json). Returns (OUT, card)."""
     (eps,) = parse_eps(eps_text, many=False)
     alpha = parse_alpha(alpha)
     if Path(out).suffix != ".safetensors" or not Path(out).parent.is_dir():

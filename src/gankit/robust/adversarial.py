@@ -13,20 +13,17 @@ the one measured. `adv="none"` trains the same model on clean images only: the
 standard classifier to compare against.
 
 The classifier is the domain evaluators' CNN (`gankit.metrics.evaluator.Evaluator`), trained
-on the evaluators' fixed train split, so the held-out split never touches training.
+on the evaluators' fixed train split by the evaluators' own loop (`fit_classifier`), so the
+held-out split never touches training.
 """
-
-import math
-import time
 
 import torch
 import torch.nn.functional as F
 
-import gankit
 from gankit.errors import GankitError
-from gankit.metrics.evaluator import Evaluator, load_split
+from gankit.metrics.evaluator import MODEL, Evaluator, cross_entropy, fit_classifier, load_split
 from gankit.robust.attacks import HIGH, LOW, RANGE, _input_gradient, adversarial_accuracy, fgsm, pgd
-from gankit.robust.targets import data_file
+from gankit.robust.targets import class_names, data_file
 
 ADV_MODES = ("none", "fgsm", "fgsm-rs", "pgd")
 
@@ -70,40 +67,28 @@ def train_classifier(dataset: str = "mnist", data: str | None = None, adv: str =
     x_test, y_test = load_split(dataset, "test", data_file(dataset, data))
     config = dict(channels=channels, feature_dim=128, n_classes=10, dropout=0.3)
     model = Evaluator(**config)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=5e-4)
-    per_epoch = math.ceil(len(x_train) / batch_size)
+
+    def mixed(net, x, y):  # (loss, clean logits): the clean and adversarial losses mixed
+        loss, logits = cross_entropy(net, x, y)
+        if adv != "none":
+            x_adv = adversarial_batch(net, x, y, adv, train_eps, steps, alpha, g)
+            loss = mix * loss + (1 - mix) * F.cross_entropy(net(x_adv), y)
+        return loss, logits
+
     # The evaluator script's schedule: it reaches 99 % on these 8,000 digits in few epochs.
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * per_epoch)
-    start = time.perf_counter()
-    for epoch in range(1, epochs + 1):
-        model.train()
-        total = 0.0
-        for idx in torch.randperm(len(x_train), generator=g).split(batch_size):
-            x, y = x_train[idx], y_train[idx]
-            loss = F.cross_entropy(model(x), y)
-            if adv != "none":
-                x_adv = adversarial_batch(model, x, y, adv, train_eps, steps, alpha, g)
-                loss = mix * loss + (1 - mix) * F.cross_entropy(model(x_adv), y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += loss.item() * len(idx)
-        model.eval()
-        clean = (model(x_test).argmax(1) == y_test).float().mean().item()
-        log(f"epoch {epoch}/{epochs}  loss {total / len(x_train):.4f}  held-out clean accuracy "
-            f"{clean:.4f}  {time.perf_counter() - start:.0f} s")
-    model.eval()
+    clean = fit_classifier(model, (x_train, y_train), (x_test, y_test), epochs, g,
+                           batch_size=batch_size, lr=lr, batch_loss=mixed, log=log)
     report = {"clean": round(clean, 4)}
     if adv != "none" or eps > 0:
         acc, _ = adversarial_accuracy(model, x_test, y_test, "fgsm", eps)
         report[f"fgsm_{eps:g}"] = round(acc, 4)
-    card = {"format": "gankit classifier", "architecture": "gankit.metrics.evaluator.Evaluator",
-            "config": config, "dataset": dataset, "adv": adv, "eps": eps, "train_eps": train_eps,
+    card = {"kind": "classifier", "model": MODEL, "kwargs": config, "dataset": dataset,
+            "data_shape": [1, 28, 28],
+            "class_names": class_names(dataset),
+            "adv": adv, "eps": eps, "train_eps": train_eps,
             "eps_scale": "[0, 1] pixel range (gankit tensors in [-1, 1] move by 2 eps)",
             "mix": mix, "pgd_steps": steps if adv == "pgd" else None,
             "pgd_alpha": alpha if adv == "pgd" else None, "epochs": epochs,
             "batch_size": batch_size, "lr": lr, "seed": seed,
-            "held_out_accuracy": report, "gankit_version": gankit.__version__,
-            "torch_version": torch.__version__}
+            "held_out_accuracy": report, "torch_version": torch.__version__}
     return model, card

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import torch
 
-from gankit.train.checkpoint import atomic_write
+from gankit.artifacts import atomic_write
 
 
 def _show(ax, img: torch.Tensor) -> None:
@@ -20,7 +20,7 @@ def save_attack_picture(path: Path, clean: torch.Tensor, labels: list[str], clea
     One column per example: the clean image, then for each ε the perturbed image (its
     predicted class above it, red when wrong) and the difference on a blue-white-red scale
     running from -ε to +ε (on the [0, 1] pixel scale)."""
-    import matplotlib
+    import matplotlib  # here, not at the top: it takes a second, and gankit --help needs none of it
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -5,8 +5,9 @@ SPEC is one of
   it never trained on; Fashion-MNIST is not bundled, so `--data` names its .npz);
 - a run directory: its discriminator D as a real/fake classifier, on real images of the run's
   data (all labelled real, so accuracy is the share of real images D calls real);
-- a classifier file written by `gankit attack train` (one .safetensors whose header holds
-  its card), on the held-out split of the data set it was trained on.
+- a classifier written by `gankit attack train` (NAME.safetensors + NAME.json, the artifact
+  format of `gankit.artifacts`, kind "classifier"; files from before it, one .safetensors
+  whose header holds the card, still load), on the held-out split of its data set.
 """
 
 import json
@@ -16,14 +17,20 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
 from torch import nn
 
+from gankit import artifacts
+from gankit.data.mnist import FASHION_CLASSES, MNIST_CLASSES
 from gankit.errors import GankitError
-from gankit.metrics.evaluator import DATA_FILES, EVALUATORS, Evaluator, load_evaluator, load_split
+from gankit.metrics.evaluator import (DATA_FILES, EVALUATORS, Evaluator, from_card,
+                                      load_evaluator, load_split)
+from gankit.models import build_models
 from gankit.robust.attacks import RealFake
+from gankit.train.checkpoint import load_state
+from gankit.train.run import read_config
 
-CARD_KEY = "gankit_classifier"  # the safetensors metadata key holding the card (JSON)
+OLD_CARD_KEY = "gankit_classifier"  # before the artifact format: the card (JSON) in the header
+FIX = "give a classifier written by gankit attack train, mnist, fashion or a run directory"
 
 
 @dataclass
@@ -56,53 +63,55 @@ def _subset(x: torch.Tensor, y: torch.Tensor, n: int | None, seed: int):
     return x[idx], y[idx]
 
 
-def _class_names(dataset: str) -> list[str]:
-    from gankit.data.mnist import FASHION_CLASSES, MNIST_CLASSES
+def class_names(dataset: str) -> list[str]:
     return MNIST_CLASSES if dataset == "mnist" else FASHION_CLASSES
 
 
 # ---- classifier files -------------------------------------------------------------------
 
 def save_classifier(path: str | Path, model: Evaluator, card: dict) -> Path:
-    """One .safetensors file: the weights, with the card in its header's metadata."""
-    from gankit.train.checkpoint import atomic_write
+    """PATH (.safetensors) and its card beside it (.json); returns PATH."""
     path = Path(path)
     if path.suffix != ".safetensors":
         raise GankitError(f"--out {path}: a classifier file must end in .safetensors")
     if not path.parent.is_dir():
         raise GankitError(f"--out {path}: the folder {path.parent} does not exist")
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    atomic_write(path, lambda tmp: save_file(state, tmp, metadata={CARD_KEY: json.dumps(card)}))
-    return path
+    weights, _ = artifacts.save(path, model, card)
+    return weights
+
+
+def _load_old(path: Path) -> tuple[dict, dict]:
+    """(state, card) of a classifier file from before the artifact format (card in the header)."""
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            card = json.loads((f.metadata() or {})[OLD_CARD_KEY])
+            state = {k: f.get_tensor(k) for k in f.keys()}
+        card = {"kind": "classifier", "model": card["architecture"], "kwargs": card["config"],
+                **card}
+    except (SafetensorError, OSError, KeyError, TypeError, json.JSONDecodeError) as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise GankitError(f"{path} is not a gankit classifier file ({first}): {FIX}") from None
+    return state, card
 
 
 def load_classifier(path: str | Path) -> tuple[Evaluator, dict]:
     """Rebuild a classifier written by `save_classifier`, in eval mode. Returns (model, card)."""
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            card = json.loads((f.metadata() or {})[CARD_KEY])
-            state = {k: f.get_tensor(k) for k in f.keys()}
-        model = Evaluator(**card["config"])
-        model.load_state_dict(state)
-    except (SafetensorError, OSError, KeyError, TypeError, json.JSONDecodeError,
-            RuntimeError) as e:
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise GankitError(f"{path} is not a gankit classifier file ({first}): give a file "
-                          "written by gankit attack train, mnist, fashion or a run directory") from None
+    weights, card_path = artifacts.paths(path)
+    if card_path.is_file() or not weights.is_file():
+        state, card = artifacts.load(weights, kind="classifier", fix=FIX)
+    else:  # no card beside the weights: an older file, card in its header
+        state, card = _load_old(weights)
+    model = from_card(state, card, weights, FIX)
     if card.get("dataset") not in EVALUATORS:
         raise GankitError(f"{path}: its card names data set {card.get('dataset')!r}, not one of "
                           f"{', '.join(EVALUATORS)}")
-    return model.eval(), card
+    return model, card
 
 
 # ---- SPEC -> Target ---------------------------------------------------------------------
 
 def _discriminator(run_dir: Path, n: int | None, seed: int) -> Target:
-    from gankit.config import from_dict
-    from gankit.models import build_models
-    from gankit.train.checkpoint import load_state
-
-    cfg = from_dict(json.loads((run_dir / "config.json").read_text()))
+    cfg = read_config(run_dir)
     state = load_state(run_dir)["trainer"]
     if "D" not in state:
         raise GankitError(f"{run_dir} is a {cfg.model.name} run with no discriminator: attack a "
@@ -146,5 +155,5 @@ def load_target(spec: str, data: str | None = None, n: int | None = None,
         what = f"the classifier {path.name} ({'standard' if adv == 'none' else adv + '-trained'})"
     x, y = load_split(dataset, "test", data_file(dataset, data))
     x, y = _subset(x, y, n, seed)
-    return Target(model, x, y, _class_names(dataset),
+    return Target(model, x, y, class_names(dataset),
                   f"{what}, on {len(x)} held-out {dataset} images")

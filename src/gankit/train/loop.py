@@ -23,6 +23,7 @@ from gankit import rundir
 from gankit.config import Config
 from gankit.errors import GankitError
 from gankit.models import build_models
+from gankit.models.snapshot import save_snapshot
 from gankit.train import checkpoint as ckpt
 from gankit.train.distributed import World
 from gankit.train.health import HealthMonitor, record_restore
@@ -132,7 +133,7 @@ class Run:
         ranks = self.world.gather({"sampler": t.sampler.state_dict(), "rng": ckpt.rng_state()})
         if not self.world.is_main:
             return
-        ckpt.save_snapshot(self.dir, t.generator, self.cfg.model.name, t.g_kwargs, self.data.shape,
+        save_snapshot(self.dir, t.generator, self.cfg.model.name, t.g_kwargs, self.data.shape,
                            getattr(self.data, "class_names", None),
                            extra={"step": t.step, "preset": self.cfg.preset,
                                   "data": self.cfg.to_dict()["data"]})

@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 from gankit import rundir
+from gankit.artifacts import write_json
 from gankit.config import Config, apply_overrides, from_dict
 from gankit.errors import GankitError
 from gankit.train import checkpoint as ckpt
@@ -82,7 +83,7 @@ def start(cfg: Config, out: str | None) -> tuple[Path, Path]:
         run_dir = Path(world.share(str(new_run_dir(out, cfg.preset)) if world.is_main else None))
         try:
             if world.is_main:
-                ckpt.write_json(run_dir / rundir.CONFIG, config_record(cfg, world))
+                write_json(run_dir / rundir.CONFIG, config_record(cfg, world))
             session = Run(cfg, run_dir, data, world=world, models=models)
         except BaseException:  # a failed start leaves no half-made run directory behind
             if world.is_main:
@@ -135,7 +136,7 @@ def resume(run_dir: str, overrides: list[str]) -> tuple[Path, Path]:
                               "torchrun for 1)")
         data, models = prepare(cfg, world)
         if world.is_main:
-            ckpt.write_json(path / rundir.CONFIG, config_record(cfg, world))
+            write_json(path / rundir.CONFIG, config_record(cfg, world))
         return path, Run(cfg, path, data, resume_state=state, world=world, models=models).fit()
     finally:
         shutdown()

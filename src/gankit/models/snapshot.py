@@ -1,0 +1,57 @@
+"""A generator snapshot: what a run keeps for inference, and what gankit ships pretrained.
+
+`generator.safetensors` + `generator.json` in the artifact format (`gankit.artifacts`): G's
+weights (BatchNorm running statistics included) and a card with kind "generator", the model
+name and constructor arguments that `build_generator` takes, the data shape, class names and
+gankit version. Nothing else is needed to sample. Cards written before the artifact format
+(no `kind`, no `weights_sha256`) load the same way.
+"""
+
+from pathlib import Path
+
+import torch
+
+from gankit import artifacts
+from gankit.errors import GankitError
+from gankit.models import build_generator
+
+NAME = "generator"
+SNAPSHOT_WEIGHTS = f"{NAME}.safetensors"
+SNAPSHOT_META = f"{NAME}.json"
+FIX = "give a run directory written by gankit train (or resume the run to write it again)"
+
+
+def save_snapshot(folder: Path, G: torch.nn.Module, model_name: str, g_kwargs: dict,
+                  data_shape: tuple, class_names, extra: dict | None = None) -> None:
+    """Write FOLDER/generator.safetensors and FOLDER/generator.json (`extra`: more card entries)."""
+    card = {"kind": "generator", "model": model_name, "kwargs": g_kwargs,
+            "data_shape": list(data_shape), "class_names": class_names, **(extra or {})}
+    artifacts.save(Path(folder) / NAME, G, card)
+
+
+def snapshot_paths(path) -> tuple[Path, Path]:
+    """Accept a run directory, a generator.json or a generator.safetensors (or NAME.*)."""
+    p = Path(path)
+    if not p.exists():
+        raise GankitError(f"{path} does not exist: give a run directory or its {SNAPSHOT_WEIGHTS}")
+    weights, meta = artifacts.paths(p, name=NAME)
+    if not weights.is_file() or not meta.is_file():
+        raise GankitError(f"{path} is not a generator snapshot: expected {weights.name} and "
+                          f"{meta.name} in {weights.parent} (a run directory written by gankit train)")
+    return weights, meta
+
+
+def load_snapshot(path, device="cpu") -> tuple[torch.nn.Module, dict]:
+    """Rebuild G from a snapshot, in eval mode. Returns (G, meta), meta being its card."""
+    weights, meta_path = snapshot_paths(path)
+    state, meta = artifacts.load(weights, kind="generator", fix=FIX)
+    try:
+        G = build_generator(meta["model"], meta["kwargs"])
+    except (KeyError, TypeError) as e:
+        raise GankitError(f"{meta_path} is not a valid generator card ({type(e).__name__}: {e}): "
+                          "re-export the snapshot with gankit train") from None
+    artifacts.load_into(G, state, weights, fix="the file is corrupt or from another model")
+    return G.to(device).eval(), meta
+
+
+__all__ = ["SNAPSHOT_META", "SNAPSHOT_WEIGHTS", "load_snapshot", "save_snapshot", "snapshot_paths"]
