@@ -20,7 +20,7 @@ import torch
 from gankit.config import DEFAULT_PRESET, apply_overrides, load_preset
 from gankit.data import load_data
 from gankit.metrics import evaluate, spectrum
-from gankit.sample import generate
+from gankit.generator import Generator
 from gankit.train import run
 from gankit.models.snapshot import load_snapshot
 
@@ -52,7 +52,7 @@ def main() -> None:
             run_dir, _ = run.start(cfg, str(Path(tmp) / "run"))
             G, meta = load_snapshot(run_dir)
         m = evaluate(G, meta, ["fid", "coverage"], n=args.n)["metrics"]
-        fake = generate(G, args.n, seed=123)      # the images evaluate() measured
+        fake = Generator(G, meta).generate(args.n, seed=123)      # the images evaluate() measured
         rows.append([f"`{upsample}`", f"{args.kimg} kimg", *fmt_ratios(fake), f"{m['fid']:.1f}",
                      f"{m['coverage']['covered']}/10"])
         print(rows[-1], flush=True)

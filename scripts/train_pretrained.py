@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from gankit import artifacts  # noqa: E402
 from gankit.config import apply_overrides, load_preset  # noqa: E402
-from gankit.metrics import IMAGE_METRICS, evaluate  # noqa: E402
+from gankit.metrics import default_metrics, evaluate  # noqa: E402
 from gankit.models.snapshot import load_snapshot  # noqa: E402
 from gankit.train import checkpoint as ckpt  # noqa: E402
 from gankit.train import run  # noqa: E402
@@ -71,7 +71,7 @@ def write_card(name: str, run_dir: Path, n: int) -> dict:
     recipe = json.loads((run_dir / "pretrained-recipe.json").read_text())
     G, meta = load_snapshot(run_dir)
     conditional = bool(meta["kwargs"].get("n_classes"))
-    metrics = list(IMAGE_METRICS) + (["class_acc"] if conditional else [])
+    metrics = default_metrics(points=False, conditional=conditional)
     record = evaluate(G, meta, metrics, n=n)
     last = [json.loads(line) for line in (run_dir / "stats.jsonl").read_text().splitlines()
             if "d_loss" in line][-1]

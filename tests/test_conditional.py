@@ -12,8 +12,7 @@ from gankit.models import build_models
 from gankit.models.dcgan import (DCGANDiscriminator28, DCGANDiscriminator64, DCGANGenerator28,
                                  DCGANGenerator64)
 from gankit.models.mlp import MLPDiscriminator, MLPGenerator
-from gankit.generator import default_labels
-from gankit.sample import generate
+from gankit.generator import Generator, default_labels
 from gankit.train import run
 from gankit.models.snapshot import load_snapshot
 
@@ -74,7 +73,7 @@ def test_n_classes_is_recorded_and_the_snapshot_rebuilds_a_conditional_g(tmp_pat
     assert meta["kwargs"]["n_classes"] == 10 and meta["class_names"][7] == "7"
     G, _ = load_snapshot(run_dir)  # no training code: model name + kwargs
     assert G.n_classes == 10
-    x = generate(G, 20, seed=1, labels=7)
+    x = Generator(G, {}).generate(20, seed=1, y=7)
     assert x.shape == (20, 1, 28, 28)
     # One class per row: 10 rows of ceil(20 / 10) = 2 columns.
     from PIL import Image

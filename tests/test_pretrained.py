@@ -10,7 +10,7 @@ from gankit import pretrained
 from gankit.cli import main
 from gankit.errors import GankitError
 from gankit.metrics.evaluator import featurize, load_evaluator
-from gankit.sample import generate
+from gankit.generator import Generator
 
 SHIPPED = ("mnist-dcgan", "mnist-cdcgan", "fashion-cdcgan")
 TINY = ["--set", "train.steps=2", "--set", "train.batch_size=8", "--set", "model.g_hidden=4",
@@ -109,7 +109,7 @@ def test_shipped_mnist_conditional_generator_draws_the_asked_digit():
     evaluator = load_evaluator("mnist")
     per_class = 200
     labels = torch.arange(10).repeat_interleave(per_class)
-    x = generate(G, len(labels), seed=2024, labels=labels)
+    x = Generator(G, {}).generate(len(labels), seed=2024, y=labels)
     _, logits = featurize(evaluator, x)
     hit = (logits.argmax(1) == labels).float().view(10, per_class).mean(1)
     assert (hit >= 0.9).all(), f"per-class accuracy {hit.tolist()}"

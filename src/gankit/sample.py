@@ -10,12 +10,6 @@ from gankit.artifacts import atomic_write
 from gankit.generator import Generator, load
 
 
-def generate(G: torch.nn.Module, n: int, seed: int = 0, batch: int = 500,
-             labels=None) -> torch.Tensor:
-    """`Generator.generate` for a bare module (the benchmarks' and older callers' spelling)."""
-    return Generator(G, {}).generate(n, seed, y=labels, batch=batch)
-
-
 def to_uint8(images: torch.Tensor) -> np.ndarray:
     """(N, C, H, W) in [-1, 1] -> uint8 (N, H, W) for one channel, else (N, H, W, C)."""
     x = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)

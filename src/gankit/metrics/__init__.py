@@ -16,6 +16,7 @@ it. Toy mixtures get the VEEGAN mode metrics. Real features are cached on disk p
 (data set, split, extractor), since they never change.
 """
 
+import dataclasses
 import functools
 import json
 import time
@@ -25,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 import gankit
-from gankit.data import load_data
+from gankit.config import DataConfig
 from gankit.errors import GankitError
 from gankit.generator import Generator, load
 from gankit.metrics import image, inception, real, registry, spectrum, toy
@@ -122,7 +123,7 @@ class Inputs:
     @functools.cached_property
     def mixture(self):
         """The toy data set (centres, std) the points are judged against."""
-        ref = load_data(self.data_cfg["name"], n_toy=1)
+        ref = dataclasses.replace(DataConfig.from_card(self.data_cfg), n_toy=1).load()
         self.provenance.update(real=f"{ref.name}: {len(ref.centres)} centres, std {ref.std}",
                                extractor="none (2D points)")
         return ref
@@ -266,4 +267,3 @@ def evaluate_snapshot(path: str | None, metrics: str | None, n: int | None,
 
 
 # scripts/train_pretrained.py (not this package's) still imports this name.
-IMAGE_METRICS = tuple(default_metrics(points=False, conditional=False))

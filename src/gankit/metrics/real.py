@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from gankit.data import load_data
+from gankit.config import DataConfig
 from gankit.metrics.evaluator import EVALUATORS, evaluator_card, split_indices
 from gankit.metrics.inception import sha256
 
@@ -77,11 +77,7 @@ def describe(data_cfg: dict, n_used: int, n_total: int) -> str:
 
 def load_real(data_cfg: dict) -> torch.Tensor:
     """(N, C, H, W) in [-1, 1]: every real image metrics may use (see the module notes)."""
-    data = load_data(data_cfg["name"], data_cfg.get("path") or None,
-                     split=data_cfg.get("split", "train"),
-                     image_size=data_cfg.get("image_size") or None,
-                     channels=data_cfg.get("channels") or None)
-    x = data.images
+    x = DataConfig.from_card(data_cfg).load(stream=False).images
     if held_out(data_cfg):
         _, test = split_indices(data_cfg["name"], len(x))
         x = x[torch.from_numpy(test)]

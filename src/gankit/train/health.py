@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gankit.generator import Generator
 from gankit.losses import OBJECTIVES
 from gankit.metrics import to_evaluator_input
 from gankit.metrics.evaluator import EVALUATORS, featurize, load_evaluator
@@ -102,13 +103,8 @@ class DiversityProbe:
 
     @torch.no_grad()
     def measure(self, G: torch.nn.Module) -> dict:
-        k = getattr(G, "n_classes", 0)  # a conditional G: balanced classes, fixed like z
-        y = (torch.arange(len(self.z)) * k // len(self.z)).to(self.z.device) if k else None
-        G.eval()
-        try:
-            x = G(self.z, y).cpu()
-        finally:
-            G.train()
+        g = Generator(G, {})  # a conditional G: balanced classes, fixed like z
+        x = g.render(self.z, g.labels(len(self.z)))
         features, covered = self._features(x)
         out = {"diversity": mean_pairwise_distance(features) / max(self.real_diversity, 1e-12)}
         if covered is not None:

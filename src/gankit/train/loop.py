@@ -22,13 +22,14 @@ from tqdm import tqdm
 from gankit import rundir
 from gankit.config import Config
 from gankit.errors import GankitError
+from gankit.generator import Generator
+from gankit.metrics import default_metrics, evaluate, parse_metrics
 from gankit.models import build_models
 from gankit.models.snapshot import save_snapshot
 from gankit.train import checkpoint as ckpt
 from gankit.train.distributed import World
 from gankit.train.health import HealthMonitor, record_restore
 from gankit.train.protocol import trainer_class
-from gankit.viz import save_grid, save_scatter
 
 # torch's own default (one thread per core), so train.threads=0 restores it even after an
 # earlier run in this process chose another count.
@@ -106,26 +107,34 @@ class Run:
         self.elapsed = float(state["elapsed"])
 
     # -- outputs -------------------------------------------------------------------------
+    def card(self) -> dict:
+        """What rebuilds the generator and says what it draws: the snapshot's card."""
+        return {"model": self.cfg.model.name, "kwargs": self.trainer.g_kwargs,
+                "data_shape": list(self.data.shape),
+                "class_names": getattr(self.data, "class_names", None),
+                "step": self.trainer.step, "preset": self.cfg.preset,
+                "data": self.cfg.to_dict()["data"]}
+
+    def generator(self) -> Generator:
+        """The generator to sample, measure and snapshot (the EMA where there is one)."""
+        return Generator(self.trainer.generator, self.card(), f"the run in {self.dir}")
+
     def save_samples(self) -> Path:
         path = self.dir / rundir.SAMPLES / f"step-{self.trainer.step:06d}.png"
-        if self.data.is_points:
-            many = self.trainer.sample(self.trainer.noise(2500, torch.Generator().manual_seed(1)))
-            save_scatter(many, path, self.data.centres, f"{self.cfg.preset}, step {self.trainer.step}")
-        else:
-            save_grid(self.trainer.sample(self.fixed_z, self.fixed_y), path, nrow=self.grid_cols)
-        return path
+        G = self.generator()
+        if G.is_points:
+            many = G.render(self.trainer.noise(2500, torch.Generator().manual_seed(1)))
+            return G.save(many, path, title=f"{self.cfg.preset}, step {self.trainer.step}",
+                          centres=self.data.centres)
+        return G.save(G.render(self.fixed_z, self.fixed_y), path,
+                      rows_are_classes=self.fixed_y is not None)
 
     def measure(self) -> dict:
-        """The metrics of `train.eval_every`, on G in eval mode (no training RNG is drawn)."""
-        import dataclasses
-        from gankit.metrics import default_metrics, evaluate, parse_metrics
-        tc, t = self.cfg.train, self.trainer
-        points = self.data.is_points
-        default = default_metrics(points, bool(self.cfg.model.n_classes), use="train")
-        names = parse_metrics(tc.eval_metrics or ",".join(default), points)
-        meta = {"data_shape": list(self.data.shape), "data": dataclasses.asdict(self.cfg.data),
-                "step": t.step, "preset": self.cfg.preset}
-        return evaluate(t.generator, meta, names, n=tc.eval_n)  # G in eval mode, then back
+        """The metrics of `train.eval_every` (G in eval mode, then back)."""
+        tc = self.cfg.train
+        default = default_metrics(self.data.is_points, bool(self.cfg.model.n_classes), use="train")
+        names = parse_metrics(tc.eval_metrics or ",".join(default), self.data.is_points)
+        return evaluate(self.generator(), None, names, n=tc.eval_n)
 
     def save_checkpoint(self) -> None:
         """Called on every process: each hands rank 0 its own batch order and RNG state."""
@@ -133,10 +142,9 @@ class Run:
         ranks = self.world.gather({"sampler": t.sampler.state_dict(), "rng": ckpt.rng_state()})
         if not self.world.is_main:
             return
-        save_snapshot(self.dir, t.generator, self.cfg.model.name, t.g_kwargs, self.data.shape,
-                           getattr(self.data, "class_names", None),
-                           extra={"step": t.step, "preset": self.cfg.preset,
-                                  "data": self.cfg.to_dict()["data"]})
+        card = self.card()
+        save_snapshot(self.dir, t.generator, card.pop("model"), card.pop("kwargs"),
+                      card.pop("data_shape"), card.pop("class_names"), extra=card)
         ckpt.save_state(self.dir, {"trainer": t.state_dict(), "ranks": ranks,
                                    "world_size": self.world.size, "elapsed": self.elapsed})
 
