@@ -80,3 +80,24 @@ def test_the_rule_catches_a_climbing_import(tmp_path, monkeypatch):
         assert RANK[top("gankit.train")] > RANK[top("gankit.data._layer_probe")]
     finally:
         fake.unlink()
+
+
+def test_an_import_inside_a_function_says_why():
+    """Imports inside functions are for start-up speed or optional extras only, and say so
+    (a comment on the line or on one of the three above, for a group of imports); cli.py is
+    made of such functions."""
+    silent = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name in ("cli.py", "_layer_probe.py"):
+            continue
+        text = path.read_text()
+        lines = text.splitlines()
+        for func in ast.walk(ast.parse(text)):
+            if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(func):
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    here = lines[node.lineno - 1]
+                    if not any("#" in line for line in lines[max(node.lineno - 4, 0):node.lineno]):
+                        silent.append(f"{path.relative_to(PACKAGE)}:{node.lineno}: {here.strip()}")
+    assert not silent, "imports inside functions without a reason:\n" + "\n".join(silent)

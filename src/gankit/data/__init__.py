@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 from gankit.data import folder, mnist, toy
 from gankit.data.base import ImageData, IndexSampler, ToyData, to_unit_range
+from gankit.data.stream import FolderDataset, StreamedImages
 from gankit.errors import GankitError
 
 DATA_NAMES = ("mnist", "fashion", "folder", "toy-ring", "toy-grid")
@@ -68,7 +69,6 @@ def load_data(name: str, path: str | None = None, *, image_size: int | None = No
         size, channels = image_size or DEFAULT_FOLDER_SIZE, channels or 3
         files = folder.find_images(path)
         if stream_mb is not None and sum(f.stat().st_size for f in files) > stream_mb * 1e6:
-            from gankit.data.stream import FolderDataset, StreamedImages
             return StreamedImages(FolderDataset(files, size, channels))
         pixels = torch.stack([folder.load_image(f, size, channels) for f in files])
         labels, classes = folder.folder_classes(path, files)

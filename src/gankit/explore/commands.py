@@ -29,13 +29,13 @@ def parse_ints(text: str, flag: str) -> list[int]:
 
 
 def parse_psis(text: str) -> list[float]:
-    from gankit.generator import check_psi
+    from gankit.generator import check_psi  # in here: gankit --help stays fast
 
     return [check_psi(p.strip()) for p in str(text).split(",")]
 
 
 def parse_psi(text: str) -> float:
-    from gankit.generator import check_psi
+    from gankit.generator import check_psi  # in here: gankit --help stays fast
 
     return check_psi(str(text).strip())
 
@@ -45,7 +45,7 @@ def _psi_label(psi: float) -> str:
 
 
 def _load(args, what: str):
-    from gankit.generator import load
+    from gankit.generator import load  # in here: gankit --help stays fast
 
     g = load(args.source, args.pretrained)
     g.require_images(what)
@@ -65,7 +65,7 @@ def _done(path) -> None:
 
 
 def cmd_grid(args) -> None:
-    from gankit.explore import pictures
+    from gankit.explore import pictures  # in here: gankit --help stays fast
 
     g = _load(args, "explore")
     g.require_conditional("the class x seed grid")
@@ -80,7 +80,7 @@ def cmd_grid(args) -> None:
 
 
 def cmd_interp(args) -> None:
-    from gankit.explore import pictures
+    from gankit.explore import pictures  # in here: gankit --help stays fast
 
     g = _load(args, "explore")
     seeds = parse_ints(args.seeds, "--seeds")
@@ -92,7 +92,7 @@ def cmd_interp(args) -> None:
 
 
 def cmd_classes(args) -> None:
-    from gankit.explore import pictures
+    from gankit.explore import pictures  # in here: gankit --help stays fast
 
     g = _load(args, "explore")
     g.require_conditional("interpolation between classes")
@@ -103,7 +103,7 @@ def cmd_classes(args) -> None:
 
 
 def cmd_truncation(args) -> None:
-    from gankit.explore import pictures
+    from gankit.explore import pictures  # in here: gankit --help stays fast
 
     g = _load(args, "explore")
     psis = parse_psis(args.psi)
@@ -114,10 +114,10 @@ def cmd_truncation(args) -> None:
 
 
 def cmd_control(args) -> None:
-    import torch
+    import torch  # in here: gankit --help stays fast
 
-    from gankit.explore import control, pictures
-    from gankit.generator import parse_class
+    from gankit.explore import control, pictures  # in here: gankit --help stays fast
+    from gankit.generator import parse_class  # in here: gankit --help stays fast
 
     g = _load(args, "explore")
     if g.n_classes:
@@ -145,7 +145,7 @@ def cmd_control(args) -> None:
 
 
 def cmd_serve(args) -> None:
-    from gankit.explore.server import serve
+    from gankit.explore.server import serve  # in here: gankit --help stays fast
 
     serve(args.source, args.pretrained, args.host, args.port)
 

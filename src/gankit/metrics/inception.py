@@ -14,6 +14,8 @@ import tempfile
 from pathlib import Path
 
 import torch
+from safetensors.torch import load_file
+from torchmetrics.image.fid import NoTrainInceptionV3
 
 from gankit.errors import GankitError
 
@@ -40,14 +42,12 @@ def load_inception(weights: str | None):
         raise GankitError(f"--inception-weights {weights} does not exist: {HOW_TO_GET}")
     try:
         if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
             state = load_file(path)
         else:
             state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # any unreadable file means the same thing to the user
         raise GankitError(f"--inception-weights {weights} could not be read as tensors "
                           f"({type(e).__name__}): {HOW_TO_GET}") from None
-    from torchmetrics.image.fid import NoTrainInceptionV3
     with tempfile.TemporaryDirectory() as tmp:
         safe = Path(tmp) / "inception.pth"
         torch.save(state, safe)

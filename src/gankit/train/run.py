@@ -15,6 +15,7 @@ from gankit import rundir
 from gankit.artifacts import write_json
 from gankit.config import Config, apply_overrides, from_dict
 from gankit.errors import GankitError
+from gankit.metrics import check_metrics, default_metrics, parse_metrics
 from gankit.train import checkpoint as ckpt
 from gankit.train.distributed import World, init_world, shutdown
 from gankit.train.loop import Run, build
@@ -50,7 +51,6 @@ def new_run_dir(out: str | None, preset: str, root: str = "runs") -> Path:
 
 
 def check_measurable(cfg: Config, data) -> None:
-    from gankit.metrics import check_metrics, default_metrics, parse_metrics
     conditional = bool(cfg.model.n_classes)
     default = default_metrics(data.is_points, conditional, use="train")
     names = parse_metrics(cfg.train.eval_metrics or ",".join(default), data.is_points)

@@ -21,7 +21,7 @@ MISSING = ("--tensorboard (train.tensorboard=true) needs the tensorboard package
 def require_tensorboard():
     """The SummaryWriter class, or a GankitError saying how to get it."""
     try:
-        from torch.utils.tensorboard import SummaryWriter
+        from torch.utils.tensorboard import SummaryWriter  # optional: the tensorboard extra
     except ImportError:  # torch raises it when the tensorboard package is missing
         raise GankitError(MISSING) from None
     return SummaryWriter
