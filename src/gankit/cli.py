@@ -6,6 +6,7 @@ code 2; argparse's own usage errors exit with 2 as well.
 
 import argparse
 import sys
+from pathlib import Path
 
 from gankit.errors import GankitError
 
@@ -78,6 +79,33 @@ def cmd_attack(args) -> None:
     print(f"wrote {picture}")
 
 
+# Files of the run directory contract: no --out may name one, even with --force.
+CONTRACT = {"config.json", "stats.jsonl", "health.jsonl", "metrics.jsonl", "state.pt",
+            "generator.json", "generator.safetensors"}
+
+
+def check_outputs(args) -> None:
+    """A command writes only files it creates now: an existing --out is refused unless --force
+    names the wish (and a run directory's own files never), before any work is done."""
+    out = getattr(args, "out", None)
+    if args.command == "train" or not out:
+        return
+    path = Path(out)
+    targets = [path] + ([path.with_suffix(".json")] if getattr(args, "method", "") == "train"
+                        else [])  # attack train writes the card beside the weights
+    for target in targets:
+        if target.is_dir():
+            raise GankitError(f"--out {out} is a folder: give a file name inside it")
+        if target.name in CONTRACT and (target.parent / "config.json").is_file():
+            raise GankitError(f"--out {target} is a file of the run in {target.parent}: "
+                              "write somewhere else")
+        if target.exists() and not args.force:
+            raise GankitError(f"--out {target} already exists: choose a new name, or add "
+                              "--force to replace it")
+        if not target.parent.is_dir():
+            raise GankitError(f"--out {out}: the folder {target.parent} does not exist")
+
+
 def cmd_report(args) -> None:
     from gankit.report import write_report
 
@@ -115,6 +143,10 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def add_force(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gankit", description="Train, sample and measure GANs.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -142,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="FILE.png (a grid) or FILE.npz (uint8 images)")
     p.set_defaults(func=cmd_sample)
+    add_force(p)
 
     p = sub.add_parser("eval", help="measure a generator (FID, KID, IS, precision/recall, coverage)")
     p.add_argument("snapshot", metavar="RUN_DIR_OR_SNAPSHOT", nargs="?")
@@ -170,12 +203,14 @@ def build_parser() -> argparse.ArgumentParser:
                        "bundled)")
         a.add_argument("--n", type=_positive_int, default=2000,
                        help="held-out images to attack (default 2000)")
-        a.add_argument("--out", help=f"picture to write (default attack-{name}.png)")
+        a.add_argument("--out", default=f"attack-{name}.png",
+                       help=f"picture to write (default attack-{name}.png)")
         a.add_argument("--seed", type=int, default=0)
         if name == "pgd":
             a.add_argument("--steps", type=_positive_int, default=40, help="default 40")
             a.add_argument("--alpha", help="step size on the [0, 1] scale (default 2.5 ε / steps)")
         a.set_defaults(func=cmd_attack, steps=40, alpha=None)
+        add_force(a)
     a = methods.add_parser("train", help="train a classifier, adversarially with --adv fgsm|fgsm-rs|pgd")
     a.add_argument("--adv", default="fgsm", help="fgsm (default), fgsm-rs (FGSM from a random start, "
                    "Wong et al. 2020), pgd or none (standard training)")
@@ -188,11 +223,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--alpha", help="PGD step size on the [0, 1] scale (default 2.5 ε / steps)")
     a.add_argument("--seed", type=int, default=0)
     a.set_defaults(func=cmd_attack)
+    add_force(a)
 
     p = sub.add_parser("report", help="write a run's HTML report (curves, diagnoses, samples)")
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--out", help="HTML file to write (default: RUN_DIR/report.html)")
     p.set_defaults(func=cmd_report)
+    add_force(p)
 
     p = sub.add_parser("presets", help="list the presets")
     p.set_defaults(func=cmd_presets)
@@ -201,13 +238,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_pretrained)
 
     from gankit.explore.commands import add_parsers as add_explore_parsers
-    add_explore_parsers(sub, _positive_int)  # gankit explore ..., gankit serve
+    add_explore_parsers(sub, _positive_int, add_force)  # gankit explore ..., gankit serve
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        check_outputs(args)
         args.func(args)
     except GankitError as e:
         print(f"gankit {args.command}: error: {e}", file=sys.stderr)

@@ -170,7 +170,7 @@ def _source_args(p) -> None:
                    "(gankit pretrained lists them)")
 
 
-def add_parsers(sub, positive_int) -> None:
+def add_parsers(sub, positive_int, add_force) -> None:
     """`gankit explore ...` (five subcommands) and `gankit serve`."""
     explore = sub.add_parser("explore", help="pictures of a generator's noise and class space")
     esub = explore.add_subparsers(dest="explore_command", required=True)
@@ -179,6 +179,7 @@ def add_parsers(sub, positive_int) -> None:
         p = esub.add_parser(name, help=help)
         _source_args(p)
         p.add_argument("--out", required=True, help=out_help)
+        add_force(p)
         p.set_defaults(func=func)
         return p
 
