@@ -3,6 +3,8 @@
     python benchmarks/speed.py                    # all three models, torch's default threads
     python benchmarks/speed.py --threads 1 --rounds 7
     python benchmarks/speed.py --memory           # also peak memory of every preset
+    python benchmarks/speed.py --whole --no-speed  # whole `gankit train` vs plain_dcgan.py
+    python benchmarks/speed.py --shared --no-speed # images/s alone and beside a busy process
 
 For each model both sides get the same initial weights, the same Adam optimizers and the same
 batches. The plain loop is the course's week-2 training loop as a student writes it: D's
@@ -16,6 +18,14 @@ Rows: the course DCGAN-28 (`dcgan-course`) at batch 128, the course MLP GAN (`ml
 batch 128, and the DCGAN paper's DCGAN-64 (`dcgan64-folder`) at batch 64 on random 64x64
 RGB images. `--memory` runs each preset for a few steps in its own process and records the
 peak resident memory (and the peak CUDA memory on a GPU).
+
+`--whole` times what a user meets: the whole `gankit train --preset P --set train.steps=N`
+process (imports, data, models, health monitor, sample grids, checkpoints, the report)
+against `benchmarks/plain_dcgan.py`, the course's loop written plainly with the same layers,
+in alternating pairs (wall and CPU seconds of each child process), median of `--pairs`.
+`--shared` runs each preset for `--shared-steps` steps with its own thread setting (and with
+torch's default threads) alone, then beside a competing CPU-bound process, and reads the
+training images/s from stats.jsonl.
 """
 
 import argparse
@@ -186,6 +196,13 @@ def main() -> None:
     ap.add_argument("--no-speed", action="store_true", help="skip the timing (with --memory)")
     ap.add_argument("--ablate", action="store_true",
                     help="also time gankit's DCGAN-28 step with channels_last, bf16, compile")
+    ap.add_argument("--whole", action="store_true", help="whole command vs the plain script")
+    ap.add_argument("--whole-steps", default="300,3000", help="step counts for --whole")
+    ap.add_argument("--whole-presets", default="dcgan-course,dcgan-mnist")
+    ap.add_argument("--pairs", type=int, default=3, help="alternating pairs for --whole")
+    ap.add_argument("--shared", action="store_true", help="images/s alone and beside a busy process")
+    ap.add_argument("--shared-presets", default="", help="comma list (default: every preset)")
+    ap.add_argument("--shared-steps", type=int, default=60)
     ap.add_argument("--record", action="store_true", help="write the table into docs/benchmarks.md")
     args = ap.parse_args()
     if args.threads:
@@ -198,6 +215,106 @@ def main() -> None:
         record_speed(args, device, where)
     if args.memory:
         record_memory(args, device)
+    if args.whole:
+        record_whole(args)
+    if args.shared:
+        record_shared(args)
+
+
+def timed_child(cmd: list[str], cwd: Path) -> tuple[float, float]:
+    """(wall s, CPU s) of one child process, start to exit."""
+    import resource
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def record_whole(args) -> None:
+    import tempfile
+    gankit = str(Path(sys.executable).parent / "gankit")
+    plain = str(Path(__file__).with_name("plain_dcgan.py"))
+    rows = []
+    for preset in args.whole_presets.split(","):
+        for steps in [int(s) for s in args.whole_steps.split(",")]:
+            g_runs, p_runs = [], []
+            for pair in range(args.pairs):
+                with tempfile.TemporaryDirectory() as tmp:
+                    order = [("gankit", [gankit, "train", "--preset", preset, "--set",
+                                         f"train.steps={steps}", "--set", "train.time_limit=0",
+                                         "--out", str(Path(tmp) / "run")]),
+                             ("plain", [sys.executable, plain, "--preset", preset, "--steps",
+                                        str(steps), "--out", str(Path(tmp) / "plain.png")])]
+                    for side, cmd in (order if pair % 2 == 0 else order[::-1]):
+                        (g_runs if side == "gankit" else p_runs).append(timed_child(cmd, Path(tmp)))
+                print(preset, steps, "pair", pair, g_runs[-1], p_runs[-1], flush=True)
+            gw, gc = (statistics.median(x) for x in zip(*g_runs))
+            pw, pc = (statistics.median(x) for x in zip(*p_runs))
+            rows.append([f"`{preset}`", steps, f"{gw:.1f}", f"{pw:.1f}", f"{pw / gw:.2f}x",
+                         f"{gc:.1f}", f"{pc:.1f}", f"{pc / gc:.2f}x",
+                         " / ".join(f"{g[0]:.0f}:{p[0]:.0f}" for g, p in zip(g_runs, p_runs))])
+    table = markdown_table(["preset", "steps", "gankit wall s", "plain wall s",
+                            "speed (plain / gankit wall)", "gankit CPU s", "plain CPU s",
+                            "CPU ratio", "pairs (wall gankit:plain)"], rows)
+    print(table)
+    if args.record:
+        record("speed-whole", f"Command: `python benchmarks/speed.py {' '.join(sys.argv[1:])}`. "
+               f"Machine: {machine()}. Whole processes, medians of {args.pairs} alternating "
+               "pairs; gankit with its preset's defaults (health monitor, sample grids, "
+               "checkpoints, report), the plain script with torch's default threads as the "
+               f"course runs it.\n\n{table}")
+
+
+def busy() -> subprocess.Popen:
+    """A competing CPU-bound process (one core), as another user's job would be."""
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
+def images_per_s(preset: str, steps: int, threads: int | None, tmp: Path) -> float:
+    """Median training images/s of a short run, from its stats.jsonl."""
+    out = tmp / f"run-{preset}-{threads}-{time.monotonic_ns()}"
+    cmd = [str(Path(sys.executable).parent / "gankit"), "train", "--preset", preset, "--out",
+           str(out), "--set", f"train.steps={steps}", "--set", f"train.log_every={steps // 3}",
+           "--set", "train.report=false", "--set", "health.every=0",
+           "--set", f"train.sample_every={steps}"]
+    if threads is not None:
+        cmd += ["--set", f"train.threads={threads}"]
+    if preset in ("dcgan-fashion", "cdcgan-fashion", "sngan-fashion", "vae-fashion"):
+        cmd += ["--set", f"data.path={Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'fashion-mnist-70k.npz'}"]
+    if preset == "dcgan64-folder":
+        return float("nan")  # needs a user's image folder
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rates = [json.loads(line)["img_per_s"] for line in (out / "stats.jsonl").read_text().splitlines()]
+    return statistics.median(rates[1:] or rates)  # the first window holds the warm-up
+
+
+def record_shared(args) -> None:
+    import tempfile
+    presets = args.shared_presets.split(",") if args.shared_presets else preset_names()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for preset in presets:
+            for threads, label in ((None, "preset's own"), (torch.get_num_threads(), "torch default")):
+                alone = images_per_s(preset, args.shared_steps, threads, Path(tmp))
+                other = busy()
+                try:
+                    shared = images_per_s(preset, args.shared_steps, threads, Path(tmp))
+                finally:
+                    other.kill()
+                rows.append([f"`{preset}`", label, f"{alone:.0f}", f"{shared:.0f}",
+                             f"{shared / alone:.2f}"])
+                print(rows[-1], flush=True)
+    table = markdown_table(["preset", "threads", "alone img/s", "beside a busy process img/s",
+                            "kept"], rows)
+    print(table)
+    if args.record:
+        record("speed-shared", f"Command: `python benchmarks/speed.py {' '.join(sys.argv[1:])}`. "
+               f"Machine: {machine()}. Training images/s (median of the logged windows after "
+               "the first) of each preset alone, then beside one CPU-bound process; with the "
+               "preset's own thread setting (train.threads=0: auto, one thread) and with "
+               f"torch's default ({torch.get_num_threads()}).\n\n{table}")
 
 
 def record_speed(args, device: torch.device, where: str) -> None:

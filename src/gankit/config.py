@@ -145,7 +145,7 @@ class TrainConfig:
     precision: str = "fp32"      # fp32 | bf16 (autocast; float32 weights and losses)
     channels_last: bool = False  # NHWC memory layout for convolutions (pays on GPUs)
     compile: bool = False        # torch.compile the models for the training step
-    threads: int = 0             # CPU threads for torch, 0: torch's default (one per core)
+    threads: int = 0             # CPU threads for torch; 0: auto (one: see gankit.train.loop)
     ema_decay: float = 0.0       # EMA of G's weights for sampling and evaluation, 0: off
     ema_kimg: float = 0.0        # instead: the EMA's half-life in thousand images (StyleGAN2-ADA: 10)
     ema_rampup: float = 0.05     # with ema_kimg: half-life at most this share of images so far, 0: none
@@ -176,7 +176,7 @@ class TrainConfig:
             raise GankitError("train.ema_kimg and train.ema_rampup must be finite and >= 0, and "
                               "only one of train.ema_decay and train.ema_kimg set (the other 0)")
         if self.threads < 0:
-            raise GankitError(f"train.threads must be >= 0 (0: one per core), got {self.threads}")
+            raise GankitError(f"train.threads must be >= 0 (0: auto), got {self.threads}")
         if not 0 <= self.time_limit < math.inf:
             raise GankitError(f"train.time_limit must be >= 0 seconds (0: none), got {self.time_limit}")
         if self.eval_every < 0 or self.eval_n < 2:

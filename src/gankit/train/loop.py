@@ -31,9 +31,12 @@ from gankit.train.distributed import World
 from gankit.train.health import HealthMonitor, record_restore
 from gankit.train.protocol import trainer_class
 
-# torch's own default (one thread per core), so train.threads=0 restores it even after an
-# earlier run in this process chose another count.
-DEFAULT_THREADS = torch.get_num_threads()
+# train.threads=0 (auto) means one intra-op thread. gankit's layers are small: on a shared
+# machine torch's multi-threaded kernels for them slow down many times over as soon as
+# anything else runs (on this project's 2-core machine, 3,000 vs 200 images/s), while one
+# thread holds its speed; `benchmarks/speed.py --shared` measures every preset both ways.
+# Set train.threads=N on an idle many-core machine with a large model (dcgan64).
+AUTO_THREADS = 1
 
 
 class Diverged(Exception):
@@ -71,7 +74,7 @@ class Run:
                  world: World = World(), models: tuple | None = None):
         """`models` (from `build`, seeded) are built here when not given."""
         self.cfg, self.dir, self.data, self.world = cfg, Path(run_dir), data, world
-        torch.set_num_threads(cfg.train.threads or DEFAULT_THREADS)
+        torch.set_num_threads(cfg.train.threads or AUTO_THREADS)
         seed = cfg.train.seed + world.rank  # each process its own batches and noise
         if models is None:
             models = build(cfg, data, seed)
