@@ -3,13 +3,15 @@
 from pathlib import Path
 
 import torch
-from torchvision.utils import save_image
 
 from gankit.artifacts import atomic_write
 
 
 def save_grid(images: torch.Tensor, path: Path, nrow: int = 8) -> None:
     """(N, C, H, W) in [-1, 1] -> one PNG grid."""
+    # Imported here: torchvision takes seconds to import, and `gankit train` would pay them
+    # before its first step (issue 14's start-up budget is 2 s beyond torch itself).
+    from torchvision.utils import save_image
     atomic_write(Path(path), lambda tmp: save_image(images.float(), tmp, format="png", nrow=nrow,
                                                     normalize=True, value_range=(-1, 1),
                                                     padding=2, pad_value=0.5))

@@ -10,9 +10,6 @@ import warnings
 
 import torch
 from torch import nn
-from torchmetrics.image.fid import FrechetInceptionDistance
-from torchmetrics.image.inception import InceptionScore
-from torchmetrics.image.kid import KernelInceptionDistance
 
 
 # torchmetrics warns that KID and IS keep every feature in memory; that is the intent here.
@@ -29,6 +26,7 @@ class _Given(nn.Identity):
 
 def fid(real: torch.Tensor, fake: torch.Tensor) -> float:
     """Fréchet distance between Gaussians fitted to (N, F) real and (M, F) fake features."""
+    from torchmetrics.image.fid import FrechetInceptionDistance  # a second to import: on use
     metric = FrechetInceptionDistance(feature=_Given(real.shape[1]))
     metric.update(real.double(), real=True)
     metric.update(fake.double(), real=False)
@@ -39,6 +37,7 @@ def kid(real: torch.Tensor, fake: torch.Tensor, subsets: int = 100,
         subset_size: int = 1000, seed: int = 0) -> tuple[float, float]:
     """Kernel Inception Distance (cubic polynomial kernel MMD^2): mean and std over subsets."""
     size = min(subset_size, len(real), len(fake))
+    from torchmetrics.image.kid import KernelInceptionDistance  # a second to import: on use
     metric = KernelInceptionDistance(feature=_Given(real.shape[1]), subsets=subsets,
                                      subset_size=size)
     metric.update(real.float(), real=True)
@@ -51,6 +50,7 @@ def kid(real: torch.Tensor, fake: torch.Tensor, subsets: int = 100,
 
 def inception_score(logits: torch.Tensor, splits: int = 10, seed: int = 0) -> tuple[float, float]:
     """exp(E_x KL(p(y|x) || p(y))) on the classifier's softmax: mean and std over splits."""
+    from torchmetrics.image.inception import InceptionScore  # a second to import: on use
     metric = InceptionScore(feature=_Given(logits.shape[1]), splits=splits)
     metric.update(logits.float())
     with torch.random.fork_rng():  # IS shuffles before splitting

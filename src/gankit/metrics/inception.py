@@ -15,7 +15,6 @@ from pathlib import Path
 
 import torch
 from safetensors.torch import load_file
-from torchmetrics.image.fid import NoTrainInceptionV3
 
 from gankit.errors import GankitError
 
@@ -48,6 +47,7 @@ def load_inception(weights: str | None):
     except Exception as e:  # any unreadable file means the same thing to the user
         raise GankitError(f"--inception-weights {weights} could not be read as tensors "
                           f"({type(e).__name__}): {HOW_TO_GET}") from None
+    from torchmetrics.image.fid import NoTrainInceptionV3  # a second to import: only on use
     with tempfile.TemporaryDirectory() as tmp:
         safe = Path(tmp) / "inception.pth"
         torch.save(state, safe)
