@@ -1,0 +1,81 @@
+"""The health monitor on whole runs: every preset at its own length should stay quiet, and the
+planted failures should be diagnosed in time.
+
+    python benchmarks/health.py                          # every preset, then the planted runs
+    python benchmarks/health.py --presets dcgan-mnist,toy-ring --planted none
+    python benchmarks/health.py --record
+
+Each row is one `gankit train` process (the preset's defaults, health monitor on) and the
+diagnoses it wrote to health.jsonl, with the step of each. Planted rows add the overrides
+named in the house issue: an overpowering D, a frozen G, transposed up-sampling that never
+learns within 500 steps.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from record import machine, markdown_table, record  # noqa: E402
+
+FASHION = Path(__file__).resolve().parents[2] / "shared" / "data" / "fashion-mnist-70k.npz"
+PLANTED = {
+    "overpowering D": ("dcgan-mnist", ["loss.g_loss=minimax", "optim.lr_d=0.01", "train.steps=300"]),
+    "frozen G": ("dcgan-mnist", ["optim.lr_g=1e-8", "train.steps=500"]),
+    "never learns (transposed)": ("dcgan-mnist", ["model.upsample=transposed", "train.steps=500"]),
+}
+
+
+def run(preset: str, overrides: list[str], tmp: Path) -> tuple[float, list[dict], list[dict]]:
+    out = tmp / f"{preset}-{time.monotonic_ns()}"
+    cmd = [str(Path(sys.executable).parent / "gankit"), "train", "--preset", preset,
+           "--out", str(out), "--set", "train.report=false"]
+    if "fashion" in preset:
+        cmd += ["--set", f"data.path={FASHION}"]
+    for o in overrides:
+        cmd += ["--set", o]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    rows = [json.loads(line) for line in (out / "health.jsonl").read_text().splitlines()] \
+        if (out / "health.jsonl").is_file() else []
+    stats = [json.loads(line) for line in (out / "stats.jsonl").read_text().splitlines()]
+    return wall, [r for r in rows if "diagnosis" in r], stats
+
+
+def main() -> None:
+    from gankit.config import preset_names
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--presets", default="", help="comma list (default: every preset but "
+                    "dcgan64-folder, which needs a user's image folder)")
+    ap.add_argument("--planted", default="all", help="'all' or 'none'")
+    ap.add_argument("--record", action="store_true", help="write the table into docs/benchmarks.md")
+    args = ap.parse_args()
+    presets = (args.presets.split(",") if args.presets else
+               [p for p in preset_names() if p != "dcgan64-folder"])
+    jobs = [(p, p, []) for p in presets]
+    if args.planted == "all":
+        jobs += [(label, preset, o) for label, (preset, o) in PLANTED.items()]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, preset, overrides in jobs:
+            wall, diagnoses, stats = run(preset, overrides, Path(tmp))
+            steps = max((s["step"] for s in stats), default=0)
+            said = ", ".join(f"{d['diagnosis']} at {d['step']}" for d in diagnoses) or "none"
+            rows.append([label, f"`{preset}`" + (" " + " ".join(overrides) if overrides else ""),
+                         steps, f"{wall:.0f}", said])
+            print(rows[-1], flush=True)
+    table = markdown_table(["run", "preset and overrides", "steps", "wall s", "diagnoses"], rows)
+    print(table)
+    if args.record:
+        record("health-runs", f"Command: `python benchmarks/health.py {' '.join(sys.argv[1:])}`. "
+               f"Machine: {machine()}. Each preset at its own length with the health monitor at "
+               f"its defaults, then the planted failures.\n\n{table}")
+
+
+if __name__ == "__main__":
+    main()
