@@ -18,6 +18,7 @@ is the one training loop for this CNN, used by scripts/train_evaluator.py and by
 from __future__ import annotations
 
 import math
+import zipfile
 import time
 from importlib import resources
 from pathlib import Path
@@ -157,10 +158,18 @@ def load_split(dataset: str, split: str, npz: str | Path) -> tuple[torch.Tensor,
     npz = Path(npz)
     if not npz.is_file():
         raise GankitError(f"data file not found: {npz} (expected {DATA_FILES.get(dataset, 'an .npz')})")
-    with np.load(npz) as data:
-        if "images" not in data or "labels" not in data:
-            raise GankitError(f"{npz} is not a gankit data file: it needs arrays 'images' and 'labels'")
-        images, labels = data["images"], data["labels"]
+    try:
+        with np.load(npz, allow_pickle=False) as data:
+            if "images" not in data or "labels" not in data:
+                raise GankitError(f"{npz} is not a gankit data file: it needs arrays 'images' "
+                                  "and 'labels'")
+            images, labels = data["images"], data["labels"]
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:  # truncated or not an npz
+        raise GankitError(f"cannot read {npz} as an .npz ({type(e).__name__}): give the data "
+                          "set's .npz (np.savez with 'images' and 'labels')") from None
+    if images.ndim != 3 or labels.shape != (len(images),):
+        raise GankitError(f"{npz}: 'images' has shape {images.shape} and 'labels' "
+                          f"{labels.shape}: expected (N, 28, 28) images and N labels")
     train_idx, test_idx = split_indices(dataset, len(images))
     idx = train_idx if split == "train" else test_idx
     x = torch.from_numpy(images[idx]).float().div_(127.5).sub_(1.0).unsqueeze(1)  # (N, 1, 28, 28)

@@ -135,8 +135,11 @@ def resume(run_dir: str, overrides: list[str]) -> tuple[Path, Path]:
                               f"--nproc-per-node {state.get('world_size', 1)} (or without "
                               "torchrun for 1)")
         data, models = prepare(cfg, world)
+        # The state is loaded into the freshly built trainer before config.json changes, so a
+        # state.pt of another model is refused with the run directory as it was.
+        session = Run(cfg, path, data, resume_state=state, world=world, models=models)
         if world.is_main:
             write_json(path / rundir.CONFIG, config_record(cfg, world))
-        return path, Run(cfg, path, data, resume_state=state, world=world, models=models).fit()
+        return path, session.fit()
     finally:
         shutdown()
