@@ -23,6 +23,7 @@ would only rescale z, which is not "a truncated normal".)
 
 import math
 import numbers
+import os
 from pathlib import Path
 
 import torch
@@ -144,6 +145,19 @@ class Generator:
             raise GankitError(f"{what} needs a conditional generator (one trained with class "
                               "labels, e.g. the cgan-mnist preset); this one is unconditional")
         return self.n_classes
+
+    def check_memory(self, n: int, flag: str = "--n", copies: int = 2) -> None:
+        """Refuse, with what it would need, n samples that would not fit in half this
+        machine's memory (`copies`: how many float32 copies the caller holds at once)."""
+        need = n * math.prod(self.data_shape) * 4 * copies
+        try:
+            total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (ValueError, OSError, AttributeError):  # not POSIX: nothing to measure by
+            return
+        if need > total // 2:
+            raise GankitError(f"{flag} {n:,}: {n:,} samples of shape {list(self.data_shape)} "
+                              f"need about {need / 2**30:.1f} GiB of memory and this machine "
+                              f"has {total / 2**30:.1f} GiB: ask for fewer")
 
     def require_images(self, what: str) -> None:
         if self.is_points:

@@ -243,6 +243,11 @@ def evaluate(G, meta: dict | None, metrics: list[str], n: int | None = None, see
     return {"metrics": values, "provenance": provenance}
 
 
+# The fewest samples each metric can be computed from: a covariance (FID, KID) needs two,
+# precision/recall the k = 3 nearest neighbours besides the sample itself.
+MIN_N = {"fid": 2, "kid": 2, "inception_fid": 2, "pr": 4}
+
+
 def evaluate_snapshot(path: str | None, metrics: str | None, n: int | None,
                       inception_weights: str | None = None, pretrained: str | None = None,
                       data_path: str | None = None) -> tuple[dict, Path | None]:
@@ -257,6 +262,12 @@ def evaluate_snapshot(path: str | None, metrics: str | None, n: int | None,
         g.card["data"] = {**(g.card.get("data") or {"name": "mnist"}), "path": data_path}
     default = default_metrics(g.is_points, bool(g.n_classes))
     names = parse_metrics(metrics or ",".join(default), g.is_points)
+    if n is not None:
+        short = [f"{m} needs at least {k}" for m, k in MIN_N.items() if m in names and n < k]
+        if short:
+            raise GankitError(f"--n {n}: {', '.join(short)} generated samples (a meaningful "
+                              "value needs thousands)")
+    g.check_memory(n or DEFAULT_N["toy" if g.is_points else "image"])
     record = evaluate(g, None, names, n, inception_weights=inception_weights)
     if pretrained:
         return record, None
