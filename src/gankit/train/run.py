@@ -72,6 +72,11 @@ def prepare(cfg: Config, world: World = World()):
         require_tensorboard()
     if cfg.train.eval_every:
         check_measurable(cfg, data)
+    elif cfg.train.eval_metrics:  # unused for now, but a typo is still refused
+        try:
+            parse_metrics(cfg.train.eval_metrics, data.is_points)
+        except GankitError as e:
+            raise GankitError(f"train.eval_metrics: {e}") from None
     world.device(cfg.train.device)  # no CUDA where it was asked for: fail before writing
     return data, models
 
