@@ -187,26 +187,30 @@ class Generator:
 
     @torch.no_grad()
     def render(self, z: torch.Tensor, y: torch.Tensor | None = None,
-               batch: int = 500) -> torch.Tensor:
+               batch: int = 500, bar=None) -> torch.Tensor:
         """G(z, y) for given noise (N, z_dim) and labels (N,) or class vectors (N, K), in
-        batches, G in eval mode; returns (N, ...) on the CPU."""
+        batches, G in eval mode; returns (N, ...) on the CPU. `bar`: a tqdm bar to advance."""
         G, device = self.module, self.device
         was_training = G.training
         G.eval()
+        out = []
         try:
-            return torch.cat([G(z[i:i + batch].to(device),
-                                None if y is None else y[i:i + batch].to(device)).cpu()
-                              for i in range(0, len(z), batch)])
+            for i in range(0, len(z), batch):
+                out.append(G(z[i:i + batch].to(device),
+                             None if y is None else y[i:i + batch].to(device)).cpu())
+                if bar is not None:
+                    bar.update(len(out[-1]))
+            return torch.cat(out)
         finally:
             G.train(was_training)
 
     def generate(self, n: int, seed: int = 0, y=None, psi: float | None = None,
-                 batch: int = 500) -> torch.Tensor:
+                 batch: int = 500, bar=None) -> torch.Tensor:
         """n samples, seeded: the same seed gives the same z whatever y, psi or batch is.
 
         y (conditional G only): a class index or name, (n,) labels, or None for balanced
         `default_labels`. psi: truncation threshold (see the module notes); None for none."""
-        return self.render(self.noise(n, seed, psi), self.labels(n, y), batch)
+        return self.render(self.noise(n, seed, psi), self.labels(n, y), batch, bar)
 
     # -- pictures --------------------------------------------------------------------------
     def grid_columns(self, n: int, rows_are_classes: bool) -> int:

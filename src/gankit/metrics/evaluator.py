@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gankit import artifacts
+from gankit import artifacts, progress
 from gankit.errors import GankitError
 
 EVALUATORS = ("mnist", "fashion")
@@ -128,13 +128,17 @@ def load_evaluator(dataset: str) -> Evaluator:
 
 
 @torch.no_grad()
-def featurize(model: Evaluator, images: torch.Tensor, batch_size: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
-    """(N, 1, 28, 28) in [-1, 1] -> (features (N, F), logits (N, n_classes)), in batches."""
+def featurize(model: Evaluator, images: torch.Tensor, batch_size: int = 500,
+              bar=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N, 1, 28, 28) in [-1, 1] -> (features (N, F), logits (N, n_classes)), in batches
+    (`bar`: a tqdm bar to advance)."""
     feats, logits = [], []
     for batch in images.split(batch_size):
         f = model.features(batch)
         feats.append(f)
         logits.append(model.head(f))
+        if bar is not None:
+            bar.update(len(batch))
     return torch.cat(feats), torch.cat(logits)
 
 
@@ -194,7 +198,7 @@ def cross_entropy(model: nn.Module, x: torch.Tensor, y: torch.Tensor):
 def fit_classifier(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor],
                    test: tuple[torch.Tensor, torch.Tensor], epochs: int, generator: torch.Generator,
                    batch_size: int = 128, lr: float = 3e-3, weight_decay: float = 5e-4,
-                   batch_loss=cross_entropy, log=print) -> float:
+                   batch_loss=cross_entropy, log=print, show_progress: bool = False) -> float:
     """Train `model` on `train` = (images (N, 1, 28, 28), labels (N,)); AdamW, one-cycle schedule.
 
     `batch_loss(model, x, y) -> (loss, logits)` is where callers add augmentation or
@@ -207,6 +211,7 @@ def fit_classifier(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor],
     per_epoch = math.ceil(len(x_train) / batch_size)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * per_epoch)
     start = time.perf_counter()
+    steps = progress.bar(epochs * per_epoch, "training", unit="step", enabled=show_progress)
     for epoch in range(1, epochs + 1):
         model.train()
         loss_sum, correct = 0.0, 0
@@ -219,13 +224,16 @@ def fit_classifier(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor],
             sched.step()
             loss_sum += loss.item() * len(idx)
             correct += (logits.argmax(1) == y).sum().item()
+            steps.update(1)
         model.eval()
         test_acc = accuracy(model, *test)
         elapsed = time.perf_counter() - start
-        log(f"epoch {epoch:2d}/{epochs}  loss {loss_sum / len(x_train):.4f}  "
-            f"train acc {correct / len(x_train):.4f}  held-out acc {test_acc:.4f}  "
-            f"{epoch * len(x_train) / elapsed:.0f} img/s  elapsed {elapsed:.0f}s  "
-            f"ETA {elapsed / epoch * (epochs - epoch):.0f}s")
+        with steps.external_write_mode():  # the line above the bar, not through it
+            log(f"epoch {epoch:2d}/{epochs}  loss {loss_sum / len(x_train):.4f}  "
+                f"train acc {correct / len(x_train):.4f}  held-out acc {test_acc:.4f}  "
+                f"{epoch * len(x_train) / elapsed:.0f} img/s  elapsed {elapsed:.0f}s  "
+                f"ETA {elapsed / epoch * (epochs - epoch):.0f}s")
+    steps.close()
     return test_acc
 
 
