@@ -5,6 +5,7 @@ temporary files are cleared and a run killed before its first checkpoint trains 
 import multiprocessing
 import os
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -131,3 +132,16 @@ def test_stale_temporaries_go_and_a_run_without_a_checkpoint_trains_again(refere
 def test_an_empty_or_missing_directory_is_refused_in_one_line(tmp_path, capsys):
     for d in (tmp_path / "never-made", tmp_path):
         assert not resume_or_refuse(d, capsys)
+
+
+def test_a_snapshot_without_its_state_is_refused_not_retrained(reference, tmp_path, capsys):
+    """A finished run whose state.pt is gone keeps its generator: --resume will not train
+    over it from step 0."""
+    ref, _ = reference
+    run_dir = shutil.copytree(ref, tmp_path / "run")
+    (run_dir / "state.pt").unlink()
+    before = {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
+    assert main(["train", "--resume", str(run_dir)]) == 2
+    line = capsys.readouterr().err.strip()
+    assert "\n" not in line and "generator snapshot but no state.pt" in line
+    assert {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()} == before

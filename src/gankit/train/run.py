@@ -17,6 +17,7 @@ from gankit.artifacts import atomic_write, write_json
 from gankit.config import Config, apply_overrides, from_dict
 from gankit.errors import GankitError
 from gankit.metrics import check_metrics, default_metrics, parse_metrics
+from gankit.models.snapshot import SNAPSHOT_META, SNAPSHOT_WEIGHTS
 from gankit.train import checkpoint as ckpt
 from gankit.train.distributed import World, init_world, shutdown
 from gankit.train.loop import Run, build
@@ -122,30 +123,29 @@ def read_config(run_dir: Path) -> Config:
 
 def tidy(run_dir: Path, done: int) -> None:
     """What a killed run leaves behind, put right before it continues: temporary files of
-    interrupted atomic writes (`.NAME.*.tmp`) are removed, and stats.jsonl loses a half-written
-    last line and the records of steps after the checkpoint (they are trained, and logged,
-    again)."""
+    interrupted atomic writes (`.NAME.*.tmp`) are removed; stats.jsonl and health.jsonl lose
+    a half-written last line, and stats.jsonl the records of steps after the checkpoint (they
+    are trained, and logged, again)."""
     for folder in (run_dir, run_dir / rundir.SAMPLES):
         for tmp in folder.glob(".*.tmp"):
             tmp.unlink(missing_ok=True)
-    stats = run_dir / rundir.STATS
-    if not stats.is_file():
-        return
-    text = stats.read_text(errors="replace")
-    lines = text.splitlines(keepends=True)
-    keep = []
-    for line in lines:
-        if not line.endswith("\n"):  # killed while writing this line
-            break
-        try:
-            step = json.loads(line).get("step", 0)
-        except (json.JSONDecodeError, AttributeError):
-            keep.append(line)  # not ours to judge: read_jsonl names a corrupt line
+    for name, by_step in ((rundir.STATS, True), (rundir.HEALTH, False)):
+        log = run_dir / name
+        if not log.is_file():
             continue
-        if not isinstance(step, int) or step <= done:
-            keep.append(line)
-    if len(keep) != len(lines):
-        atomic_write(stats, lambda tmp: Path(tmp).write_text("".join(keep)))
+        lines = log.read_text(errors="replace").splitlines(keepends=True)
+        keep = []
+        for line in lines:
+            if not line.endswith("\n"):  # killed while writing this line
+                break
+            try:
+                step = json.loads(line).get("step", 0) if by_step else 0
+            except (json.JSONDecodeError, AttributeError):
+                step = 0  # not ours to judge: read_jsonl names a corrupt line
+            if not isinstance(step, int) or step <= done:
+                keep.append(line)
+        if len(keep) != len(lines):
+            atomic_write(log, lambda tmp: Path(tmp).write_text("".join(keep)))
 
 
 def resume(run_dir: str, overrides: list[str]) -> tuple[Path, Path]:
@@ -159,6 +159,10 @@ def resume(run_dir: str, overrides: list[str]) -> tuple[Path, Path]:
     if (path / ckpt.STATE).exists():
         state = ckpt.load_state(path)
         done = int(state["trainer"].get("step", 0))
+    elif (path / SNAPSHOT_WEIGHTS).exists() or (path / SNAPSHOT_META).exists():
+        raise GankitError(f"{run_dir} has a generator snapshot but no {ckpt.STATE} (removed, or "
+                          "the run was killed while writing its first checkpoint): it cannot "
+                          "continue; sample from it as it is, or start a new run")
     else:  # stopped before its first checkpoint: config.json is all there is to go on
         state, done = None, 0
     if cfg.train.steps < done:
