@@ -143,7 +143,10 @@ def test_steering_raises_the_target_probability_within_its_budget(uncond):
 # ---- the command line ------------------------------------------------------------------
 
 def run_cli(capsys, *argv):
-    code = cli.main(["explore", *map(str, argv)])
+    try:
+        code = cli.main(["explore", *map(str, argv)])
+    except SystemExit as e:  # argparse's own refusals (a number out of range)
+        code = e.code
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -202,7 +205,8 @@ def test_explore_takes_a_pretrained_generator(cond, tmp_path, monkeypatch, capsy
     (("truncation", "UNCOND", "--seeds", "7-2"), "expected at least one number, low to high"),
     (("control", "UNCOND", "--target", "12"), "--target 12: not a class of this generator; choose 0 to 9"),
     (("control", "COND", "--target", "1"), "this one is conditional"),
-    (("control", "UNCOND", "--target", "1", "--confidence", "2"), "0 < --confidence <= 1"),
+    (("control", "UNCOND", "--target", "1", "--confidence", "2"),
+     "--confidence: expected a finite number above 0 and at most 1"),
     (("interp", "MISSING"), "does not exist"),
     (("truncation", "TOY"), "makes 2D points, not images"),
     (("interp", "CORRUPT"), "could not be loaded"),

@@ -152,3 +152,30 @@ def test_page_of_an_unconditional_generator_has_no_class_control(chromium, tmp_p
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def test_an_idle_connection_is_closed_and_work_beyond_the_slots_is_refused(tmp_path):
+    """A client that connects and says nothing holds its slot only until the idle timeout;
+    while every slot is held, a request is answered 503 at once instead of queueing a thread."""
+    import socket
+    import time
+
+    _, folder = tiny_snapshot(tmp_path / "g", 0, [])
+    srv = make_server(Explorer(load(folder)), port=0, idle_timeout=0.5, max_workers=1)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{srv.server_address[1]}/info"
+    try:
+        idle = socket.create_connection(srv.server_address, timeout=10)
+        time.sleep(0.1)  # the server has accepted it: its one slot is taken
+        with pytest.raises(urllib.error.HTTPError) as e:
+            get(url)
+        assert e.value.code == 503 and b"busy" in e.value.read()
+        start = time.monotonic()
+        assert idle.recv(100) == b""  # closed by the server, not by us
+        assert time.monotonic() - start < 5
+        idle.close()
+        time.sleep(0.1)
+        assert get(url)[0] == 200  # the slot is free again
+    finally:
+        srv.shutdown()
+        srv.server_close()

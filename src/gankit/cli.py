@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from gankit.errors import GankitError
+from gankit.explore.commands import add_parsers as add_explore_parsers, seed, whole
 
 
 def cmd_train(args) -> None:
@@ -133,6 +134,9 @@ def cmd_pretrained(args) -> None:
           f"{pretrained.snapshot_path(available[0]).parent})")
 
 
+MAX_N = 1_000_000  # samples one sample or eval call draws (and holds in memory at once)
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -147,8 +151,16 @@ def add_force(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
 
 
+class Parser(argparse.ArgumentParser):
+    """A usage error is one line too (the usage itself is one --help away); subcommands'
+    parsers are of this class as well (argparse makes them with the parent's class)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gankit", description="Train, sample and measure GANs.")
+    parser = Parser(prog="gankit", description="Train, sample and measure GANs.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="train a GAN from a preset")
@@ -170,8 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--class", dest="label", metavar="K",
                    help="conditional generators: draw only class K, an index or a name "
                    "(default: one class per row)")
-    p.add_argument("--n", type=_positive_int, default=64, help="number of samples (default 64)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n", type=whole(1, MAX_N), default=64,
+                   help=f"number of samples (default 64, at most {MAX_N:,})")
+    p.add_argument("--seed", type=seed, default=0)
     p.add_argument("--out", required=True, help="FILE.png (a grid) or FILE.npz (uint8 images)")
     p.set_defaults(func=cmd_sample)
     add_force(p)
@@ -184,7 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics", help="comma-separated: fid,kid,is,pr,coverage (default), "
                    "class_acc (conditional G, default there), sharpness, checkerboard and "
                    "inception_fid for images; modes for 2D toy mixtures")
-    p.add_argument("--n", type=_positive_int, help="generated samples (default 10000; toys 2500)")
+    p.add_argument("--n", type=whole(1, MAX_N),
+                   help=f"generated samples (default 10000; toys 2500; at most {MAX_N:,})")
     p.add_argument("--inception-weights", metavar="PATH",
                    help="InceptionV3 weights (.pth or .safetensors) for --metrics inception_fid")
     p.set_defaults(func=cmd_eval)
@@ -205,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="held-out images to attack (default 2000)")
         a.add_argument("--out", default=f"attack-{name}.png",
                        help=f"picture to write (default attack-{name}.png)")
-        a.add_argument("--seed", type=int, default=0)
+        a.add_argument("--seed", type=seed, default=0)
         if name == "pgd":
             a.add_argument("--steps", type=_positive_int, default=40, help="default 40")
             a.add_argument("--alpha", help="step size on the [0, 1] scale (default 2.5 ε / steps)")
@@ -221,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--epochs", type=_positive_int, default=6, help="default 6")
     a.add_argument("--steps", type=_positive_int, default=7, help="PGD steps for --adv pgd (default 7)")
     a.add_argument("--alpha", help="PGD step size on the [0, 1] scale (default 2.5 ε / steps)")
-    a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--seed", type=seed, default=0)
     a.set_defaults(func=cmd_attack)
     add_force(a)
 
@@ -237,7 +251,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("pretrained", help="list the generators shipped with gankit")
     p.set_defaults(func=cmd_pretrained)
 
-    from gankit.explore.commands import add_parsers as add_explore_parsers
     add_explore_parsers(sub, _positive_int, add_force)  # gankit explore ..., gankit serve
     return parser
 

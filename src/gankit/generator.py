@@ -23,6 +23,7 @@ would only rescale z, which is not "a truncated normal".)
 
 import math
 import numbers
+import os
 from pathlib import Path
 
 import torch
@@ -145,6 +146,19 @@ class Generator:
                               "labels, e.g. the cgan-mnist preset); this one is unconditional")
         return self.n_classes
 
+    def check_memory(self, n: int, flag: str = "--n", copies: int = 2) -> None:
+        """Refuse, with what it would need, n samples that would not fit in half this
+        machine's memory (`copies`: how many float32 copies the caller holds at once)."""
+        need = n * math.prod(self.data_shape) * 4 * copies
+        try:
+            total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (ValueError, OSError, AttributeError):  # not POSIX: nothing to measure by
+            return
+        if need > total // 2:
+            raise GankitError(f"{flag} {n:,}: {n:,} samples of shape {list(self.data_shape)} "
+                              f"need about {need / 2**30:.1f} GiB of memory and this machine "
+                              f"has {total / 2**30:.1f} GiB: ask for fewer")
+
     def require_images(self, what: str) -> None:
         if self.is_points:
             raise GankitError(f"{self.name} makes 2D points, not images: {what} works on image "
@@ -173,26 +187,30 @@ class Generator:
 
     @torch.no_grad()
     def render(self, z: torch.Tensor, y: torch.Tensor | None = None,
-               batch: int = 500) -> torch.Tensor:
+               batch: int = 500, bar=None) -> torch.Tensor:
         """G(z, y) for given noise (N, z_dim) and labels (N,) or class vectors (N, K), in
-        batches, G in eval mode; returns (N, ...) on the CPU."""
+        batches, G in eval mode; returns (N, ...) on the CPU. `bar`: a tqdm bar to advance."""
         G, device = self.module, self.device
         was_training = G.training
         G.eval()
+        out = []
         try:
-            return torch.cat([G(z[i:i + batch].to(device),
-                                None if y is None else y[i:i + batch].to(device)).cpu()
-                              for i in range(0, len(z), batch)])
+            for i in range(0, len(z), batch):
+                out.append(G(z[i:i + batch].to(device),
+                             None if y is None else y[i:i + batch].to(device)).cpu())
+                if bar is not None:
+                    bar.update(len(out[-1]))
+            return torch.cat(out)
         finally:
             G.train(was_training)
 
     def generate(self, n: int, seed: int = 0, y=None, psi: float | None = None,
-                 batch: int = 500) -> torch.Tensor:
+                 batch: int = 500, bar=None) -> torch.Tensor:
         """n samples, seeded: the same seed gives the same z whatever y, psi or batch is.
 
         y (conditional G only): a class index or name, (n,) labels, or None for balanced
         `default_labels`. psi: truncation threshold (see the module notes); None for none."""
-        return self.render(self.noise(n, seed, psi), self.labels(n, y), batch)
+        return self.render(self.noise(n, seed, psi), self.labels(n, y), batch, bar)
 
     # -- pictures --------------------------------------------------------------------------
     def grid_columns(self, n: int, rows_are_classes: bool) -> int:

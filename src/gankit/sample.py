@@ -30,6 +30,7 @@ def write_samples(snapshot: str | None, out: str, n: int = 64, seed: int = 0,
     if not out_path.parent.is_dir():
         raise GankitError(f"--out {out}: the folder {out_path.parent} does not exist")
     g = load(snapshot, pretrained)
+    g.check_memory(n)
     y = g.labels(n, label)                          # (n,) or None; refuses a bad --class
     x = g.generate(n, seed, y=y)
     if out_path.suffix.lower() == ".npz":

@@ -10,22 +10,62 @@ import math
 from gankit.errors import GankitError
 
 
+MAX_SEED = 2**63 - 1   # torch.Generator.manual_seed's range, less the negative half
+MAX_SEEDS = 1024       # seeds in one picture: more is no picture anyone can read
+MAX_FRAMES = 1000      # frames of one interpolation
+
+
+def whole(lo: int, hi: int):
+    """An argparse type: a whole number from lo to hi."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"expected a whole number from {lo} to {hi:,}, "
+                                             f"got {text}")
+        return value
+    return parse
+
+
+def real(lo: float, hi: float = math.inf, open_lo: bool = False):
+    """An argparse type: a finite number from lo (excluded with open_lo) to hi."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value) or value < lo or (open_lo and value == lo) or value > hi:
+            low = f"above {lo:g}" if open_lo else f"at least {lo:g}"
+            high = f" and at most {hi:g}" if math.isfinite(hi) else ""
+            raise argparse.ArgumentTypeError(f"expected a finite number {low}{high}, got {text}")
+        return value
+    return parse
+
+
+seed = whole(0, MAX_SEED)
+
+
 def parse_ints(text: str, flag: str) -> list[int]:
-    """'0-7' or '0,3,9' (or a mix, '0-3,8') -> a list of whole numbers >= 0."""
-    out = []
+    """'0-7' or '0,3,9' (or a mix, '0-3,8') -> a list of seeds (0 to MAX_SEED), at most
+    MAX_SEEDS of them; the count is checked before any list is made."""
+    spans = []
     try:
         for part in str(text).split(","):
-            part = part.strip()
-            if "-" in part:
-                lo, hi = part.split("-", 1)
-                out += list(range(int(lo), int(hi) + 1))
-            else:
-                out.append(int(part))
+            lo, sep, hi = part.strip().partition("-")
+            spans.append((int(lo), int(hi) if sep else int(lo)))
     except ValueError:
         raise GankitError(f"{flag} {text!r}: expected whole numbers like 0-7 or 0,3,9") from None
-    if not out:
+    if any(not 0 <= a <= MAX_SEED or not 0 <= b <= MAX_SEED for a, b in spans):
+        raise GankitError(f"{flag} {text!r}: seeds are whole numbers from 0 to 2**63 - 1")
+    count = sum(max(0, b - a + 1) for a, b in spans)
+    if not count:
         raise GankitError(f"{flag} {text!r}: expected at least one number, low to high")
-    return out
+    if count > MAX_SEEDS:
+        raise GankitError(f"{flag} {text!r} names {count:,} seeds: one picture takes at most "
+                          f"{MAX_SEEDS}")
+    return [s for a, b in spans for s in range(a, b + 1)]
 
 
 def parse_psis(text: str) -> list[float]:
@@ -129,6 +169,9 @@ def cmd_control(args) -> None:
     names = [str(c) for c in g.card.get("class_names") or []]
     names = names if len(names) == n_out else [str(i) for i in range(n_out)]
     target = parse_class(args.target, names, "--target")
+    if args.seed + args.n - 1 > MAX_SEED:
+        raise GankitError(f"--seed {args.seed} --n {args.n}: the seeds seed to seed+n-1 must "
+                          "stay at most 2**63 - 1")
     pictures.check_out(args.out, (".png",))
     z0 = control.start_noise(g, args.n, args.seed)
     r = control.steer(g, classifier, z0, target, args.steps, args.step_size, args.penalty,
@@ -150,18 +193,8 @@ def cmd_serve(args) -> None:
     serve(args.source, args.pretrained, args.host, args.port)
 
 
-def _nonneg_int(text):
-    v = int(text)
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {v}")
-    return v
-
-
-def _steps(text):
-    v = int(text)
-    if v < 2:
-        raise argparse.ArgumentTypeError(f"expected at least 2 steps, got {v}")
-    return v
+_steps = whole(2, MAX_FRAMES)
+_fps = real(0, 100, open_lo=True)  # a GIF frame lasts at least 10 ms
 
 
 def _source_args(p) -> None:
@@ -195,15 +228,17 @@ def add_parsers(sub, positive_int, add_force) -> None:
     p.add_argument("--steps", type=_steps, default=16)
     p.add_argument("--class", dest="class_", help="class, for a conditional generator")
     p.add_argument("--psi", default="inf", help="truncation threshold (default inf: none)")
-    p.add_argument("--fps", type=float, default=12)
+    p.add_argument("--fps", type=_fps, default=12, help="frames per second, up to 100 "
+                   "(default 12)")
 
     p = cmd("classes", cmd_classes, "interpolate the class vector at fixed noise", gif)
     p.add_argument("--from", dest="from_", required=True, help="start class (index or name)")
     p.add_argument("--to", required=True, help="end class")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed, default=0)
     p.add_argument("--steps", type=_steps, default=16)
     p.add_argument("--psi", default="inf", help="truncation threshold (default inf: none)")
-    p.add_argument("--fps", type=float, default=12)
+    p.add_argument("--fps", type=_fps, default=12, help="frames per second, up to 100 "
+                   "(default 12)")
 
     p = cmd("truncation", cmd_truncation, "grid over the truncation threshold psi")
     p.add_argument("--psi", default="0,0.25,0.5,1,1.5,2,inf",
@@ -213,18 +248,22 @@ def add_parsers(sub, positive_int, add_force) -> None:
 
     p = cmd("control", cmd_control, "steer samples toward a class with the evaluator's gradient")
     p.add_argument("--target", required=True, help="class to steer toward (index or name)")
-    p.add_argument("--n", type=positive_int, default=64, help="samples steered (default 64)")
-    p.add_argument("--seed", type=int, default=0, help="first seed (samples use seed, seed+1, ...)")
-    p.add_argument("--steps", type=_nonneg_int, default=100, help="step budget (default 100)")
-    p.add_argument("--step-size", type=float, default=0.1, help="distance in z per step (default 0.1)")
-    p.add_argument("--penalty", type=float, default=0.05, help="weight of ||z - z0||^2 (default 0.05)")
-    p.add_argument("--confidence", type=float, default=0.9,
+    p.add_argument("--n", type=whole(1, MAX_SEEDS), default=64,
+                   help=f"samples steered (default 64, at most {MAX_SEEDS})")
+    p.add_argument("--seed", type=seed, default=0, help="first seed (samples use seed, seed+1, ...)")
+    p.add_argument("--steps", type=whole(0, 100_000), default=100,
+                   help="step budget (default 100)")
+    p.add_argument("--step-size", type=real(0, open_lo=True), default=0.1,
+                   help="distance in z per step (default 0.1)")
+    p.add_argument("--penalty", type=real(0), default=0.05,
+                   help="weight of ||z - z0||^2 (default 0.05)")
+    p.add_argument("--confidence", type=real(0, 1, open_lo=True), default=0.9,
                    help="a sample stops once the classifier gives the target this probability")
     p.add_argument("--evaluator", help="classifier to steer with (default: the data set's)")
     p.add_argument("--show", type=positive_int, default=16, help="samples in the strip (default 16)")
 
     p = sub.add_parser("serve", help="explore a generator in the browser, on localhost")
     _source_args(p)
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    p.add_argument("--port", type=whole(0, 65535), default=8000, help="port (default 8000; 0 picks a free one)")
     p.add_argument("--host", default="127.0.0.1")
     p.set_defaults(func=cmd_serve)

@@ -65,10 +65,52 @@ class Explorer:
         return buf.getvalue()
 
 
-def make_server(explorer: Explorer, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
+IDLE_TIMEOUT = 30.0  # seconds a connection may sit without sending its request
+MAX_WORKERS = 32     # connections handled at once; one more is answered 503 at once
+BUSY = (b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain\r\nRetry-After: 1\r\n"
+        b"Content-Length: 33\r\nConnection: close\r\n\r\nbusy: too many requests at once\r\n")
+
+
+class BoundedServer(ThreadingHTTPServer):
+    """A thread per connection, but at most `max_workers` of them: an idle or slow client
+    ties up one slot for at most the handler's timeout, and a flood beyond the slots gets
+    503 Busy instead of a thread each."""
+
+    daemon_threads = True
+
+    def __init__(self, address, handler, max_workers: int = MAX_WORKERS):
+        self.slots = threading.BoundedSemaphore(max_workers)
+        super().__init__(address, handler)
+
+    def process_request(self, request, client_address):
+        if not self.slots.acquire(blocking=False):
+            try:
+                request.sendall(BUSY)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)  # starts the thread
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+
+def make_server(explorer: Explorer, host: str = "127.0.0.1", port: int = 0,
+                idle_timeout: float = IDLE_TIMEOUT,
+                max_workers: int = MAX_WORKERS) -> ThreadingHTTPServer:
     page = resources.files("gankit").joinpath("explore", "page.html").read_bytes()
 
     class Handler(BaseHTTPRequestHandler):
+        timeout = idle_timeout  # socket timeout: a silent connection is closed after it
+
         def _send(self, status, body: bytes, kind: str):
             self.send_response(status)
             self.send_header("Content-Type", kind)
@@ -95,7 +137,7 @@ def make_server(explorer: Explorer, host: str = "127.0.0.1", port: int = 0) -> T
         def log_message(self, *args):  # one line per image would drown the terminal
             pass
 
-    return ThreadingHTTPServer((host, port), Handler)
+    return BoundedServer((host, port), Handler, max_workers)
 
 
 def serve(source: str | None, pretrained: str | None, host: str = "127.0.0.1", port: int = 8000):

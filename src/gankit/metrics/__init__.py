@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 
 import gankit
+from gankit import progress
 from gankit.config import DataConfig
 from gankit.errors import GankitError
 from gankit.generator import Generator, load
@@ -67,8 +68,9 @@ class Inputs:
     """What metrics are computed from, each made once, on first use, for every metric asking."""
 
     def __init__(self, g: Generator, data_cfg: dict, n: int, seed: int, n_real: int,
-                 inception_weights: str | None, provenance: dict):
+                 inception_weights: str | None, provenance: dict, show_progress: bool = False):
         self.g, self.data_cfg, self.n, self.seed = g, data_cfg, n, seed
+        self.show_progress = show_progress
         self.n_real, self.inception_weights, self.provenance = n_real, inception_weights, provenance
 
     @functools.cached_property
@@ -79,7 +81,8 @@ class Inputs:
     @functools.cached_property
     def fake(self) -> torch.Tensor:
         """(n, C, H, W) generated images, or (n, 2) points."""
-        return self.g.generate(self.n, self.seed, y=self.labels)
+        with progress.bar(self.n, "generating", enabled=self.show_progress) as b:
+            return self.g.generate(self.n, self.seed, y=self.labels, bar=b)
 
     @functools.cached_property
     def evaluator(self) -> tuple[dict, dict]:
@@ -89,7 +92,8 @@ class Inputs:
         net = load_evaluator(dataset)
 
         def features(x):
-            f, logits = featurize(net, to_evaluator_input(x))
+            with progress.bar(len(x), "featurizing", enabled=self.show_progress) as b:
+                f, logits = featurize(net, to_evaluator_input(x), bar=b)
             return {"features": f, "logits": logits}
 
         reals, n_total = real.real_features(self.data_cfg, "evaluator", card["weights_sha256"],
@@ -220,7 +224,8 @@ def _modes(inp: Inputs) -> dict:
 # ---- measuring ------------------------------------------------------------------------------
 
 def evaluate(G, meta: dict | None, metrics: list[str], n: int | None = None, seed: int = 123,
-             n_real: int = 10_000, inception_weights: str | None = None) -> dict:
+             n_real: int = 10_000, inception_weights: str | None = None,
+             show_progress: bool = False) -> dict:
     """Measure a generator against the real data its card names: G is a `Generator` (meta is
     then unused: pass None) or a bare module with its card `meta` (the trainer's G, whose card
     holds data_shape, data, step and preset). Returns {"metrics": {...}, "provenance": {...}}."""
@@ -233,7 +238,7 @@ def evaluate(G, meta: dict | None, metrics: list[str], n: int | None = None, see
     parse_metrics(",".join(metrics), g.is_points)
     check_metrics(metrics, bool(g.n_classes), data_cfg["name"], inception_weights)
     n = n or DEFAULT_N["toy" if g.is_points else "image"]
-    inputs = Inputs(g, data_cfg, n, seed, n_real, inception_weights, provenance)
+    inputs = Inputs(g, data_cfg, n, seed, n_real, inception_weights, provenance, show_progress)
     values = {}
     for m in registry.METRICS.values():
         if m.name in metrics:
@@ -241,6 +246,11 @@ def evaluate(G, meta: dict | None, metrics: list[str], n: int | None = None, see
     provenance["n_generated"] = n
     provenance["seconds"] = round(time.perf_counter() - start, 2)
     return {"metrics": values, "provenance": provenance}
+
+
+# The fewest samples each metric can be computed from: a covariance (FID, KID) needs two,
+# precision/recall the k = 3 nearest neighbours besides the sample itself.
+MIN_N = {"fid": 2, "kid": 2, "inception_fid": 2, "pr": 4}
 
 
 def evaluate_snapshot(path: str | None, metrics: str | None, n: int | None,
@@ -257,7 +267,13 @@ def evaluate_snapshot(path: str | None, metrics: str | None, n: int | None,
         g.card["data"] = {**(g.card.get("data") or {"name": "mnist"}), "path": data_path}
     default = default_metrics(g.is_points, bool(g.n_classes))
     names = parse_metrics(metrics or ",".join(default), g.is_points)
-    record = evaluate(g, None, names, n, inception_weights=inception_weights)
+    if n is not None:
+        short = [f"{m} needs at least {k}" for m, k in MIN_N.items() if m in names and n < k]
+        if short:
+            raise GankitError(f"--n {n}: {', '.join(short)} generated samples (a meaningful "
+                              "value needs thousands)")
+    g.check_memory(n or DEFAULT_N["toy" if g.is_points else "image"])
+    record = evaluate(g, None, names, n, inception_weights=inception_weights, show_progress=True)
     if pretrained:
         return record, None
     out = g.folder / "metrics.jsonl"

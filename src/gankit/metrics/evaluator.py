@@ -18,6 +18,7 @@ is the one training loop for this CNN, used by scripts/train_evaluator.py and by
 from __future__ import annotations
 
 import math
+import zipfile
 import time
 from importlib import resources
 from pathlib import Path
@@ -27,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gankit import artifacts
+from gankit import artifacts, progress
 from gankit.errors import GankitError
 
 EVALUATORS = ("mnist", "fashion")
@@ -127,13 +128,17 @@ def load_evaluator(dataset: str) -> Evaluator:
 
 
 @torch.no_grad()
-def featurize(model: Evaluator, images: torch.Tensor, batch_size: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
-    """(N, 1, 28, 28) in [-1, 1] -> (features (N, F), logits (N, n_classes)), in batches."""
+def featurize(model: Evaluator, images: torch.Tensor, batch_size: int = 500,
+              bar=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N, 1, 28, 28) in [-1, 1] -> (features (N, F), logits (N, n_classes)), in batches
+    (`bar`: a tqdm bar to advance)."""
     feats, logits = [], []
     for batch in images.split(batch_size):
         f = model.features(batch)
         feats.append(f)
         logits.append(model.head(f))
+        if bar is not None:
+            bar.update(len(batch))
     return torch.cat(feats), torch.cat(logits)
 
 
@@ -157,10 +162,18 @@ def load_split(dataset: str, split: str, npz: str | Path) -> tuple[torch.Tensor,
     npz = Path(npz)
     if not npz.is_file():
         raise GankitError(f"data file not found: {npz} (expected {DATA_FILES.get(dataset, 'an .npz')})")
-    with np.load(npz) as data:
-        if "images" not in data or "labels" not in data:
-            raise GankitError(f"{npz} is not a gankit data file: it needs arrays 'images' and 'labels'")
-        images, labels = data["images"], data["labels"]
+    try:
+        with np.load(npz, allow_pickle=False) as data:
+            if "images" not in data or "labels" not in data:
+                raise GankitError(f"{npz} is not a gankit data file: it needs arrays 'images' "
+                                  "and 'labels'")
+            images, labels = data["images"], data["labels"]
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:  # truncated or not an npz
+        raise GankitError(f"cannot read {npz} as an .npz ({type(e).__name__}): give the data "
+                          "set's .npz (np.savez with 'images' and 'labels')") from None
+    if images.ndim != 3 or labels.shape != (len(images),):
+        raise GankitError(f"{npz}: 'images' has shape {images.shape} and 'labels' "
+                          f"{labels.shape}: expected (N, 28, 28) images and N labels")
     train_idx, test_idx = split_indices(dataset, len(images))
     idx = train_idx if split == "train" else test_idx
     x = torch.from_numpy(images[idx]).float().div_(127.5).sub_(1.0).unsqueeze(1)  # (N, 1, 28, 28)
@@ -185,7 +198,7 @@ def cross_entropy(model: nn.Module, x: torch.Tensor, y: torch.Tensor):
 def fit_classifier(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor],
                    test: tuple[torch.Tensor, torch.Tensor], epochs: int, generator: torch.Generator,
                    batch_size: int = 128, lr: float = 3e-3, weight_decay: float = 5e-4,
-                   batch_loss=cross_entropy, log=print) -> float:
+                   batch_loss=cross_entropy, log=print, show_progress: bool = False) -> float:
     """Train `model` on `train` = (images (N, 1, 28, 28), labels (N,)); AdamW, one-cycle schedule.
 
     `batch_loss(model, x, y) -> (loss, logits)` is where callers add augmentation or
@@ -198,6 +211,7 @@ def fit_classifier(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor],
     per_epoch = math.ceil(len(x_train) / batch_size)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * per_epoch)
     start = time.perf_counter()
+    steps = progress.bar(epochs * per_epoch, "training", unit="step", enabled=show_progress)
     for epoch in range(1, epochs + 1):
         model.train()
         loss_sum, correct = 0.0, 0
@@ -210,13 +224,16 @@ def fit_classifier(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor],
             sched.step()
             loss_sum += loss.item() * len(idx)
             correct += (logits.argmax(1) == y).sum().item()
+            steps.update(1)
         model.eval()
         test_acc = accuracy(model, *test)
         elapsed = time.perf_counter() - start
-        log(f"epoch {epoch:2d}/{epochs}  loss {loss_sum / len(x_train):.4f}  "
-            f"train acc {correct / len(x_train):.4f}  held-out acc {test_acc:.4f}  "
-            f"{epoch * len(x_train) / elapsed:.0f} img/s  elapsed {elapsed:.0f}s  "
-            f"ETA {elapsed / epoch * (epochs - epoch):.0f}s")
+        with steps.external_write_mode():  # the line above the bar, not through it
+            log(f"epoch {epoch:2d}/{epochs}  loss {loss_sum / len(x_train):.4f}  "
+                f"train acc {correct / len(x_train):.4f}  held-out acc {test_acc:.4f}  "
+                f"{epoch * len(x_train) / elapsed:.0f} img/s  elapsed {elapsed:.0f}s  "
+                f"ETA {elapsed / epoch * (epochs - epoch):.0f}s")
+    steps.close()
     return test_acc
 
 

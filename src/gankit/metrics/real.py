@@ -12,11 +12,14 @@ import functools
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from gankit.artifacts import atomic_write
 from gankit.config import DataConfig
 from gankit.metrics.evaluator import EVALUATORS, evaluator_card, split_indices
 from gankit.metrics.inception import sha256
@@ -100,12 +103,16 @@ def real_features(data_cfg: dict, extractor: str, extractor_sha: str, featurize_
     key = hashlib.sha256(key_text.encode()).hexdigest()[:16]
     path = cache_dir() / "real-features" / f"{data_cfg['name']}-{extractor}-{key}.safetensors"
     if path.is_file():
-        t = load_file(path)
-        return t, int(t.pop("n_total"))
+        try:
+            t = load_file(path)
+            return t, int(t.pop("n_total"))
+        except (SafetensorError, OSError, ValueError, KeyError) as e:  # truncated, foreign
+            # A cache is only a cache: say so once, and compute it again below.
+            print(f"note: the cached real features {path} could not be read "
+                  f"({type(e).__name__}); computing them again", file=sys.stderr)
     x, n_total = real_images(data_cfg, n_real, seed)
     tensors = {k: v.contiguous() for k, v in featurize_fn(x).items()}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    save_file({**tensors, "n_total": torch.tensor(n_total)}, str(tmp))
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: save_file({**tensors, "n_total": torch.tensor(n_total)},
+                                             str(tmp)))
     return tensors, n_total

@@ -45,6 +45,13 @@ def load_snapshot(path, device="cpu") -> tuple[torch.nn.Module, dict]:
     """Rebuild G from a snapshot, in eval mode. Returns (G, meta), meta being its card."""
     weights, meta_path = snapshot_paths(path)
     state, meta = artifacts.load(weights, kind="generator", fix=FIX)
+    missing = [k for k in ("model", "kwargs", "data_shape") if k not in meta]
+    shape = meta.get("data_shape")
+    if missing or not (isinstance(shape, list) and shape
+                       and all(isinstance(d, int) and d > 0 for d in shape)):
+        what = f"no {', '.join(missing)}" if missing else f"data_shape {shape!r}"
+        raise GankitError(f"{meta_path} is not a valid generator card ({what}): re-export the "
+                          "snapshot with gankit train, or restore its generator.json") from None
     try:
         G = build_generator(meta["model"], meta["kwargs"])
     except (KeyError, TypeError) as e:

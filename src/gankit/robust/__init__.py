@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 
+from gankit import progress
 from gankit.errors import GankitError
 from gankit.robust.adversarial import train_classifier
 from gankit.robust.attacks import RealFake, adversarial_accuracy, fgsm, pgd, predict
@@ -69,11 +70,13 @@ def attack_table(attack: str, spec: str, eps_text: str, data: str | None = None,
     shown = torch.randperm(len(target.x), generator=torch.Generator().manual_seed(seed))
     shown = shown[:N_PICTURED]
     names = target.classes
-    for eps in eps_list:
-        acc, adv = adversarial_accuracy(target.model, target.x, target.y, attack, eps, seed=seed,
-                                        **kwargs)
-        rows.append((eps, acc))
-        pictured.append((eps, adv[shown], [names[i] for i in predict(target.model, adv[shown])]))
+    with progress.bar(len(eps_list) * len(target.x), f"{attack} ({len(eps_list)} budgets)") as b:
+        for eps in eps_list:
+            acc, adv = adversarial_accuracy(target.model, target.x, target.y, attack, eps,
+                                            seed=seed, bar=b, **kwargs)
+            rows.append((eps, acc))
+            pictured.append((eps, adv[shown],
+                             [names[i] for i in predict(target.model, adv[shown])]))
     title = f"{attack.upper()} on {target.what}"
     save_attack_picture(out_path, target.x[shown], [names[i] for i in target.y[shown]],
                         [names[i] for i in clean_pred[shown]], pictured, title)
@@ -90,7 +93,7 @@ def train_and_save(out: str, adv: str, eps_text: str, dataset: str = "mnist",
     if Path(out).suffix != ".safetensors" or not Path(out).parent.is_dir():
         raise GankitError(f"--out {out}: give a .safetensors file in an existing folder")
     model, card = train_classifier(dataset, data, adv=adv, eps=eps, epochs=epochs, steps=steps,
-                                   alpha=alpha, seed=seed)
+                                   alpha=alpha, seed=seed, show_progress=True)
     return save_classifier(out, model, card), card
 
 

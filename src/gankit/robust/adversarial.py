@@ -54,7 +54,8 @@ def train_classifier(dataset: str = "mnist", data: str | None = None, adv: str =
                      eps: float = 0.25, epochs: int = 6, batch_size: int = 128,
                      lr: float = 3e-3, mix: float = 0.5, steps: int = 7,
                      alpha: float | None = None, channels: int = 32, seed: int = 0,
-                     train_eps: float | None = None, log=print) -> tuple[Evaluator, dict]:
+                     train_eps: float | None = None, log=print,
+                     show_progress: bool = False) -> tuple[Evaluator, dict]:
     """Train on the train split; returns the model (eval mode) and its card."""
     if adv not in ADV_MODES:
         raise GankitError(f"--adv {adv!r}: choose one of {', '.join(ADV_MODES)}")
@@ -77,7 +78,8 @@ def train_classifier(dataset: str = "mnist", data: str | None = None, adv: str =
 
     # The evaluator script's schedule: it reaches 99 % on these 8,000 digits in few epochs.
     clean = fit_classifier(model, (x_train, y_train), (x_test, y_test), epochs, g,
-                           batch_size=batch_size, lr=lr, batch_loss=mixed, log=log)
+                           batch_size=batch_size, lr=lr, batch_loss=mixed, log=log,
+                           show_progress=show_progress)
     report = {"clean": round(clean, 4)}
     if adv != "none" or eps > 0:
         acc, _ = adversarial_accuracy(model, x_test, y_test, "fgsm", eps)

@@ -80,12 +80,17 @@ def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 500) -> torch.T
 
 
 def adversarial_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, attack: str,
-                         eps: float, batch_size: int = 500, seed: int = 0,
+                         eps: float, batch_size: int = 500, seed: int = 0, bar=None,
                          **kwargs) -> tuple[float, torch.Tensor]:
-    """Accuracy of `model` (in eval mode) on attacked copies of (x, y), and those copies."""
+    """Accuracy of `model` (in eval mode) on attacked copies of (x, y), and those copies
+    (`bar`: a tqdm bar advanced by each batch's images)."""
     fn = ATTACKS[attack]
     if attack == "pgd":
         kwargs.setdefault("generator", torch.Generator().manual_seed(seed))
-    adv = torch.cat([fn(model, xb, yb, eps, **kwargs)
-                     for xb, yb in zip(x.split(batch_size), y.split(batch_size))])
+    adv = []
+    for xb, yb in zip(x.split(batch_size), y.split(batch_size)):
+        adv.append(fn(model, xb, yb, eps, **kwargs))
+        if bar is not None:
+            bar.update(len(xb))
+    adv = torch.cat(adv)
     return (predict(model, adv) == y).float().mean().item(), adv

@@ -51,7 +51,12 @@ def load_state(folder: Path) -> dict:
         raise GankitError(f"{folder} has no {STATE}: --resume needs a run directory written by "
                           "gankit train")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises several types for a bad file; all mean the same here
         raise GankitError(f"{path} could not be read ({type(e).__name__}): the training state "
                           "is corrupt; start a new run or restore a copy") from None
+    missing = [k for k in ("trainer", "elapsed") if not isinstance(state, dict) or k not in state]
+    if missing or not isinstance(state["trainer"], dict):
+        raise GankitError(f"{path} is not a gankit training state (no {', '.join(missing) or 'trainer'}"
+                          "): restore the run's own state.pt, or start a new run")
+    return state

@@ -102,12 +102,19 @@ class Run:
                 self.tb = TensorBoard(self.dir)
 
     def load(self, state: dict) -> None:
-        """A state.pt: the trainer, this process's batches and RNG, the time trained."""
-        self.trainer.load_state_dict(state["trainer"])
-        mine = state.get("ranks", [state])[self.world.rank]  # runs before torchrun: one
-        self.trainer.sampler.load_state_dict(mine["sampler"])
-        ckpt.set_rng_state(mine["rng"])
-        self.elapsed = float(state["elapsed"])
+        """A state.pt: the trainer, this process's batches and RNG, the time trained. A state
+        of another model or kind is one line naming the file."""
+        try:
+            self.trainer.load_state_dict(state["trainer"])
+            mine = state.get("ranks", [state])[self.world.rank]  # runs before torchrun: one
+            self.trainer.sampler.load_state_dict(mine["sampler"])
+            ckpt.set_rng_state(mine["rng"])
+            self.elapsed = float(state["elapsed"])
+        except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as e:
+            first = (str(e).strip().splitlines() or [""])[0][:200]
+            raise GankitError(f"{self.dir / ckpt.STATE} does not fit the network config.json "
+                              f"describes ({type(e).__name__}: {first}): restore the run's own "
+                              "state.pt, or start a new run") from None
 
     # -- outputs -------------------------------------------------------------------------
     def card(self) -> dict:

@@ -9,13 +9,15 @@ ranges, the data, the models (built once, here), the trainer kind's own settings
 import json
 import re
 import shutil
+import sys
 from pathlib import Path
 
 from gankit import rundir
-from gankit.artifacts import write_json
+from gankit.artifacts import atomic_write, write_json
 from gankit.config import Config, apply_overrides, from_dict
 from gankit.errors import GankitError
 from gankit.metrics import check_metrics, default_metrics, parse_metrics
+from gankit.models.snapshot import SNAPSHOT_META, SNAPSHOT_WEIGHTS
 from gankit.train import checkpoint as ckpt
 from gankit.train.distributed import World, init_world, shutdown
 from gankit.train.loop import Run, build
@@ -71,6 +73,11 @@ def prepare(cfg: Config, world: World = World()):
         require_tensorboard()
     if cfg.train.eval_every:
         check_measurable(cfg, data)
+    elif cfg.train.eval_metrics:  # unused for now, but a typo is still refused
+        try:
+            parse_metrics(cfg.train.eval_metrics, data.is_points)
+        except GankitError as e:
+            raise GankitError(f"train.eval_metrics: {e}") from None
     world.device(cfg.train.device)  # no CUDA where it was asked for: fail before writing
     return data, models
 
@@ -114,6 +121,33 @@ def read_config(run_dir: Path) -> Config:
                           "a copy, or start a new run") from None
 
 
+def tidy(run_dir: Path, done: int) -> None:
+    """What a killed run leaves behind, put right before it continues: temporary files of
+    interrupted atomic writes (`.NAME.*.tmp`) are removed; stats.jsonl and health.jsonl lose
+    a half-written last line, and stats.jsonl the records of steps after the checkpoint (they
+    are trained, and logged, again)."""
+    for folder in (run_dir, run_dir / rundir.SAMPLES):
+        for tmp in folder.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+    for name, by_step in ((rundir.STATS, True), (rundir.HEALTH, False)):
+        log = run_dir / name
+        if not log.is_file():
+            continue
+        lines = log.read_text(errors="replace").splitlines(keepends=True)
+        keep = []
+        for line in lines:
+            if not line.endswith("\n"):  # killed while writing this line
+                break
+            try:
+                step = json.loads(line).get("step", 0) if by_step else 0
+            except (json.JSONDecodeError, AttributeError):
+                step = 0  # not ours to judge: read_jsonl names a corrupt line
+            if not isinstance(step, int) or step <= done:
+                keep.append(line)
+        if len(keep) != len(lines):
+            atomic_write(log, lambda tmp: Path(tmp).write_text("".join(keep)))
+
+
 def resume(run_dir: str, overrides: list[str]) -> tuple[Path, Path]:
     path = Path(run_dir)
     for item in overrides:
@@ -122,21 +156,35 @@ def resume(run_dir: str, overrides: list[str]) -> tuple[Path, Path]:
             raise GankitError(f"--set {key} cannot change when resuming: only "
                               f"{', '.join(sorted(RESUMABLE_KEYS))} can (start a new run instead)")
     cfg = apply_overrides(read_config(path), overrides).validate()
-    state = ckpt.load_state(path)
-    done = int(state.get("trainer", {}).get("step", 0))
+    if (path / ckpt.STATE).exists():
+        state = ckpt.load_state(path)
+        done = int(state["trainer"].get("step", 0))
+    elif (path / SNAPSHOT_WEIGHTS).exists() or (path / SNAPSHOT_META).exists():
+        raise GankitError(f"{run_dir} has a generator snapshot but no {ckpt.STATE} (removed, or "
+                          "the run was killed while writing its first checkpoint): it cannot "
+                          "continue; sample from it as it is, or start a new run")
+    else:  # stopped before its first checkpoint: config.json is all there is to go on
+        state, done = None, 0
     if cfg.train.steps < done:
         raise GankitError(f"--set train.steps={cfg.train.steps} is fewer than the {done} steps "
                           f"{run_dir} has already trained: give at least {done}")
     world = init_world(cfg.train.device)
     try:
-        if state.get("world_size", 1) != world.size:
+        if state is not None and state.get("world_size", 1) != world.size:
             raise GankitError(f"{run_dir} was trained by {state.get('world_size', 1)} process(es) "
                               f"and this resume has {world.size}: resume it with torchrun "
                               f"--nproc-per-node {state.get('world_size', 1)} (or without "
                               "torchrun for 1)")
         data, models = prepare(cfg, world)
+        # The state is loaded into the freshly built trainer before config.json changes, so a
+        # state.pt of another model is refused with the run directory as it was.
+        session = Run(cfg, path, data, resume_state=state, world=world, models=models)
         if world.is_main:
+            if state is None:
+                print(f"note: {run_dir} stopped before its first checkpoint (no {ckpt.STATE}): "
+                      "training it again from step 0", file=sys.stderr)
+            tidy(path, done)
             write_json(path / rundir.CONFIG, config_record(cfg, world))
-        return path, Run(cfg, path, data, resume_state=state, world=world, models=models).fit()
+        return path, session.fit()
     finally:
         shutdown()
