@@ -3,16 +3,25 @@
 from pathlib import Path
 
 import torch
-from torchvision.utils import save_image
+from PIL import Image
+from torchvision.utils import make_grid
 
 from gankit.artifacts import atomic_write
 
 
+def grid_image(images: torch.Tensor, nrow: int = 8) -> Image.Image:
+    """(N, C, H, W) in [-1, 1] -> one grid as a PIL image: the drawing of every grid gankit
+    writes (`save_grid`) or shows (`gankit.show`), as torchvision's save_image draws it."""
+    grid = make_grid(images.detach().float().cpu(), nrow=nrow, normalize=True,
+                     value_range=(-1, 1), padding=2, pad_value=0.5)  # (3, H', W') in [0, 1]
+    pixels = grid.mul(255).add_(0.5).clamp_(0, 255).permute(1, 2, 0).to(torch.uint8).numpy()
+    return Image.fromarray(pixels)
+
+
 def save_grid(images: torch.Tensor, path: Path, nrow: int = 8) -> None:
     """(N, C, H, W) in [-1, 1] -> one PNG grid."""
-    atomic_write(Path(path), lambda tmp: save_image(images.float(), tmp, format="png", nrow=nrow,
-                                                    normalize=True, value_range=(-1, 1),
-                                                    padding=2, pad_value=0.5))
+    picture = grid_image(images, nrow)
+    atomic_write(Path(path), lambda tmp: picture.save(tmp, format="png"))
 
 
 def save_scatter(points: torch.Tensor, path: Path, centres: torch.Tensor | None = None,
