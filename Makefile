@@ -4,13 +4,17 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: train test setup clean chromium
+.PHONY: train test setup clean chromium notebooks
 
 train: $(VENV)/.installed
 	$(BIN)/gankit train
 
 test: $(VENV)/.installed chromium
 	$(BIN)/python -m pytest
+
+# The course notebooks in Jupyter (the test extra installs the notebooks extra, Jupyter with it).
+notebooks: $(VENV)/.installed
+	$(BIN)/jupyter lab notebooks
 
 # The browser tests (web explorer, run report) drive Debian's Chromium through Playwright.
 # Installing it needs root and Debian's registry; where that fails the tests say so and skip.

@@ -2,7 +2,12 @@
 
     artifacts, errors, progress, rundir  <-  config, data, models, losses, augment, viz
     <-  generator handle, pretrained  <-  metrics  <-  train
-    <-  sample, explore, report, robust  <-  cli
+    <-  sample, explore, report, robust  <-  cli, api
+
+One edge climbs on purpose: the package's front door (`gankit/__init__.py`) reaches the Python
+API (`gankit.api`) lazily, on first use of `gankit.load`/`show`/`train(...)` (PEP 562), so
+`import gankit` stays light (and `gankit.train`, the package, is callable as the API's
+`train`); those edges are named in ALLOWED, and nothing else may climb.
 
 Every import counts, also one written inside a function (the standard library's `ast` reads
 them all), so a loop cannot hide in a function body.
@@ -21,8 +26,9 @@ LAYERS = [
     {"metrics"},
     {"train"},
     {"sample", "explore", "report", "robust"},
-    {"cli", "__main__"},
+    {"cli", "__main__", "api"},
 ]
+ALLOWED = {("__init__", "api"), ("__init__", "train")}  # lazy, in functions: see the notes above
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 
 
@@ -63,7 +69,7 @@ def test_no_import_climbs_a_layer():
         me = top("gankit." + ".".join(path.relative_to(PACKAGE).with_suffix("").parts))
         for line, module in imports(path):
             other = top(module)
-            if other in RANK and RANK[other] > RANK[me]:
+            if other in RANK and RANK[other] > RANK[me] and (me, other) not in ALLOWED:
                 climbing.append(f"{path.relative_to(PACKAGE)}:{line} imports {module}")
     assert not climbing, "imports that climb a layer:\n" + "\n".join(climbing)
 

@@ -3,18 +3,27 @@
 from pathlib import Path
 
 import torch
+from PIL import Image
 
 from gankit.artifacts import atomic_write
 
 
-def save_grid(images: torch.Tensor, path: Path, nrow: int = 8) -> None:
-    """(N, C, H, W) in [-1, 1] -> one PNG grid."""
+def grid_image(images: torch.Tensor, nrow: int = 8) -> Image.Image:
+    """(N, C, H, W) in [-1, 1] -> one grid as a PIL image: the drawing of every grid gankit
+    writes (`save_grid`) or shows (`gankit.show`), as torchvision's save_image draws it."""
     # Imported here: torchvision takes seconds to import, and `gankit train` would pay them
     # before its first step (issue 14's start-up budget is 2 s beyond torch itself).
-    from torchvision.utils import save_image
-    atomic_write(Path(path), lambda tmp: save_image(images.float(), tmp, format="png", nrow=nrow,
-                                                    normalize=True, value_range=(-1, 1),
-                                                    padding=2, pad_value=0.5))
+    from torchvision.utils import make_grid
+    grid = make_grid(images.detach().float().cpu(), nrow=nrow, normalize=True,
+                     value_range=(-1, 1), padding=2, pad_value=0.5)  # (3, H', W') in [0, 1]
+    pixels = grid.mul(255).add_(0.5).clamp_(0, 255).permute(1, 2, 0).to(torch.uint8).numpy()
+    return Image.fromarray(pixels)
+
+
+def save_grid(images: torch.Tensor, path: Path, nrow: int = 8) -> None:
+    """(N, C, H, W) in [-1, 1] -> one PNG grid."""
+    picture = grid_image(images, nrow)
+    atomic_write(Path(path), lambda tmp: picture.save(tmp, format="png"))
 
 
 def save_scatter(points: torch.Tensor, path: Path, centres: torch.Tensor | None = None,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
+from tqdm.auto import tqdm  # a widget in Jupyter, a text bar elsewhere
 
 from gankit import rundir
 from gankit.config import Config

@@ -1,0 +1,471 @@
+"""Write the course notebooks (notebooks/NN-name.ipynb) from the cells below, without outputs.
+
+    python scripts/make_notebooks.py        # rewrites every notebook
+
+Each notebook reads GANKIT_NOTEBOOK_SMALL=1 (the test suite sets it) to shrink its training
+steps and sample counts; its defaults run top to bottom on a 2-core CPU in about 3 minutes.
+Edit the cells here, not the .ipynb files, so the notebooks stay reviewable as Python.
+"""
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+OUT = Path(__file__).resolve().parent.parent / "notebooks"
+
+SETUP = '''import os
+import matplotlib.pyplot as plt
+import torch
+import gankit
+
+SMALL = os.environ.get("GANKIT_NOTEBOOK_SMALL") == "1"  # the test suite's quick settings
+def small(default, quick):
+    """The default setting, or a much smaller one when the tests run this notebook."""
+    return quick if SMALL else default'''
+
+
+def notebook(title: str, *cells: str) -> nbformat.NotebookNode:
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells.append(new_markdown_cell(title))
+    nb.cells.append(new_code_cell(SETUP))
+    for text in cells:
+        text = text.strip("\n")
+        if text.startswith("## ") or text.startswith("md:"):
+            nb.cells.append(new_markdown_cell(text.removeprefix("md:").strip()))
+        else:
+            nb.cells.append(new_code_cell(text))
+    return nb
+
+
+NOTEBOOKS = {}
+
+NOTEBOOKS["01-bce-and-saturation"] = notebook(
+    "# 1. Binary cross-entropy, and why G's minimax loss saturates\n\n"
+    "D outputs a logit $a$; $D(x) = \\sigma(a)$. BCE has one part per class: "
+    "$-\\log D(x)$ for a real image (label 1) and $-\\log(1 - D(G(z)))$ for a fake (label 0). "
+    "Each is near 0 when D is right and grows without bound when it is wrong.",
+    '''d = torch.linspace(0.001, 0.999, 500)
+fig, ax = plt.subplots(figsize=(5, 3))
+ax.plot(d, -torch.log(d), label="label 1 (real): $-\\\\log D$")
+ax.plot(d, -torch.log(1 - d), label="label 0 (fake): $-\\\\log(1-D)$")
+ax.set_xlabel("D's output"); ax.set_ylabel("BCE"); ax.set_ylim(0, 7); ax.legend(); plt.show()''',
+    "md: G wants D(G(z)) high. The minimax game gives G the loss $\\log(1 - D(G(z)))$ "
+    "(minimised); the non-saturating loss is $-\\log D(G(z))$. gankit's loss table "
+    "(`gankit.losses`) has both; we differentiate them with respect to D's logit, which is "
+    "what flows back into G.",
+    '''from gankit.losses import g_loss_minimax, g_loss_non_saturating
+
+def grad_of(loss_fn, logits):
+    """d loss / d logit for each sample (the loss functions average over the batch)."""
+    a = logits.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(loss_fn(a) * len(a), a)
+    return grad
+
+a = torch.logit(d)                             # logits giving D(G(z)) = d
+losses = {"minimax  log(1 - D)": torch.log(1 - d), "non-saturating  -log D": -torch.log(d)}
+grads = {"minimax": grad_of(g_loss_minimax, a),
+         "non-saturating": grad_of(g_loss_non_saturating, a)}
+fig, (l, r) = plt.subplots(1, 2, figsize=(10, 3))
+for name, v in losses.items():
+    l.plot(d, v, label=name)
+l.set_xlabel("D(G(z))"); l.set_title("G's loss"); l.legend()
+for name, g in grads.items():
+    r.plot(d, g.abs(), label=name)
+r.set_xlabel("D(G(z))"); r.set_title("|d loss / d logit|: the signal reaching G"); r.legend()
+plt.show()
+for p in (0.001, 0.01, 0.5):
+    i = int((d - p).abs().argmin())
+    print(f"D(G(z)) = {p}: minimax gradient {grads['minimax'][i].abs():.4f}, "
+          f"non-saturating {grads['non-saturating'][i].abs():.4f}")''',
+    "md: Early in training D easily spots fakes, D(G(z)) ≈ 0: exactly where the minimax "
+    "gradient, $\\sigma(a) = D(G(z))$, vanishes, while the non-saturating one, "
+    "$1 - D(G(z))$, is largest. That is why every gankit preset trains G with the "
+    "non-saturating loss (notebook 6 plants the minimax one on purpose).",
+)
+
+NOTEBOOKS["02-activations"] = notebook(
+    "# 2. Activations and their derivatives; dying ReLUs\n\n"
+    "Activations must be non-linear (to approximate complex functions) and differentiable "
+    "(for backpropagation).",
+    '''z = torch.linspace(-5, 5, 401, requires_grad=True)
+acts = {"ReLU": torch.relu, "LeakyReLU(0.2)": lambda t: torch.nn.functional.leaky_relu(t, 0.2),
+        "sigmoid": torch.sigmoid, "tanh": torch.tanh}
+fig, axes = plt.subplots(1, 4, figsize=(14, 3))
+for ax, (name, f) in zip(axes, acts.items()):
+    y = f(z)
+    (dy,) = torch.autograd.grad(y.sum(), z)
+    ax.plot(z.detach(), y.detach(), label="f(z)")
+    ax.plot(z.detach(), dy, "--", label="f'(z)")
+    ax.set_title(name); ax.legend(fontsize=7)
+plt.show()''',
+    "md: Sigmoid's derivative is at most 0.25 and tanh's falls to 0 away from 0: stacked, "
+    "they shrink gradients (vanishing gradients). ReLU's derivative is 0 for every z < 0: a "
+    "unit whose input is negative for every example gets no gradient and never recovers "
+    "(a *dying ReLU*). LeakyReLU keeps a small slope there.\n\n"
+    "Count dead units in a real layer: the ReLUs of the shipped DCGAN generator "
+    "(`gankit.load(\"mnist-dcgan\")`), over a batch of noise.",
+    '''g = gankit.load("mnist-dcgan")
+G = g.module.eval()
+outputs = {}
+hooks = [m.register_forward_hook(lambda m, i, o, name=name: outputs.__setitem__(name, o))
+         for name, m in G.named_modules() if isinstance(m, torch.nn.ReLU)]
+with torch.no_grad():
+    G(g.noise(small(512, 64), seed=0))
+for h in hooks:
+    h.remove()
+for name, o in outputs.items():
+    per_channel = o.transpose(0, 1).reshape(o.shape[1], -1)      # (C, B*H*W)
+    dead = int((per_channel <= 0).all(dim=1).sum())
+    print(f"{name:20s} {tuple(o.shape)}: {dead}/{o.shape[1]} channels never active, "
+          f"{(o > 0).float().mean():.0%} of activations positive")''',
+    "md: A few dead channels are normal; many would waste capacity. D uses LeakyReLU (0.2) "
+    "so that every unit passes gradient back to G.",
+)
+
+NOTEBOOKS["03-batch-norm"] = notebook(
+    "# 3. Batch normalisation: training-mode vs running statistics\n\n"
+    "In training mode BatchNorm normalises with the batch's own mean and variance "
+    "$\\hat z = (z - \\mu_B)/\\sqrt{\\sigma_B^2 + \\epsilon}$, then scales and shifts "
+    "($\\gamma \\hat z + \\beta$), and keeps a running average of $\\mu$ and $\\sigma^2$. "
+    "In eval mode it uses those running statistics instead.",
+    '''torch.manual_seed(0)
+bn = torch.nn.BatchNorm1d(1, momentum=0.1)
+for _ in range(200):                                 # training: data with mean 3, std 2
+    bn(3 + 2 * torch.randn(64, 1))
+print(f"running mean {bn.running_mean.item():.2f}, running var {bn.running_var.item():.2f}")
+x = 3 + 2 * torch.randn(8, 1)
+bn.train(); y_train = bn(x).detach().squeeze()
+bn.eval(); y_eval = bn(x).detach().squeeze()
+print("train mode:", y_train.numpy().round(2))
+print("eval mode: ", y_eval.numpy().round(2))
+one = torch.tensor([[10.0]])
+print("one example, eval mode:", bn(one).item(), "(training mode cannot normalise a batch of 1)")''',
+    "md: What eval mode does to a generator's samples: the shipped DCGAN's G drawn in eval "
+    "mode (running statistics, as gankit always samples) and in training mode on small "
+    "batches (each batch normalised by itself, so a sample depends on its batch-mates).",
+    '''import copy
+g = gankit.load("mnist-dcgan")
+z = g.noise(16, seed=0)
+eval_images = g.render(z)                          # eval mode
+G_train = copy.deepcopy(g.module).train()          # a copy: its running stats may change
+with torch.no_grad():
+    batch_of_4 = torch.cat([G_train(z[i:i + 4]) for i in range(0, 16, 4)])
+    batch_of_16 = G_train(z)
+print("eval mode (running statistics)"); gankit.show(eval_images, nrow=8)
+print("training mode, batches of 4"); gankit.show(batch_of_4, nrow=8)
+print("training mode, one batch of 16"); gankit.show(batch_of_16, nrow=8)
+print(f"mean |difference| eval vs train-mode(4): {(eval_images - batch_of_4).abs().mean():.3f}")''',
+)
+
+NOTEBOOKS["04-convolutions"] = notebook(
+    "# 4. Convolutions, pooling, up-sampling, transposed convolutions and checkerboards",
+    '''x = torch.arange(1.0, 37).reshape(1, 1, 6, 6)
+for k, s, p in [(3, 1, 0), (3, 1, 1), (3, 2, 1), (4, 2, 1)]:
+    conv = torch.nn.Conv2d(1, 1, k, stride=s, padding=p)
+    out = (6 + 2 * p - k) // s + 1
+    print(f"conv k={k} stride={s} padding={p}: 6x6 -> {tuple(conv(x).shape[-2:])} "
+          f"(formula (n + 2p - k) // s + 1 = {out})")
+print("max pool 2:", tuple(torch.nn.MaxPool2d(2)(x).shape[-2:]), "\\n", torch.nn.MaxPool2d(2)(x)[0, 0])
+print("nearest up-sampling x2:\\n", torch.nn.Upsample(scale_factor=2, mode="nearest")(x[..., :2, :2])[0, 0])''',
+    "md: A transposed convolution with stride s is a plain convolution over the input with "
+    "s - 1 zeros inserted between pixels (and k - 1 - p zeros of padding), with the kernel "
+    "flipped. Its output size is $(n - 1)s - 2p + k$.",
+    '''torch.manual_seed(0)
+k, s, p = 4, 2, 1
+tconv = torch.nn.ConvTranspose2d(1, 1, k, stride=s, padding=p, bias=False)
+x = torch.randn(1, 1, 5, 5)
+y = tconv(x)
+spread = torch.zeros(1, 1, (5 - 1) * s + 1, (5 - 1) * s + 1)
+spread[..., ::s, ::s] = x                                         # zero insertion
+flipped = tconv.weight.flip(-1, -2).transpose(0, 1)
+y2 = torch.nn.functional.conv2d(spread, flipped, padding=k - 1 - p)
+print(f"5x5 -> {tuple(y.shape[-2:])} (formula (n-1)s - 2p + k = {(5 - 1) * s - 2 * p + k}); "
+      f"zero-insertion view matches: {torch.allclose(y, y2, atol=1e-6)}")
+fig, axes = plt.subplots(1, 3, figsize=(9, 3))
+for ax, img, t in zip(axes, [x, spread, y], ["input", "zeros inserted", "transposed conv"]):
+    ax.imshow(img[0, 0].detach(), cmap="gray"); ax.set_title(t); ax.axis("off")
+plt.show()''',
+    "md: Where the kernel size is not a multiple of the stride, output pixels receive "
+    "different numbers of kernel taps: an uneven overlap, the checkerboard. "
+    "`gankit.metrics.spectrum.checkerboard` measures it: power at the stride-2 frequencies "
+    "over the average power at the same radius (about 1: no artifact). Two stacks of "
+    "untrained up-sampling layers on the same random features: transposed (k=3, s=2) vs "
+    "nearest resize + conv.",
+    '''from gankit.metrics.spectrum import checkerboard
+from gankit.data import load_data
+
+def stack(kind, seed=0):
+    torch.manual_seed(seed)
+    layers = []
+    for c_in, c_out in [(32, 16), (16, 8), (8, 1)]:
+        if kind == "transposed":
+            layers += [torch.nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1, output_padding=1)]
+        else:
+            layers += [torch.nn.Upsample(scale_factor=2), torch.nn.Conv2d(c_in, c_out, 3, padding=1)]
+        layers += [torch.nn.ReLU()] if c_out > 1 else [torch.nn.Tanh()]
+    return torch.nn.Sequential(*layers)
+
+features = torch.randn(small(256, 64), 32, 4, 4, generator=torch.Generator().manual_seed(1))
+with torch.no_grad():
+    images = {kind: stack(kind)(features) for kind in ("transposed", "resize")}  # (N, 1, 32, 32)
+real = load_data("mnist").images[:small(2000, 256)]
+for kind, im in images.items():
+    print(f"{kind:10s}: checkerboard {checkerboard(im):.2f}")
+print(f"real MNIST : checkerboard {checkerboard(real):.2f}")
+fig, axes = plt.subplots(1, 2, figsize=(6, 3))
+for ax, (kind, im) in zip(axes, images.items()):
+    ax.imshow(im[0, 0], cmap="gray"); ax.set_title(kind); ax.axis("off")
+plt.show()''',
+    "md: The default preset's G up-samples by resize + convolution for this reason "
+    "(`model.upsample=resize`); `gankit eval RUN --metrics checkerboard` measures a trained G.",
+)
+
+NOTEBOOKS["05-mlp-gan-and-dcgan"] = notebook(
+    "# 5. The MLP GAN and DCGAN, and the alternating updates\n\n"
+    "First the updates spelled out in plain PyTorch (a tiny MLP GAN on the bundled MNIST): "
+    "one step of D on a real and a fake batch, then one step of G through D.",
+    '''from gankit.data import load_data
+real = load_data("mnist").images.flatten(1)                  # (10000, 784) in [-1, 1]
+torch.manual_seed(0)
+z_dim = 64
+G = torch.nn.Sequential(torch.nn.Linear(z_dim, 256), torch.nn.ReLU(), torch.nn.Linear(256, 784), torch.nn.Tanh())
+D = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.LeakyReLU(0.2), torch.nn.Linear(256, 1))
+opt_g = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999))
+opt_d = torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
+bce = torch.nn.BCEWithLogitsLoss()
+history = []
+for step in range(small(300, 30)):
+    x = real[torch.randint(len(real), (64,))]
+    # D step: real -> 1, fake -> 0; the fake is detached so G is not updated here
+    fake = G(torch.randn(64, z_dim))
+    d_loss = bce(D(x), torch.ones(64, 1)) + bce(D(fake.detach()), torch.zeros(64, 1))
+    opt_d.zero_grad(); d_loss.backward(); opt_d.step()
+    # G step: make D call the fake real (the non-saturating loss), through D's weights
+    g_loss = bce(D(fake), torch.ones(64, 1))
+    opt_g.zero_grad(); g_loss.backward(); opt_g.step()
+    history.append((d_loss.item(), g_loss.item()))
+plt.plot(history, label=["D loss", "G loss"]); plt.xlabel("step"); plt.legend(); plt.show()
+with torch.no_grad():
+    gankit.show(G(torch.randn(16, z_dim)).view(-1, 1, 28, 28), nrow=8)''',
+    "md: gankit's trainer does exactly this (`gankit.train.gan`: the same two steps, with "
+    "`train.d_steps` D steps per G step). Train the course's MLP GAN and the default DCGAN "
+    "for a few hundred steps through the Python API: each call is `gankit train`, with a run "
+    "directory, `stats.jsonl` and a snapshot.",
+    '''runs = {}
+for preset in ("mlp-mnist", "dcgan-mnist"):
+    runs[preset] = gankit.train(preset, {"train.steps": small(300, 20), "train.log_every": small(25, 5),
+                                         "train.sample_every": small(100, 10), "train.report": False})
+    print(preset, "->", runs[preset].dir)''',
+    '''fig, axes = plt.subplots(1, 2, figsize=(10, 3))
+for ax, (preset, run) in zip(axes, runs.items()):
+    rows = [r for r in run.stats if "d_loss" in r]
+    steps = [r["step"] for r in rows]
+    ax.plot(steps, [r["d_loss"] for r in rows], label="D loss")
+    ax.plot(steps, [r["g_loss"] for r in rows], label="G loss")
+    ax.plot(steps, [r["d_fake"] for r in rows], label="mean D(G(z))")
+    ax.set_title(preset); ax.set_xlabel("step"); ax.legend(fontsize=7)
+plt.show()
+for preset, run in runs.items():
+    print(preset); gankit.show(run.sample(32, seed=0), nrow=8)''',
+)
+
+NOTEBOOKS["06-discriminator-too-strong"] = notebook(
+    "# 6. A discriminator too strong: planting the failure, diagnosing it, fixing it\n\n"
+    "Plant it: the saturating (minimax) G loss, and D learning 50 times faster than G "
+    "(`optim.lr_d=0.01`). gankit's health monitor checks the run every `health.every` "
+    "steps and writes what it sees to `health.jsonl`.",
+    '''common = {"train.steps": small(400, 40), "train.log_every": small(20, 5), "health.every": small(25, 5),
+          "health.patience": 2, "train.sample_every": small(200, 20), "train.report": False}
+bad = gankit.train("dcgan-mnist", {**common, "loss.g_loss": "minimax", "optim.lr_d": 0.01})''',
+    '''for record in bad.health:
+    if "diagnosis" in record or record.get("active"):
+        print(record.get("step"), record.get("diagnosis") or record.get("active"),
+              "|", record.get("advice", ""))
+diagnoses = [r for r in bad.health if "diagnosis" in r]
+print(f"{len(diagnoses)} diagnosis line(s) in {bad.dir / 'health.jsonl'}")
+for r in diagnoses:
+    print(r)''',
+    "md: The fix the advice gives: the non-saturating G loss (the preset's default) and "
+    "equal learning rates. Same seed, same steps:",
+    '''good = gankit.train("dcgan-mnist", common)
+fig, axes = plt.subplots(1, 2, figsize=(10, 3))
+for name, run in (("planted: minimax, lr_d 0.01", bad), ("fixed: non-saturating, lr_d 2e-4", good)):
+    rows = [r for r in run.stats if "d_fake" in r]
+    axes[0].plot([r["step"] for r in rows], [r["d_fake"] for r in rows], label=name)
+    axes[1].plot([r["step"] for r in rows], [r["g_grad"] for r in rows], label=name)
+axes[0].set_title("mean D(G(z))"); axes[1].set_title("gradient norm reaching G")
+for ax in axes:
+    ax.set_xlabel("step"); ax.legend(fontsize=7)
+plt.show()
+print("planted"); gankit.show(bad.sample(16), nrow=8)
+print("fixed"); gankit.show(good.sample(16), nrow=8)''',
+)
+
+NOTEBOOKS["07-mode-collapse"] = notebook(
+    "# 7. Mode collapse on the toy ring\n\n"
+    "Eight Gaussians on a circle. A plain BCE GAN (`toy-ring-plain`) tends to cover some "
+    "modes and miss others, or to drift between them; `toy-ring` adds an R1 penalty on D and "
+    "an EMA of G. Measured as in VEEGAN: modes covered and the share of high-quality "
+    "samples (within 3σ of a centre).",
+    '''from gankit.data.toy import sample as toy_sample
+from gankit.metrics import evaluate
+_, _, centres, std = toy_sample("toy-ring", 1)
+steps = small(1500, 60)
+runs = {p: gankit.train(p, {"train.steps": steps, "train.log_every": small(100, 20),
+                            "train.sample_every": small(500, 30), "train.report": False})
+        for p in ("toy-ring-plain", "toy-ring")}''',
+    '''n = small(2500, 500)
+fig, axes = plt.subplots(1, 2, figsize=(8, 4))
+for ax, (preset, run) in zip(axes, runs.items()):
+    points = run.sample(n, seed=0)
+    m = evaluate(run.generator, None, ["modes"], n=n)["metrics"]["modes"]
+    ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.3)
+    ax.scatter(centres[:, 0], centres[:, 1], marker="x", color="red")
+    ax.set_title(f"{preset}: {m['modes_covered']}/{m['n_modes']} modes, "
+                 f"{m['high_quality_pct']:.0f}% high quality", fontsize=9)
+    ax.set_aspect("equal")
+plt.show()''',
+    "md: At the presets' full length (3,000 steps) the README's table reports 7/8 modes and "
+    "33 % high quality for the plain GAN, 8/8 and 94 % for `toy-ring`; these short runs show "
+    "the same direction less sharply.",
+)
+
+NOTEBOOKS["08-conditional-and-controllable"] = notebook(
+    "# 8. Conditional generation, interpolation, truncation, controllable generation\n\n"
+    "The shipped conditional DCGAN (`mnist-cdcgan`) takes a class with its noise.",
+    '''g = gankit.load("mnist-cdcgan")
+print(g.n_classes, "classes:", g.class_names)
+gankit.show(g.generate(100, seed=0), nrow=10)      # balanced labels: one class per row''',
+    "md: Interpolation: slerp between two noise vectors at a fixed class, and the class "
+    "vector moved from 3 to 8 at fixed noise.",
+    '''from gankit.explore.latent import slerp, one_hot
+za, zb = g.noise(1, seed=1)[0], g.noise(1, seed=2)[0]
+ts = torch.linspace(0, 1, 10)
+z_path = torch.stack([slerp(za, zb, float(t)) for t in ts])
+gankit.show(g.render(z_path, torch.full((10,), 7)), nrow=10)
+y_path = torch.stack([(1 - t) * one_hot([3], 10)[0] + t * one_hot([8], 10)[0] for t in ts])
+gankit.show(g.render(za.expand(10, -1), y_path), nrow=10)''',
+    "md: Truncation: each row is the same 8 samples with z truncated to [-ψ, ψ]; small ψ "
+    "trades variety for typical-looking digits.",
+    '''psis = [0.25, 0.5, 1.0, 2.0, float("inf")]
+rows = [g.generate(8, seed=0, y=5, psi=psi) for psi in psis]
+print("rows: psi =", psis)
+gankit.show(torch.cat(rows), nrow=8)''',
+    "md: Controllable generation on an unconditional G (`mnist-dcgan`): move z up the "
+    "gradient of the MNIST evaluator's log-probability of a target class, with a penalty on "
+    "how far z moves (what `gankit explore control` does).",
+    '''from gankit.metrics.evaluator import load_evaluator
+u = gankit.load("mnist-dcgan")
+clf = load_evaluator("mnist").eval()
+target, n = 7, small(16, 8)
+z0 = u.noise(n, seed=0)
+z = z0.clone().requires_grad_(True)
+for _ in range(small(60, 15)):
+    x = u.module.eval()(z)
+    logp = torch.log_softmax(clf(x), dim=1)[:, target]
+    objective = logp.sum() - 0.05 * ((z - z0) ** 2).sum()
+    (grad,) = torch.autograd.grad(objective, z)
+    with torch.no_grad():
+        z += 0.1 * grad / grad.norm(dim=1, keepdim=True).clamp_min(1e-8)
+before, after = u.render(z0), u.render(z.detach())
+with torch.no_grad():
+    hit = (clf(after).argmax(1) == target).float().mean()
+print(f"classified as {target} after steering: {hit:.0%}  (top row before, bottom row after)")
+gankit.show(torch.cat([before, after]), nrow=n)''',
+)
+
+NOTEBOOKS["09-fgsm"] = notebook(
+    "# 9. Adversarial examples: FGSM on the evaluator and on a GAN's discriminator\n\n"
+    "FGSM (Goodfellow et al. 2015): $x' = x + \\epsilon\\,\\mathrm{sign}(\\nabla_x J)$. "
+    "ε is on the [0, 1] pixel scale (gankit's [-1, 1] images move by 2ε).",
+    '''from gankit.robust.attacks import fgsm, predict
+from gankit.robust.targets import load_target
+target = load_target("mnist", n=small(1000, 200))
+eps_list = [0.0, 0.05, 0.1, 0.2, 0.3]
+def accuracy_curve(model, x, y):
+    return [(predict(model, fgsm(model, x, y, e)) == y).float().mean().item() for e in eps_list]
+acc = accuracy_curve(target.model, target.x, target.y)
+for e, a in zip(eps_list, acc):
+    print(f"eps {e:.2f}: accuracy {a:.1%}")
+adv = fgsm(target.model, target.x[:8], target.y[:8], 0.2)
+gankit.show(torch.cat([target.x[:8], adv, (adv - target.x[:8]).abs() - 1]), nrow=8)''',
+    "md: A GAN's discriminator is a real/fake classifier too. Train a short run, then ask "
+    "how many real images FGSM makes it call fake.",
+    '''run = gankit.train("dcgan-mnist", {"train.steps": small(200, 20), "train.sample_every": small(100, 10),
+                                   "train.report": False})
+d_target = load_target(str(run.dir), n=small(1000, 200))
+d_acc = accuracy_curve(d_target.model, d_target.x, d_target.y)
+for e, a in zip(eps_list, d_acc):
+    print(f"eps {e:.2f}: D calls {a:.1%} of real images real")''',
+    "md: Adversarial training (small): a little CNN trained on half clean, half FGSM "
+    "examples at ε = 0.2, beside the same CNN trained on clean data only.",
+    '''from gankit.data import load_data
+data = load_data("mnist")
+n_train = small(4000, 512)
+x_train, y_train = data.images[:n_train], data.labels[:n_train]
+x_test, y_test = target.x, target.y
+def small_cnn():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Conv2d(1, 16, 3, 2, 1), torch.nn.ReLU(),
+                               torch.nn.Conv2d(16, 32, 3, 2, 1), torch.nn.ReLU(),
+                               torch.nn.Flatten(), torch.nn.Linear(32 * 7 * 7, 10))
+models = {}
+for name, adversarial in (("standard", False), ("adversarial", True)):
+    model = small_cnn()
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    for epoch in range(small(2, 1)):
+        for i in range(0, n_train, 64):
+            x, y = x_train[i:i + 64], y_train[i:i + 64]
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            if adversarial:
+                x_adv = fgsm(model, x, y, 0.2)
+                loss = 0.5 * loss + 0.5 * torch.nn.functional.cross_entropy(model(x_adv), y)
+            opt.zero_grad(); loss.backward(); opt.step()
+    models[name] = model.eval()
+for name, model in models.items():
+    curve = accuracy_curve(model, x_test, y_test)
+    print(f"{name:12s}", "  ".join(f"eps {e:.2f}: {a:.0%}" for e, a in zip(eps_list, curve)))''',
+    "md: `gankit attack train --adv fgsm-rs` does this at full size; "
+    "`benchmarks/robust.py` measures it.",
+)
+
+NOTEBOOKS["10-vae-beside-gan"] = notebook(
+    "# 10. A VAE beside a GAN: samples, FID, sharpness, recall\n\n"
+    "gankit trains a convolutional VAE with the same run directory as a GAN; its decoder is "
+    "the generator snapshot, so the same metrics apply. Here a short VAE run beside the "
+    "shipped DCGAN (`mnist-dcgan`).",
+    '''vae = gankit.train("vae-mnist", {"train.steps": small(400, 30), "train.log_every": small(50, 10),
+                                 "train.sample_every": small(200, 15), "train.report": False})
+rows = [r for r in vae.stats if "loss" in r]
+plt.plot([r["step"] for r in rows], [r["loss"] for r in rows], label="-ELBO")
+plt.plot([r["step"] for r in rows], [r["recon"] for r in rows], label="reconstruction")
+plt.plot([r["step"] for r in rows], [r["kl"] for r in rows], label="KL")
+plt.xlabel("step"); plt.ylabel("nats per image"); plt.legend(); plt.show()''',
+    '''from gankit.metrics import evaluate
+gan = gankit.load("mnist-dcgan")
+n = small(2000, 300)
+for name, g in (("VAE (short run)", vae.generator), ("GAN (mnist-dcgan)", gan)):
+    print(name); gankit.show(g.generate(32, seed=0), nrow=8)
+    m = evaluate(g, None, ["fid", "pr", "sharpness"], n=n)["metrics"]
+    print(f"  FID {m['fid']:.1f}  precision {m['precision']:.2f}  recall {m['recall']:.2f}  "
+          f"sharpness {m['sharpness']:.4f} (real {m['sharpness_real']:.4f})")''',
+    "md: The VAE's samples are blurrier (its sharpness falls well below the real data's): "
+    "the Gaussian decoder averages over what it is unsure of. The GAN's are sharper. "
+    "With few samples FID is biased upward; compare numbers at equal n only. "
+    "`benchmarks/vae_vs_gan.py` measures both at full length.",
+)
+
+
+def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    for name, nb in NOTEBOOKS.items():
+        nbformat.validate(nb)
+        nbformat.write(nb, OUT / f"{name}.ipynb")
+        print(f"wrote notebooks/{name}.ipynb")
+
+
+if __name__ == "__main__":
+    main()

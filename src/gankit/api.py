@@ -1,0 +1,135 @@
+"""gankit from Python (a notebook, a script): the objects the CLI uses, behind three calls.
+
+    import gankit
+    run = gankit.train(preset="dcgan-mnist", overrides={"train.steps": 500})
+    run.dir, run.stats[-1]                      # the run directory; stats.jsonl as dicts
+    gankit.show(run.sample(16, seed=0))         # a grid: inline in Jupyter, else a PIL image
+    g = gankit.load("mnist-cdcgan")             # a run dir, a snapshot or a pretrained name
+
+`train` is `gankit train --preset ... --set key=value ...` (the same config checks, run
+directory, loop and report), `load` is the generator handle every command draws from
+(`gankit.generator`), `show` draws a grid as every PNG gankit writes (`gankit.viz`). Mistakes
+raise `GankitError` with the CLI's one-line message. Progress shows as a notebook widget
+where one can (the loop's bar is `tqdm.auto`).
+"""
+
+import io
+import sys
+from pathlib import Path
+
+import torch
+
+from gankit import rundir
+from gankit.config import DEFAULT_PRESET, apply_overrides, load_preset
+from gankit.errors import GankitError
+from gankit.generator import Generator
+from gankit.generator import load as load_handle
+from gankit.pretrained import names as pretrained_names
+from gankit.report import write_report
+from gankit.train import run as train_run
+from gankit.viz import grid_image
+
+
+class Run:
+    """A finished (or resumed) training run: its directory and what it wrote there."""
+
+    def __init__(self, path: str | Path):
+        self.dir = Path(path)
+        self._generator: Generator | None = None
+
+    def __repr__(self) -> str:
+        return f"Run({str(self.dir)!r})"
+
+    @property
+    def config(self) -> dict:
+        """config.json: the resolved config (preset + overrides)."""
+        return train_run.read_config(self.dir).to_dict()
+
+    @property
+    def stats(self) -> list[dict]:
+        """stats.jsonl, one dict per logged step (and metric lines); read afresh each time."""
+        return rundir.read_jsonl(self.dir / rundir.STATS)
+
+    @property
+    def health(self) -> list[dict]:
+        """health.jsonl: the health checks and diagnoses ([] where the run has none)."""
+        return rundir.read_jsonl(self.dir / rundir.HEALTH)
+
+    @property
+    def generator(self) -> Generator:
+        """The run's generator snapshot as the handle `gankit sample` uses (loaded once)."""
+        if self._generator is None:
+            self._generator = load_handle(str(self.dir))
+        return self._generator
+
+    def sample(self, n: int, seed: int = 0, y=None, psi: float | None = None) -> torch.Tensor:
+        """n samples from the snapshot, as `gankit sample --seed` draws them (y: a class index
+        or name, or (n,) labels, for a conditional G; psi: truncation)."""
+        return self.generator.generate(n, seed=seed, y=y, psi=psi)
+
+
+def _override_list(overrides) -> list[str]:
+    if overrides is None:
+        return []
+    if not isinstance(overrides, dict):
+        raise GankitError("overrides must be a dict of config keys to values, e.g. "
+                          "{'train.steps': 500}")
+    # bools as JSON spells them; every other value as --set would receive it
+    return [f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in overrides.items()]
+
+
+def train(preset: str = DEFAULT_PRESET, overrides: dict | None = None,
+          out: str | Path | None = None, resume: str | Path | None = None) -> Run:
+    """`gankit train [--preset P] [--set k=v ...] [--out DIR]`, or `--resume DIR`, from Python.
+
+    overrides: {"train.steps": 500, "loss.g_loss": "minimax"}: the --set keys, checked the same
+    way (unknown keys and wrong types raise GankitError). Writes report.html at the end when
+    train.report is on, as the CLI does."""
+    sets = _override_list(overrides)
+    if resume is not None:
+        run_dir, grid = train_run.resume(str(resume), sets)
+    else:
+        cfg = apply_overrides(load_preset(preset), sets)
+        run_dir, grid = train_run.start(cfg, None if out is None else str(out))
+    if grid is not None and train_run.read_config(run_dir).train.report:
+        write_report(run_dir)
+    return Run(run_dir)
+
+
+def load(src: str | Path, device: str = "cpu") -> Generator:
+    """The generator handle of a run directory, a snapshot (.safetensors) or a shipped
+    generator's name (`gankit pretrained` lists them); a path wins over a name."""
+    if str(src) in pretrained_names() and not Path(src).exists():
+        return load_handle(pretrained=str(src), device=device)
+    return load_handle(str(src), device=device)
+
+
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel (where IPython can display a picture inline)."""
+    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
+    return bool(shell) and "IPKernelApp" in getattr(shell, "config", {})
+
+
+def show(images, nrow: int | None = None):
+    """A grid of images (N, C, H, W) in [-1, 1] (or a Run / Generator handle: 16 samples),
+    drawn as gankit's PNGs are: shown inline in Jupyter (returns None), else returned as a
+    PIL image."""
+    if isinstance(images, Run):
+        images = images.generator
+    if isinstance(images, Generator):
+        images = images.generate(16)
+    images = torch.as_tensor(images)
+    if images.dim() == 3:  # one image (C, H, W)
+        images = images[None]
+    if images.dim() != 4:
+        raise GankitError(f"show takes images (N, C, H, W) in [-1, 1], got shape "
+                          f"{tuple(images.shape)} (plot 2D points with matplotlib)")
+    picture = grid_image(images, nrow or max(1, round(len(images) ** 0.5)))
+    if not _in_notebook():
+        return picture
+    from IPython.display import Image, display  # only inside Jupyter, where IPython is there
+
+    buffer = io.BytesIO()
+    picture.save(buffer, format="png")
+    display(Image(data=buffer.getvalue()))
+    return None
