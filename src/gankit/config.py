@@ -38,6 +38,7 @@ class ModelConfig:
     n_layers: int = 3            # toy-mlp depth
     bn_init_mean: float = 1.0    # DCGAN paper: BatchNorm scale ~ N(1, 0.02); the course uses 0
     d_input_bn: bool = True      # dcgan28: BatchNorm on D's first layer (course: yes; paper: no)
+    d_mbstd: int = 0             # dcgan28: minibatch-stddev channel in D over groups of this many, 0: off
     d_bn: bool = True            # dcgan28/64: BatchNorm in D at all (WGAN-GP needs false)
     d_spectral_norm: bool = False  # spectral normalisation of every D weight (Miyato et al. 2018)
     n_classes: int = 0           # conditional GAN on this many classes (the data's), 0: unconditional

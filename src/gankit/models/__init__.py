@@ -76,6 +76,7 @@ def model_kwargs(model, data_shape: tuple) -> tuple[dict, dict]:
     if name == "dcgan28":
         g["bn_mean"] = d["bn_mean"] = model.bn_init_mean
         d["input_bn"] = model.d_input_bn
+        d["mbstd"] = model.d_mbstd
     if name == "vae":  # the second network is the encoder: d_hidden wide, z_dim out
         if model.n_classes:
             raise GankitError("model.name 'vae' is unconditional: set model.n_classes=0")
