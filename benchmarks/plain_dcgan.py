@@ -1,6 +1,6 @@
 """The course's training loop, written plainly: the twin `gankit train` is timed against.
 
-    python benchmarks/plain_dcgan.py --preset dcgan-course --steps 300
+    python benchmarks/plain_dcgan.py --preset dcgan-course-exact --steps 300
 
 The models are the preset's own (built by `gankit.models.build_models` from the preset's
 `model` section, so both sides run the same layers); everything else is the loop as the
@@ -27,7 +27,7 @@ from gankit.models import build_models
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--preset", default="dcgan-course")
+    ap.add_argument("--preset", default="dcgan-course-exact")
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--out", default="plain-samples.png")
     args = ap.parse_args()

@@ -50,8 +50,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from record import machine, markdown_table, record  # noqa: E402
 
 CASES = [  # (label, preset, batch)
-    ("DCGAN-28 (course)", "dcgan-course", 128),
-    ("MLP GAN (course)", "mlp-mnist", 128),
+    ("DCGAN-28 (course)", "dcgan-course-exact", 128),
+    ("MLP GAN (course)", "mlp-mnist-course-exact", 128),
     ("DCGAN-64 (paper)", "dcgan64-folder", 64),
 ]
 
@@ -198,7 +198,7 @@ def main() -> None:
                     help="also time gankit's DCGAN-28 step with channels_last, bf16, compile")
     ap.add_argument("--whole", action="store_true", help="whole command vs the plain script")
     ap.add_argument("--whole-steps", default="300,3000", help="step counts for --whole")
-    ap.add_argument("--whole-presets", default="dcgan-course,dcgan-mnist")
+    ap.add_argument("--whole-presets", default="dcgan-course-exact,dcgan-mnist")
     ap.add_argument("--pairs", type=int, default=3, help="alternating pairs for --whole")
     ap.add_argument("--shared", action="store_true", help="images/s alone and beside a busy process")
     ap.add_argument("--shared-presets", default="", help="comma list (default: every preset)")
@@ -321,7 +321,7 @@ def record_speed(args, device: torch.device, where: str) -> None:
     peak, peak_dtype = matmul_peak(device)  # measured again at the end; the larger counts
     cases = [(label, preset, batch, ()) for label, preset, batch in CASES]
     if args.ablate:
-        cases += [(f"DCGAN-28 + {s}", "dcgan-course", 128, (s,)) for s in
+        cases += [(f"DCGAN-28 + {s}", "dcgan-course-exact", 128, (s,)) for s in
                   ("train.channels_last=true", "train.precision=bf16", "train.compile=true")]
     results = []
     for label, preset, batch, extra in cases:

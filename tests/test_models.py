@@ -91,6 +91,17 @@ def test_d_input_bn_switch():
     assert any(isinstance(m, nn.BatchNorm2d) for m in without.modules())  # still in later layers
 
 
+def test_d_mbstd_sees_batch_variety():
+    torch.manual_seed(0)
+    x = torch.rand(8, 1, 28, 28) * 2 - 1
+    copies = x[:1].expand(8, -1, -1, -1)  # sample 0, without variety around it
+    plain = DCGANDiscriminator28(hidden=4, input_bn=False, bn=False)
+    assert torch.allclose(plain(x)[0], plain(copies)[0])
+    D = DCGANDiscriminator28(hidden=4, input_bn=False, bn=False, mbstd=4)
+    assert D(x).shape == (8,) and D(x[:7]).shape == (7,)  # any batch size
+    assert not torch.allclose(D(x)[0], D(copies)[0])
+
+
 @pytest.mark.parametrize("name,shape", [("dcgan28", (1, 28, 28)), ("toy-mlp", (2,)),
                                         ("mlp", (1, 28, 28))])
 def test_spectral_norm_brings_every_largest_singular_value_to_one(name, shape):

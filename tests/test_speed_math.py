@@ -14,7 +14,7 @@ from speed import plain_step  # noqa: E402
 
 
 def test_gankit_step_equals_the_plain_loop_on_the_same_batch_and_noise():
-    cfg = apply_overrides(load_preset("dcgan-course"),
+    cfg = apply_overrides(load_preset("dcgan-course-exact"),
                           ["train.batch_size=16", "model.g_hidden=8", "model.d_hidden=8"])
     torch.manual_seed(0)
     trainer = Trainer(cfg, load_data("mnist"), torch.device("cpu"))

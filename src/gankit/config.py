@@ -70,6 +70,7 @@ class ModelConfig:
     n_layers: int = 3            # toy-mlp depth
     bn_init_mean: float = 1.0    # DCGAN paper: BatchNorm scale ~ N(1, 0.02); the course uses 0
     d_input_bn: bool = True      # dcgan28: BatchNorm on D's first layer (course: yes; paper: no)
+    d_mbstd: int = 0             # dcgan28: minibatch-stddev channel in D over groups of this many, 0: off
     d_bn: bool = True            # dcgan28/64: BatchNorm in D at all (WGAN-GP needs false)
     d_spectral_norm: bool = False  # spectral normalisation of every D weight (Miyato et al. 2018)
     n_classes: int = 0           # conditional GAN on this many classes (the data's), 0: unconditional
@@ -80,8 +81,9 @@ class ModelConfig:
         for key in ("z_dim", "g_hidden", "d_hidden", "n_layers"):
             if not 1 <= getattr(self, key) <= MAX_WIDTH:
                 raise GankitError(f"model.{key} must be in 1..{MAX_WIDTH}, got {getattr(self, key)}")
-        if self.n_classes < 0:
-            raise GankitError(f"model.n_classes must be >= 0 (0: unconditional), got {self.n_classes}")
+        if self.n_classes < 0 or self.d_mbstd < 0:
+            raise GankitError(f"model.n_classes and model.d_mbstd must be >= 0 (0: off), got "
+                              f"{self.n_classes} and {self.d_mbstd}")
         if not math.isfinite(self.bn_init_mean):
             raise GankitError(f"model.bn_init_mean must be finite, got {self.bn_init_mean}")
 

@@ -8,6 +8,8 @@ With `n_classes > 0` a model is conditional (`models/conditional.py`): G's input
 z_dim + n_classes channels, D's input image C + n_classes channels.
 """
 
+import math
+
 import torch
 from torch import nn
 
@@ -54,6 +56,22 @@ class DCGANGenerator28(nn.Module):
         return self.net(z[:, :, None, None])
 
 
+class MinibatchStd(nn.Module):
+    """Appends one channel: the std of each feature over groups of `group` samples, averaged
+    (Karras et al. 2018, ProGAN), so D can see a batch that lacks variety."""
+
+    def __init__(self, group: int = 4):
+        super().__init__()
+        self.group = group
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        g = math.gcd(b, self.group)
+        std = x.view(g, b // g, c, h, w).var(0, unbiased=False).add(1e-8).sqrt()  # (B/g, C, H, W)
+        s = std.mean(dim=(1, 2, 3)).view(-1, 1, 1, 1).repeat(g, 1, h, w)       # (B, 1, H, W)
+        return torch.cat([x, s], dim=1)                                         # (B, C + 1, H, W)
+
+
 class DCGANDiscriminator28(nn.Module):
     """The course's week-2 DCGAN discriminator: three stride-2 convs down to one logit.
 
@@ -61,20 +79,22 @@ class DCGANDiscriminator28(nn.Module):
     and fake in separate batches, and BatchNorm right at the input normalises away any
     per-batch offset, so D cannot see that the fakes' background is grey instead of black.
     The course keeps it (`input_bn=True`). `bn=False` drops BatchNorm everywhere, as a
-    WGAN-GP critic must (its gradient penalty is per sample).
+    WGAN-GP critic must (its gradient penalty is per sample). `mbstd` > 0 adds a minibatch
+    standard deviation channel (groups of `mbstd` samples) before the last conv.
     """
     config_args = {"hidden": "d_hidden", "bn_mean": "bn_init_mean", "input_bn": "d_input_bn",
-                   "bn": "d_bn", "n_classes": "n_classes"}
+                   "bn": "d_bn", "mbstd": "d_mbstd", "n_classes": "n_classes"}
 
     def __init__(self, channels: int = 1, hidden: int = 16, bn_mean: float = 1.0,
-                 input_bn: bool = True, bn: bool = True, n_classes: int = 0):
+                 input_bn: bool = True, bn: bool = True, n_classes: int = 0, mbstd: int = 0):
         super().__init__()
         self.n_classes = n_classes
         h = hidden
         self.net = nn.Sequential(
             _d_block(channels + n_classes, h, 4, 2, bn=input_bn and bn),  # (B, h, 13, 13)
             _d_block(h, h * 2, 4, 2, bn=bn),              # (B, 2h, 5, 5)
-            nn.Conv2d(h * 2, 1, 4, 2),                    # (B, 1, 1, 1)
+            *([MinibatchStd(mbstd)] if mbstd else []),    # (B, 2h + 1, 5, 5)
+            nn.Conv2d(h * 2 + bool(mbstd), 1, 4, 2),      # (B, 1, 1, 1)
         )
         dcgan_init(self, bn_mean)
 
