@@ -223,7 +223,7 @@ class Run:
     def _fit(self) -> Path:
         t, tc, world = self.trainer, self.cfg.train, self.world
         names = self.kind.stat_names
-        imgs_per_step = tc.batch_size * getattr(tc, "d_steps", 1) * world.size  # all processes
+        imgs_per_step = tc.batch_size * tc.d_steps * world.size  # real images, all processes
         window = torch.zeros(len(names), device=self.device)  # the step's stats, summed
         n_window, t_window = 0, time.perf_counter()
         start = time.perf_counter() - self.elapsed
