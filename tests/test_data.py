@@ -44,7 +44,7 @@ def as_pixels(x: torch.Tensor) -> np.ndarray:
 def test_bundled_mnist():
     data = load_data("mnist")
     assert isinstance(data, ImageData)
-    assert data.images.shape == (10000, 1, 28, 28) and data.shape == (1, 28, 28)
+    assert data.images.shape == (8000, 1, 28, 28) and data.shape == (1, 28, 28)  # the train split
     assert data.images.dtype == torch.float32
     assert data.images.min().item() == -1.0 and data.images.max().item() == 1.0
     assert data.labels.dtype == torch.int64
@@ -54,9 +54,28 @@ def test_bundled_mnist():
     assert (data.images == -1).float().mean() > 0.5
 
 
+def test_bundled_mnist_splits_are_the_evaluators_and_disjoint():
+    """Training reads the evaluator's train split; the held-out test split is never in it."""
+    from gankit.data.splits import split_indices
+    train, test, every = (load_data("mnist", split=s).images for s in ("train", "test", "all"))
+    assert (len(train), len(test), len(every)) == (8000, 2000, 10000)
+    train_idx, test_idx = split_indices("mnist", 10_000)
+    assert torch.equal(train, every[torch.from_numpy(train_idx)])
+    assert torch.equal(test, every[torch.from_numpy(test_idx)])
+    assert not set(train_idx) & set(test_idx)
+
+
+def test_other_npz_ignores_the_split(tmp_path):
+    """Only the evaluators' files have a fixed split; any other .npz is read whole."""
+    import numpy as np
+    path = tmp_path / "mine.npz"
+    np.savez(path, images=np.zeros((10_000, 28, 28), np.uint8), labels=np.zeros(10_000, np.int64))
+    assert len(load_data("mnist", str(path), split="train").images) == 10_000
+
+
 def test_bundled_mnist_resized_to_three_channels():
     data = load_data("mnist", "", image_size=32, channels=3)
-    assert data.images.shape == (10000, 3, 32, 32)
+    assert data.images.shape == (8000, 3, 32, 32)
     assert data.images.min() >= -1 and data.images.max() <= 1
     assert torch.equal(data.images[:, 0], data.images[:, 2])
 
@@ -172,8 +191,9 @@ def test_npz_errors(tmp_path):
 
 @pytest.mark.skipif(not FASHION_NPZ.exists(), reason=f"{FASHION_NPZ} not present")
 def test_fashion_npz():
-    data = load_data("fashion", str(FASHION_NPZ))
+    data = load_data("fashion", str(FASHION_NPZ), split="all")
     assert data.images.shape == (70000, 1, 28, 28)
+    assert len(load_data("fashion", str(FASHION_NPZ)).images) == 60000  # the train split
     assert data.images.min() == -1 and data.images.max() == 1
     assert torch.bincount(data.labels).tolist() == [7000] * 10
     assert len(data.class_names) == 10

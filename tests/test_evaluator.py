@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from gankit.data.splits import SPLIT_FILES, SPLIT_SEED
 import torch
 
 from gankit.errors import GankitError
@@ -33,6 +35,9 @@ def test_shipped_weights_match_card(dataset):
     assert card["data_shape"] == [1, 28, 28] and len(card["class_names"]) == 10
     assert card["test_accuracy"] >= TARGET[dataset]
     assert card["split"]["n_test"] == SPLIT_SIZES[dataset][1]
+    # the data layer's split file is the one the evaluator trained on
+    assert card["data"]["sha256"] == SPLIT_FILES[dataset].sha256
+    assert card["split"]["seed"] == SPLIT_SEED
 
 
 @pytest.mark.parametrize("dataset", EVALUATORS)

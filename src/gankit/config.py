@@ -28,7 +28,7 @@ class DataConfig:
     path: str = ""               # empty: the bundled MNIST (for mnist); else IDX dir, .npz or folder
     image_size: int = 0          # 0: the source's own size
     channels: int = 0            # 0: the source's own channel count (folder: 3)
-    split: str = "train"         # IDX files: train | test | all
+    split: str = "train"         # train | test | all: IDX files; the evaluators' files (data/splits.py)
     download: bool = False       # fetch MNIST/Fashion-MNIST through torchvision into data.path
     n_toy: int = 100_000         # points drawn from a toy mixture
     stream_mb: float = 2000.0    # folder: stream from disk (DataLoader workers) above this many MB

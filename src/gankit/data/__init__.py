@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from gankit.data import folder, mnist, toy
+from gankit.data import folder, mnist, splits, toy
 from gankit.data.base import ImageData, IndexSampler, ToyData, to_unit_range
 from gankit.data.stream import FolderDataset, StreamedImages
 from gankit.errors import GankitError
@@ -36,7 +36,10 @@ def load_data(name: str, path: str | None = None, *, image_size: int | None = No
     image_size: side of the square images (default: 28 for mnist/fashion, 64 for folder).
     channels: 1 or 3 (default: 1 for mnist/fashion, 3 for folder); 3 on a grayscale
           source repeats the channel.
-    split: "train", "test" or "all" IDX files (ignored for .npz and the bundled set).
+    split: "train", "test" or "all": IDX files by name; in the two files the evaluators were
+          trained on (the bundled digits, fashion-mnist-70k.npz: `gankit.data.splits`) their
+          fixed split, so training never sees the images metrics hold out; ignored for other
+          .npz files.
     stream_mb: a folder whose image files add up to more than this many MB is not loaded
           but returned as `StreamedImages`, read from disk while training (None: never).
     download: fetch mnist/fashion into `path` with torchvision first.
@@ -76,6 +79,10 @@ def load_data(name: str, path: str | None = None, *, image_size: int | None = No
                          name=name)
 
     images, labels, classes = mnist.load(name, path, split, download)
+    if split != "all" and splits.is_split_file(name, path):
+        train, test = splits.split_indices(name, len(images))
+        keep = train if split == "train" else test
+        images, labels = images[keep], labels[keep]
     x = to_unit_range(torch.from_numpy(images).unsqueeze(1))  # (N, 1, H, W)
     if image_size is not None and image_size != x.shape[-1]:
         x = resize(x, image_size)

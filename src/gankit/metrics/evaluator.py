@@ -29,18 +29,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from gankit import artifacts, progress
+from gankit.data.splits import DATA_FILES, SPLIT_SEED, SPLIT_SIZES, split_indices
 from gankit.errors import GankitError
 
 EVALUATORS = ("mnist", "fashion")
 
-# Split definition: a permutation from numpy default_rng(SPLIT_SEED); the first
-# n_test indices are the held-out test split, the rest train.
-SPLIT_SEED = 0
-SPLIT_SIZES = {  # dataset -> (n_total, n_test)
-    "mnist": (10_000, 2_000),
-    "fashion": (70_000, 10_000),
-}
-DATA_FILES = {"mnist": "mnist-10k.npz", "fashion": "fashion-mnist-70k.npz"}
 
 
 def _block(c_in: int, c_out: int, stride: int) -> nn.Sequential:
@@ -143,17 +136,6 @@ def featurize(model: Evaluator, images: torch.Tensor, batch_size: int = 500,
 
 
 # ---- the fixed split ----------------------------------------------------------------------
-
-def split_indices(dataset: str, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(train_idx, test_idx) into a data set file of `n` images; the same on every machine."""
-    _check_name(dataset)
-    n_total, n_test = SPLIT_SIZES[dataset]
-    if n != n_total:
-        raise GankitError(f"{dataset} split is defined for {n_total} images, got {n}; "
-                          f"use the file {DATA_FILES[dataset]}")
-    perm = np.random.default_rng(SPLIT_SEED).permutation(n)
-    return np.sort(perm[n_test:]), np.sort(perm[:n_test])
-
 
 def load_split(dataset: str, split: str, npz: str | Path) -> tuple[torch.Tensor, torch.Tensor]:
     """Images (N, 1, 28, 28) float32 in [-1, 1] and labels (N,) int64 of one split of an npz file."""

@@ -8,7 +8,6 @@ other source (IDX folders read with data.split, another .npz, an image folder) i
 loads. The provenance says which (`describe`).
 """
 
-import functools
 import hashlib
 import json
 import os
@@ -21,8 +20,8 @@ from safetensors.torch import load_file, save_file
 
 from gankit.artifacts import atomic_write
 from gankit.config import DataConfig
-from gankit.metrics.evaluator import EVALUATORS, evaluator_card, split_indices
-from gankit.metrics.inception import sha256
+from gankit.data.splits import is_split_file
+from gankit.metrics.evaluator import EVALUATORS
 
 HELD_OUT = "evaluator's held-out test split"
 
@@ -31,24 +30,9 @@ def cache_dir() -> Path:
     return Path(os.environ.get("GANKIT_CACHE", Path.home() / ".cache" / "gankit"))
 
 
-@functools.lru_cache(maxsize=8)
-def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
-    return sha256(Path(path))  # size and mtime in the key: a changed file is hashed again
-
-
 def held_out(data_cfg: dict) -> bool:
     """Is the data the file the evaluator was trained on, so that its test split exists?"""
-    name, path = data_cfg["name"], data_cfg.get("path") or ""
-    if name not in EVALUATORS:
-        return False
-    if not path:
-        return name == "mnist"  # the bundled digits are the mnist evaluator's file
-    p = Path(path).expanduser()
-    if p.suffix.lower() != ".npz" or not p.is_file():
-        return False
-    st = p.stat()
-    expected = evaluator_card(name).get("data", {}).get("sha256")
-    return _file_sha256(str(p.resolve()), st.st_size, st.st_mtime_ns) == expected
+    return data_cfg["name"] in EVALUATORS and is_split_file(data_cfg["name"], data_cfg.get("path"))
 
 
 def _data_identity(data_cfg: dict) -> str:
@@ -80,11 +64,12 @@ def describe(data_cfg: dict, n_used: int, n_total: int) -> str:
 
 def load_real(data_cfg: dict) -> torch.Tensor:
     """(N, C, H, W) in [-1, 1]: every real image metrics may use (see the module notes)."""
-    x = DataConfig.from_card(data_cfg).load(stream=False).images
+    cfg = DataConfig.from_card(data_cfg)
     if held_out(data_cfg):
-        _, test = split_indices(data_cfg["name"], len(x))
-        x = x[torch.from_numpy(test)]
-    return x
+        cfg.split = "test"
+    elif not cfg.path or cfg.path.endswith(".npz"):
+        cfg.split = "all"  # another .npz: all of it (data.split picks only in the split files)
+    return cfg.load(stream=False).images
 
 
 def real_images(data_cfg: dict, n_real: int, seed: int = 0) -> tuple[torch.Tensor, int]:
