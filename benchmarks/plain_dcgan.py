@@ -22,35 +22,28 @@ from torch.utils.data import DataLoader, TensorDataset
 from torchvision.utils import save_image
 
 from gankit.config import DataConfig, ModelConfig
+from gankit.data.splits import split_indices
 from gankit.models import build_models
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--preset", default="dcgan-course-exact")
-    ap.add_argument("--steps", type=int, default=300)
-    ap.add_argument("--out", default="plain-samples.png")
-    args = ap.parse_args()
-    preset = json.loads((resources.files("gankit") / "presets" / f"{args.preset}.json").read_text())
-    assert DataConfig(**preset["data"]).name == "mnist" and not preset["data"].get("path")
+def course_loop(preset: dict, images: torch.Tensor, seed: int = 0):
+    """The course's loop on `images` (N, 1, 28, 28) in [-1, 1], forever: yields
+    (step, gen, disc_loss, gen_loss) after each step; the caller decides when to stop."""
     train, optim = preset.get("train", {}), preset.get("optim", {})
     batch_size, z_dim = train.get("batch_size", 128), preset["model"].get("z_dim", 64)
     lr_g, lr_d = optim.get("lr_g", 2e-4), optim.get("lr_d", 2e-4)
     betas = (optim.get("beta1", 0.5), optim.get("beta2", 0.999))
-
-    with np.load(resources.files("gankit") / "data" / "bundled" / "mnist-10k.npz") as f:
-        images = torch.from_numpy(f["images"]).float().div(127.5).sub(1).unsqueeze(1)
     dataloader = DataLoader(TensorDataset(images), batch_size=batch_size, shuffle=True,
                             drop_last=True)
 
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     gen, disc, _ = build_models(ModelConfig(**preset["model"]), (1, 28, 28))
     gen_opt = torch.optim.Adam(gen.parameters(), lr=lr_g, betas=betas)
     disc_opt = torch.optim.Adam(disc.parameters(), lr=lr_d, betas=betas)
     criterion = nn.BCEWithLogitsLoss()
 
-    start, step = time.perf_counter(), 0
-    while step < args.steps:
+    step = 0
+    while True:
         for (real,) in dataloader:
             cur_batch_size = len(real)
             disc_opt.zero_grad()
@@ -70,9 +63,35 @@ def main() -> None:
             gen_loss.backward()
             gen_opt.step()
             step += 1
-            if step == args.steps:
-                break
+            yield step, gen, disc_loss, gen_loss
+
+
+def load_preset_file(name: str) -> dict:
+    return json.loads((resources.files("gankit") / "presets" / f"{name}.json").read_text())
+
+
+def train_digits() -> torch.Tensor:
+    """The bundled digits' train split (the 8,000 gankit trains on), (N, 1, 28, 28) in [-1, 1]."""
+    with np.load(resources.files("gankit") / "data" / "bundled" / "mnist-10k.npz") as f:
+        images = f["images"][split_indices("mnist", len(f["images"]))[0]]
+    return torch.from_numpy(images).float().div(127.5).sub(1).unsqueeze(1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--preset", default="dcgan-course-exact")
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--out", default="plain-samples.png")
+    args = ap.parse_args()
+    preset = load_preset_file(args.preset)
+    assert DataConfig(**preset["data"]).name == "mnist" and not preset["data"].get("path")
+
+    start = time.perf_counter()
+    for step, gen, disc_loss, gen_loss in course_loop(preset, train_digits()):
+        if step == args.steps:
+            break
     gen.eval()
+    z_dim = preset["model"].get("z_dim", 64)
     with torch.no_grad():
         save_image(gen(torch.randn(64, z_dim)) * 0.5 + 0.5, args.out, nrow=8)
     print(f"{step} steps in {time.perf_counter() - start:.1f} s; D {disc_loss.item():.3f} "

@@ -31,8 +31,10 @@ import torch
 from gankit.config import DEFAULT_PRESET, apply_overrides, load_preset
 from gankit.metrics import image
 from gankit.metrics.evaluator import featurize, load_evaluator, load_split
-from gankit.sample import generate
-from gankit.train import run, trainer
+from gankit.generator import Generator
+from gankit.models.snapshot import load_snapshot
+from gankit.train import run
+from gankit.train.gan import GANTrainer
 
 sys.path.insert(0, str(Path(__file__).parent))
 from record import machine, markdown_table, record  # noqa: E402
@@ -52,11 +54,11 @@ class HeldOut:
 
     @torch.no_grad()
     def measure(self, G, n: int = 10_000, seed: int = 123) -> dict:
-        was_training = G.training
-        G.eval()
-        fake = generate(G, n, seed).clamp(-1, 1)
-        G.train(was_training)
-        f, logits = featurize(self.ev, fake)
+        # the handle runs G in eval mode, in batches, from the seed
+        return self.measure_images(Generator(G, {"data_shape": [1, 28, 28]}).generate(n, seed))
+
+    def measure_images(self, fake: torch.Tensor) -> dict:
+        f, logits = featurize(self.ev, fake.clamp(-1, 1))
         p, r = image.precision_recall(self.real, f)
         c = image.class_coverage(logits)
         return {"fid": image.fid(self.real, f), "precision": p, "recall": r,
@@ -73,7 +75,7 @@ class CPUBudget:
         self.held_out, self.budget = held_out, budget
         self.at = sorted(a for a in at if 0 < a < budget) if budget else []
         self.curve, self.excluded, self.t0 = [], 0.0, None
-        self.original = trainer.Trainer.train_step
+        self.original = GANTrainer.train_step
 
     def cpu(self) -> float:
         return time.process_time() - self.t0 - self.excluded
@@ -97,11 +99,11 @@ class CPUBudget:
                 t.cfg.train.steps = t.step
             return stats
 
-        trainer.Trainer.train_step = train_step
+        GANTrainer.train_step = train_step
         return self
 
     def __exit__(self, *exc):
-        trainer.Trainer.train_step = self.original
+        GANTrainer.train_step = self.original
 
 
 def train_and_measure(held_out: HeldOut, preset: str, overrides: list[str], seed: int,
@@ -116,7 +118,6 @@ def train_and_measure(held_out: HeldOut, preset: str, overrides: list[str], seed
         w0, c0 = time.perf_counter(), time.process_time()
         run_dir, last_grid = run.start(cfg, str(Path(tmp) / "run"))
         wall, cpu = time.perf_counter() - w0, time.process_time() - c0 - b.excluded
-        from gankit.train.checkpoint import load_snapshot
         G, meta = load_snapshot(run_dir)
         steps = meta.get("step") or cfg.train.steps
         if keep is not None:
