@@ -37,7 +37,7 @@ PLANTED = {
 # The course-exact presets train for the course's own length (over an hour, many hours for the
 # MLP's 93,800 steps): the benchmark watches their first CAP steps, which is where the course's
 # settings would fail if they fail (D winning, collapse) and what a user watches too.
-CAP = 3000
+CAP = 1500
 
 
 def run(preset: str, overrides: list[str], tmp: Path) -> tuple[float, list[dict], list[dict]]:
