@@ -63,7 +63,7 @@ def test_presets_lists_every_preset(capsys):
     (["train", "--set", "data.path=/no/such/place"], "/no/such/place"),
     (["train", "--preset", "dcgan64-folder"], "data.path"),
     (["sample", "/no/such/run", "--out", "x.png"], "/no/such/run"),
-    (["train", "--set", "loss.d_loss=wgan-gp"], "needs a critic without BatchNorm"),
+    (["train", "--preset", "dcgan-mnist", "--set", "loss.d_loss=wgan-gp"], "needs a critic without BatchNorm"),
     (["train", "--preset", "dcgan-course", "--set", "loss.d_loss=wgan-gp", "--set",
       "model.d_input_bn=false"], "set model.d_bn=false"),
     (["train", "--set", "loss.d_loss=hinge", "--set", "loss.label_smoothing=0.1"],

@@ -10,7 +10,7 @@ REQUIRED_PRESETS = {"mlp-mnist", "dcgan-mnist", "dcgan-fashion", "dcgan64-folder
 
 def test_required_presets_exist_and_validate():
     assert REQUIRED_PRESETS <= set(preset_names())
-    assert DEFAULT_PRESET == "dcgan-mnist"
+    assert DEFAULT_PRESET == "mlp-mnist"
     for name in preset_names():
         cfg = load_preset(name)
         validate(cfg)

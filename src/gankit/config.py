@@ -13,7 +13,7 @@ from importlib import resources
 
 from gankit.errors import GankitError
 
-DEFAULT_PRESET = "dcgan-mnist"
+DEFAULT_PRESET = "mlp-mnist"
 PRECISIONS = ("fp32", "bf16")
 # Sizes past which a request cannot be meant (and would fail deep inside torch instead).
 MAX_IMAGE_SIZE = 1024
@@ -220,7 +220,7 @@ class HealthConfig:
 
 @dataclass
 class Config:
-    preset: str = DEFAULT_PRESET
+    preset: str = "custom"       # the preset it started from (set by load_preset)
     description: str = ""
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -307,7 +307,7 @@ def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
     return cfg
 
 
-def from_dict(d: dict, preset: str = DEFAULT_PRESET) -> Config:
+def from_dict(d: dict, preset: str = "custom") -> Config:
     if not isinstance(d, dict):
         raise GankitError(f"a config must be a JSON object of sections, got {type(d).__name__}")
     cfg = Config(preset=d.get("preset", preset), description=d.get("description", ""))
