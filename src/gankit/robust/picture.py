@@ -10,7 +10,8 @@ from gankit.artifacts import atomic_write
 def _show(ax, img: torch.Tensor) -> None:
     """(C, H, W) in [-1, 1] -> an image on `ax`."""
     x = ((img.clamp(-1, 1) + 1) / 2).permute(1, 2, 0).numpy()
-    ax.imshow(x[..., 0] if x.shape[-1] == 1 else x, cmap="gray", vmin=0, vmax=1)
+    ax.imshow(x[..., 0] if x.shape[-1] == 1 else x, cmap="gray", vmin=0, vmax=1,
+              interpolation="nearest")
 
 
 def save_attack_picture(path: Path, clean: torch.Tensor, labels: list[str], clean_pred: list[str],
