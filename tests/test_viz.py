@@ -17,7 +17,8 @@ STRIP = viz.FONT_SIZE + 2 * viz.MARGIN  # a title strip's height
 
 
 def images(n, size=28, channels=1, seed=0):
-    return torch.rand(n, channels, size, size, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+    noise = torch.Generator().manual_seed(seed)
+    return torch.rand(n, channels, size, size, generator=noise) * 2 - 1
 
 
 def ink(region: Image.Image) -> int:
@@ -135,8 +136,40 @@ def test_truncation_rows_are_labelled_with_psi(tmp_path, capsys):
     out = tmp_path / "t.png"
     assert main(["explore", "truncation", str(folder), "--psi", "0.5,inf", "--seeds", "0-3",
                  "--out", str(out)]) == 0
-    expected = viz.grid_image(torch.zeros(8, 1, 28, 28), nrow=4, row_labels=["ψ = 0.5", "ψ = ∞"])
+    expected = viz.grid_image(torch.zeros(8, 1, 28, 28), nrow=4,
+                              row_labels=["ψ = 0.5", "ψ = ∞"])
     with Image.open(out) as img:
         assert img.size == expected.size
         margin = img.width - 3 * (4 * 30 + 2)
         assert np.array_equal(np.asarray(img)[:, :margin], np.asarray(expected)[:, :margin])
+
+
+def test_interpolation_gif_frames_are_4x_and_carry_their_position(tmp_path):
+    _, folder = tiny_snapshot(tmp_path / "u", 0, [str(i) for i in range(10)])
+    out = tmp_path / "i.gif"
+    assert main(["explore", "interp", str(folder), "--steps", "3", "--out", str(out)]) == 0
+    with Image.open(out) as gif:
+        strips = []
+        for i in range(3):  # t = 0.00, 0.50, 1.00 (then back)
+            gif.seek(i)
+            frame = gif.convert("L")
+            assert frame.height == 4 * 28 + STRIP and frame.width >= 4 * 28
+            strips.append(np.asarray(frame.crop((0, 0, frame.width, STRIP))))
+            assert ink(frame.crop((0, 0, frame.width, STRIP))) > 10
+    assert not np.array_equal(strips[0], strips[1]) and not np.array_equal(strips[1], strips[2])
+
+
+def test_drawing_plots_leaves_the_callers_matplotlib_backend_alone(tmp_path, monkeypatch):
+    """In a notebook, training a toy run (scatter plots) or an attack picture must not switch
+    matplotlib away from the inline backend: the notebook's own plots would stop showing."""
+    import matplotlib
+    from gankit.robust.picture import save_attack_picture
+
+    switched = []
+    monkeypatch.setattr(matplotlib, "use", lambda *a, **k: switched.append(a))
+    viz.save_scatter(torch.randn(50, 2), tmp_path / "s.png", centres=torch.randn(8, 2))
+    x = images(2)
+    save_attack_picture(tmp_path / "a.png", x, ["1", "2"], ["1", "2"], [(0.1, x, ["1", "7"])], "t")
+    assert switched == []
+    with Image.open(tmp_path / "s.png") as s, Image.open(tmp_path / "a.png") as a:
+        assert s.size == (400, 400) and a.width > 2 * 84

@@ -19,7 +19,8 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
 
 
 def write_samples(snapshot: str | None, out: str, n: int = 64, seed: int = 0,
-                  label: int | str | None = None, pretrained: str | None = None) -> tuple[Path, int]:
+                  label: int | str | None = None,
+                  pretrained: str | None = None) -> tuple[Path, int]:
     """Samples of a snapshot (or a shipped generator) as a PNG grid or an .npz of uint8 arrays;
     returns the path and the number of samples drawn.
 

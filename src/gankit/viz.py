@@ -109,11 +109,12 @@ def save_grid(images: torch.Tensor, path: Path, nrow: int = 8,
 def save_scatter(points: torch.Tensor, path: Path, centres: torch.Tensor | None = None,
                  title: str = "") -> None:
     """(N, 2) generated points, with the mixture's centres marked where known."""
-    import matplotlib  # here, not at the top: it takes a second, and gankit --help needs none of it
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # Here, not at the top: it takes a second, and gankit --help needs none of it. The object
+    # API (no pyplot) leaves the caller's backend alone: a notebook keeps drawing inline.
+    from matplotlib.figure import Figure
 
-    fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
+    fig = Figure(figsize=(4, 4), dpi=100)
+    ax = fig.subplots()
     p = points.float().numpy()
     ax.scatter(p[:, 0], p[:, 1], s=2, alpha=0.4, color="tab:blue", label="generated")
     if centres is not None:
@@ -127,4 +128,3 @@ def save_scatter(points: torch.Tensor, path: Path, centres: torch.Tensor | None 
     ax.legend(loc="upper right", fontsize=7)
     fig.tight_layout()
     atomic_write(Path(path), lambda tmp: fig.savefig(tmp, format="png"))
-    plt.close(fig)
