@@ -83,7 +83,7 @@ def test_show_draws_as_the_files_do_and_a_conditional_handle_a_row_per_class(tmp
     shown = api.show(x, nrow=3, row_labels=["a", "b"], title="t")  # outside Jupyter: a PIL image
     assert np.array_equal(np.asarray(shown),
                           np.asarray(viz.grid_image(x, 3, row_labels=["a", "b"], title="t")))
-    g, folder = tiny_snapshot(tmp_path / "c", 3, ["cat", "dog", "owl"])
+    _, folder = tiny_snapshot(tmp_path / "c", 3, ["cat", "dog", "owl"])
     picture = api.show(load(folder))  # 8 of each class, a row each, named
     assert picture.height == 3 * (3 * 30 + 2) and picture.width > 3 * (8 * 30 + 2)
     with pytest.raises(GankitError, match="1 labels for a grid of 2 rows"):
