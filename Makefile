@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: train test setup clean chromium notebooks
+.PHONY: train test setup clean chromium notebooks notebooks-html
 
 train: $(VENV)/.installed
 	$(BIN)/gankit train
@@ -15,6 +15,10 @@ test: $(VENV)/.installed chromium
 # The course notebooks in Jupyter (the test extra installs the notebooks extra, Jupyter with it).
 notebooks: $(VENV)/.installed
 	$(BIN)/jupyter lab notebooks
+
+# Run every notebook at its default settings and export it as HTML into docs/notebooks/.
+notebooks-html: $(VENV)/.installed
+	$(BIN)/python scripts/render_notebooks.py
 
 # The browser tests (web explorer, run report) drive Debian's Chromium through Playwright.
 # Installing it needs root and Debian's registry; where that fails the tests say so and skip.

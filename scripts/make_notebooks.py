@@ -37,6 +37,8 @@ def notebook(title: str, *cells: str) -> nbformat.NotebookNode:
             nb.cells.append(new_markdown_cell(text.removeprefix("md:").strip()))
         else:
             nb.cells.append(new_code_cell(text))
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i:02d}"  # stable ids: regenerating changes only what was edited
     return nb
 
 
@@ -154,9 +156,9 @@ G_train = copy.deepcopy(g.module).train()          # a copy: its running stats m
 with torch.no_grad():
     batch_of_4 = torch.cat([G_train(z[i:i + 4]) for i in range(0, 16, 4)])
     batch_of_16 = G_train(z)
-print("eval mode (running statistics)"); gankit.show(eval_images, nrow=8)
-print("training mode, batches of 4"); gankit.show(batch_of_4, nrow=8)
-print("training mode, one batch of 16"); gankit.show(batch_of_16, nrow=8)
+gankit.show(eval_images, nrow=8, title="eval mode (running statistics)")
+gankit.show(batch_of_4, nrow=8, title="training mode, batches of 4")
+gankit.show(batch_of_16, nrow=8, title="training mode, one batch of 16")
 print(f"mean |difference| eval vs train-mode(4): {(eval_images - batch_of_4).abs().mean():.3f}")''',
 )
 
@@ -249,7 +251,8 @@ for step in range(small(300, 30)):
     history.append((d_loss.item(), g_loss.item()))
 plt.plot(history, label=["D loss", "G loss"]); plt.xlabel("step"); plt.legend(); plt.show()
 with torch.no_grad():
-    gankit.show(G(torch.randn(16, z_dim)).view(-1, 1, 28, 28), nrow=8)''',
+    gankit.show(G(torch.randn(16, z_dim)).view(-1, 1, 28, 28), nrow=8,
+                title=f"plain PyTorch MLP GAN, step {step + 1}")''',
     "md: gankit's trainer does exactly this (`gankit.train.gan`: the same two steps, with "
     "`train.d_steps` D steps per G step). Train the course's MLP GAN and the default DCGAN "
     "for a few hundred steps through the Python API: each call is `gankit train`, with a run "
@@ -269,16 +272,21 @@ for ax, (preset, run) in zip(axes, runs.items()):
     ax.set_title(preset); ax.set_xlabel("step"); ax.legend(fontsize=7)
 plt.show()
 for preset, run in runs.items():
-    print(preset); gankit.show(run.sample(32, seed=0), nrow=8)''',
+    gankit.show(run.sample(32, seed=0), nrow=8, title=f"{preset}, step {run.stats[-1]['step']}")''',
 )
 
 NOTEBOOKS["06-discriminator-too-strong"] = notebook(
     "# 6. A discriminator too strong: planting the failure, diagnosing it, fixing it\n\n"
     "Plant it: the saturating (minimax) G loss, and D learning 50 times faster than G "
-    "(`optim.lr_d=0.01`). gankit's health monitor checks the run every `health.every` "
-    "steps and writes what it sees to `health.jsonl`.",
-    '''common = {"train.steps": small(400, 40), "train.log_every": small(20, 5), "health.every": small(25, 5),
-          "health.patience": 2, "train.sample_every": small(200, 20), "train.report": False}
+    "(`optim.lr_d=0.01`), on the classic DCGAN optimiser (Adam 2e-4, betas (0.5, 0.999), no "
+    "R1 penalty: the default preset's R1 and faster Adam keep D from winning this way). "
+    "gankit's health monitor checks the run every `health.every` steps and writes what it "
+    "sees to `health.jsonl`.",
+    '''classic = {"optim.lr_g": 2e-4, "optim.lr_d": 2e-4, "optim.beta1": 0.5, "optim.beta2": 0.999,
+           "loss.r1_gamma": 0}
+common = {**classic, "train.steps": small(300, 40), "train.log_every": small(20, 5),
+          "health.every": small(25, 5), "health.patience": 2,
+          "train.sample_every": small(200, 20), "train.report": False}
 bad = gankit.train("dcgan-mnist", {**common, "loss.g_loss": "minimax", "optim.lr_d": 0.01})''',
     '''for record in bad.health:
     if "diagnosis" in record or record.get("active"):
@@ -288,11 +296,18 @@ diagnoses = [r for r in bad.health if "diagnosis" in r]
 print(f"{len(diagnoses)} diagnosis line(s) in {bad.dir / 'health.jsonl'}")
 for r in diagnoses:
     print(r)''',
-    "md: The fix the advice gives: the non-saturating G loss (the preset's default) and "
-    "equal learning rates. Same seed, same steps:",
-    '''good = gankit.train("dcgan-mnist", common)
+    "md: The fix the advice gives: the non-saturating G loss and D's learning rate back to "
+    "G's, on the same optimiser; beside it the preset's own recipe (non-saturating, an R1 "
+    "penalty on D, Adam 1.6e-3 with betas (0, 0.99), an EMA of G). Same seed, same steps:",
+    '''fixed = gankit.train("dcgan-mnist", common)                          # the advice
+recipe = gankit.train("dcgan-mnist", {k: v for k, v in common.items() if k not in classic})
+runs = {"planted: minimax, lr_d 0.01": bad, "advice: non-saturating, lr_d 2e-4": fixed,
+        "the preset's recipe": recipe}
+for name, run in runs.items():
+    found = sorted({r["diagnosis"] for r in run.health if "diagnosis" in r})
+    print(f"{name:36s} diagnoses: {', '.join(found) or 'none'}")
 fig, axes = plt.subplots(1, 2, figsize=(10, 3))
-for name, run in (("planted: minimax, lr_d 0.01", bad), ("fixed: non-saturating, lr_d 2e-4", good)):
+for name, run in runs.items():
     rows = [r for r in run.stats if "d_fake" in r]
     axes[0].plot([r["step"] for r in rows], [r["d_fake"] for r in rows], label=name)
     axes[1].plot([r["step"] for r in rows], [r["g_grad"] for r in rows], label=name)
@@ -300,8 +315,12 @@ axes[0].set_title("mean D(G(z))"); axes[1].set_title("gradient norm reaching G")
 for ax in axes:
     ax.set_xlabel("step"); ax.legend(fontsize=7)
 plt.show()
-print("planted"); gankit.show(bad.sample(16), nrow=8)
-print("fixed"); gankit.show(good.sample(16), nrow=8)''',
+for name, run in runs.items():
+    gankit.show(run.sample(16), nrow=8, title=name)''',
+    "md: With the advice D no longer wins outright: D(G(z)) stays well above 0 and G keeps "
+    "its gradient. The monitor keeps watching for other failures (on this classic optimiser "
+    "it may also flag mode collapse, whose advice is an R1 penalty or an EMA of G: what the "
+    "preset's recipe adds).",
 )
 
 NOTEBOOKS["07-mode-collapse"] = notebook(
@@ -338,22 +357,22 @@ NOTEBOOKS["08-conditional-and-controllable"] = notebook(
     "The shipped conditional DCGAN (`mnist-cdcgan`) takes a class with its noise.",
     '''g = gankit.load("mnist-cdcgan")
 print(g.n_classes, "classes:", g.class_names)
-gankit.show(g.generate(100, seed=0), nrow=10)      # balanced labels: one class per row''',
+gankit.show(g.generate(100, seed=0), nrow=10, row_labels=g.class_names)  # balanced: a class a row''',
     "md: Interpolation: slerp between two noise vectors at a fixed class, and the class "
     "vector moved from 3 to 8 at fixed noise.",
     '''from gankit.explore.latent import slerp, one_hot
 za, zb = g.noise(1, seed=1)[0], g.noise(1, seed=2)[0]
 ts = torch.linspace(0, 1, 10)
 z_path = torch.stack([slerp(za, zb, float(t)) for t in ts])
-gankit.show(g.render(z_path, torch.full((10,), 7)), nrow=10)
+gankit.show(g.render(z_path, torch.full((10,), 7)), nrow=10, title="class 7, seed 1 to seed 2 (slerp)")
 y_path = torch.stack([(1 - t) * one_hot([3], 10)[0] + t * one_hot([8], 10)[0] for t in ts])
-gankit.show(g.render(za.expand(10, -1), y_path), nrow=10)''',
+gankit.show(g.render(za.expand(10, -1), y_path), nrow=10, title="seed 1, class 3 to class 8")''',
     "md: Truncation: each row is the same 8 samples with z truncated to [-ψ, ψ]; small ψ "
     "trades variety for typical-looking digits.",
     '''psis = [0.25, 0.5, 1.0, 2.0, float("inf")]
 rows = [g.generate(8, seed=0, y=5, psi=psi) for psi in psis]
-print("rows: psi =", psis)
-gankit.show(torch.cat(rows), nrow=8)''',
+gankit.show(torch.cat(rows), nrow=8,
+            row_labels=["ψ = ∞" if psi == float("inf") else f"ψ = {psi:g}" for psi in psis])''',
     "md: Controllable generation on an unconditional G (`mnist-dcgan`): move z up the "
     "gradient of the MNIST evaluator's log-probability of a target class, with a penalty on "
     "how far z moves (what `gankit explore control` does).",
@@ -373,8 +392,8 @@ for _ in range(small(60, 15)):
 before, after = u.render(z0), u.render(z.detach())
 with torch.no_grad():
     hit = (clf(after).argmax(1) == target).float().mean()
-print(f"classified as {target} after steering: {hit:.0%}  (top row before, bottom row after)")
-gankit.show(torch.cat([before, after]), nrow=n)''',
+print(f"classified as {target} after steering: {hit:.0%}")
+gankit.show(torch.cat([before, after]), nrow=n, row_labels=["before", f"to {target}"])''',
 )
 
 NOTEBOOKS["09-fgsm"] = notebook(
@@ -391,7 +410,8 @@ acc = accuracy_curve(target.model, target.x, target.y)
 for e, a in zip(eps_list, acc):
     print(f"eps {e:.2f}: accuracy {a:.1%}")
 adv = fgsm(target.model, target.x[:8], target.y[:8], 0.2)
-gankit.show(torch.cat([target.x[:8], adv, (adv - target.x[:8]).abs() - 1]), nrow=8)''',
+gankit.show(torch.cat([target.x[:8], adv, (adv - target.x[:8]).abs() - 1]), nrow=8,
+            row_labels=["clean", "FGSM ε = 0.2", "|difference|"])''',
     "md: A GAN's discriminator is a real/fake classifier too. Train a short run, then ask "
     "how many real images FGSM makes it call fake.",
     '''run = gankit.train("dcgan-mnist", {"train.steps": small(200, 20), "train.sample_every": small(100, 10),
@@ -448,7 +468,7 @@ plt.xlabel("step"); plt.ylabel("nats per image"); plt.legend(); plt.show()''',
 gan = gankit.load("mnist-dcgan")
 n = small(2000, 300)
 for name, g in (("VAE (short run)", vae.generator), ("GAN (mnist-dcgan)", gan)):
-    print(name); gankit.show(g.generate(32, seed=0), nrow=8)
+    gankit.show(g.generate(32, seed=0), nrow=8, title=name)
     m = evaluate(g, None, ["fid", "pr", "sharpness"], n=n)["metrics"]
     print(f"  FID {m['fid']:.1f}  precision {m['precision']:.2f}  recall {m['recall']:.2f}  "
           f"sharpness {m['sharpness']:.4f} (real {m['sharpness_real']:.4f})")''',

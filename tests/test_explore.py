@@ -173,10 +173,10 @@ def test_every_explore_command_writes_its_picture(uncond, cond, tmp_path, capsys
         with Image.open(out) as img:
             if cells is None:   # an animated GIF, forth and back
                 assert img.is_animated and img.n_frames >= 6
-            else:               # cells of 28 px + 2 px padding, scaled 2x, plus a label margin
+            else:               # cells of 28 px + 2 px padding, scaled 3x, plus a label margin
                 cols, rows = cells
-                assert img.height == rows * 60 + 4
-                assert img.width >= cols * 60 + 4
+                assert img.height == 3 * (rows * 30 + 2)
+                assert img.width >= 3 * (cols * 30 + 2)
     assert "samples classified as 7 after steering" in text
 
 
@@ -190,7 +190,7 @@ def test_explore_takes_a_pretrained_generator(cond, tmp_path, monkeypatch, capsy
     code, out, err = run_cli(capsys, "grid", "--pretrained", "tiny", "--out", tmp_path / "g.png")
     assert code == 0, err
     with Image.open(tmp_path / "g.png") as img:
-        assert img.height == 3 * 60 + 4
+        assert img.height == 3 * (3 * 30 + 2)
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -65,6 +65,10 @@ def test_report_opens_in_chromium_without_console_errors(run_dir, chromium, tmp_
     page.wait_for_load_state("load")
     widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.complete && i.naturalWidth)")
     assert len(widths) == 9 and all(w > 0 for w in widths)   # every embedded image decodes
+    # sample grids (final, timeline, thumbnails: drawn 3x already) are never shown smaller
+    shown = page.eval_on_selector_all(".final img, .thumbs img",
+                                      "imgs => imgs.map(i => [i.width, i.naturalWidth])")
+    assert len(shown) == 6 and all(w == natural for w, natural in shown), shown
     page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
     page.close()
     assert problems == []

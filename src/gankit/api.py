@@ -110,21 +110,28 @@ def _in_notebook() -> bool:
     return bool(shell) and "IPKernelApp" in getattr(shell, "config", {})
 
 
-def show(images, nrow: int | None = None):
-    """A grid of images (N, C, H, W) in [-1, 1] (or a Run / Generator handle: 16 samples),
-    drawn as gankit's PNGs are: shown inline in Jupyter (returns None), else returned as a
-    PIL image."""
+def show(images, nrow: int | None = None, row_labels: list[str] | None = None,
+         title: str | None = None):
+    """A grid of images (N, C, H, W) in [-1, 1], drawn as gankit's PNGs are (`gankit.viz`:
+    enlarged at least 3x, `row_labels` on the left, `title` above); a Run or Generator handle
+    shows its samples (a conditional one, 8 of each class, a row per class). Shown inline in
+    Jupyter (returns None), else returned as a PIL image."""
     if isinstance(images, Run):
         images = images.generator
     if isinstance(images, Generator):
-        images = images.generate(16)
-    images = torch.as_tensor(images)
-    if images.dim() == 3:  # one image (C, H, W)
-        images = images[None]
-    if images.dim() != 4:
-        raise GankitError(f"show takes images (N, C, H, W) in [-1, 1], got shape "
-                          f"{tuple(images.shape)} (plot 2D points with matplotlib)")
-    picture = grid_image(images, nrow or max(1, round(len(images) ** 0.5)))
+        g = images
+        g.require_images("show")
+        picture = g.grid(g.generate(8 * g.n_classes if g.n_classes else 16),
+                         rows_are_classes=g.n_classes > 0, title=title)
+    else:
+        images = torch.as_tensor(images)
+        if images.dim() == 3:  # one image (C, H, W)
+            images = images[None]
+        if images.dim() != 4:
+            raise GankitError(f"show takes images (N, C, H, W) in [-1, 1], got shape "
+                              f"{tuple(images.shape)} (plot 2D points with matplotlib)")
+        picture = grid_image(images, nrow or max(1, round(len(images) ** 0.5)), row_labels,
+                             title)
     if not _in_notebook():
         return picture
     from IPython.display import Image, display  # only inside Jupyter, where IPython is there

@@ -39,9 +39,10 @@ def cmd_train(args) -> None:
 def cmd_sample(args) -> None:
     from gankit.sample import write_samples
 
-    path = write_samples(args.snapshot, args.out, n=args.n, seed=args.seed, label=args.label,
-                         pretrained=args.pretrained)
-    print(f"wrote {path}")
+    path, n = write_samples(args.snapshot, args.out, n=args.n, seed=args.seed,
+                            label=args.label, pretrained=args.pretrained)
+    rounded = f" ({n} samples: --n rounded up to fill one row per class)" if n != args.n else ""
+    print(f"wrote {path}{rounded}")
 
 
 def cmd_eval(args) -> None:
@@ -183,7 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="conditional generators: draw only class K, an index or a name "
                    "(default: one class per row)")
     p.add_argument("--n", type=whole(1, MAX_N), default=64,
-                   help=f"number of samples (default 64, at most {MAX_N:,})")
+                   help=f"number of samples (default 64, at most {MAX_N:,}; a conditional "
+                   "generator's grid without --class rounds it up to a multiple of the class "
+                   "count, one class per row)")
     p.add_argument("--seed", type=seed, default=0)
     p.add_argument("--out", required=True, help="FILE.png (a grid) or FILE.npz (uint8 images)")
     p.set_defaults(func=cmd_sample)

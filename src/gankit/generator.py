@@ -31,7 +31,7 @@ import torch
 from gankit.errors import GankitError
 from gankit.models.snapshot import load_snapshot, snapshot_paths
 from gankit.pretrained import snapshot_path
-from gankit.viz import save_grid, save_scatter
+from gankit.viz import grid_image, save_png, save_scatter
 
 CONDITIONAL_PRESETS = "cgan-mnist, cdcgan-mnist, cdcgan-fashion"
 
@@ -217,16 +217,24 @@ class Generator:
         """Columns of a grid of n samples: one class per row, or as square as it gets."""
         return math.ceil(n / self.n_classes) if rows_are_classes else math.ceil(math.sqrt(n))
 
+    def grid(self, x: torch.Tensor, rows_are_classes: bool = False, title: str | None = None):
+        """Images `x` as one PIL grid (`gankit.viz.grid_image`): where rows_are_classes, x in
+        runs of one class as `default_labels` gives them, one class per row, named on the
+        left; else as square as it gets."""
+        nrow = self.grid_columns(len(x), rows_are_classes)
+        labels = self.class_names[:math.ceil(len(x) / nrow)] if rows_are_classes else None
+        return grid_image(x, nrow, row_labels=labels, title=title)
+
     def save(self, x: torch.Tensor, path, rows_are_classes: bool = False,
              title: str | None = None, centres: torch.Tensor | None = None) -> Path:
-        """A PNG of samples `x`: a grid of images, or a scatter plot of 2D points (with the
-        mixture's centres (K, 2) marked, where given)."""
+        """A PNG of samples `x`: a grid of images (`grid`, titled where a title is given), or
+        a scatter plot of 2D points (with the mixture's centres (K, 2) marked, where given)."""
         path = Path(path)
         if self.is_points:
             save_scatter(x, path, centres,
                          title=title if title is not None else f"{len(x)} samples")
         else:
-            save_grid(x, path, nrow=self.grid_columns(len(x), rows_are_classes))
+            save_png(self.grid(x, rows_are_classes, title), path)
         return path
 
 

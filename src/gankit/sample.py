@@ -1,5 +1,6 @@
 """`gankit sample`: images from a generator snapshot, as a PNG grid or a uint8 .npz."""
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -18,22 +19,31 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
 
 
 def write_samples(snapshot: str | None, out: str, n: int = 64, seed: int = 0,
-                  label: int | str | None = None, pretrained: str | None = None) -> Path:
-    """Samples of a snapshot (or a shipped generator) as a PNG grid or an .npz of uint8 arrays.
+                  label: int | str | None = None,
+                  pretrained: str | None = None) -> tuple[Path, int]:
+    """Samples of a snapshot (or a shipped generator) as a PNG grid or an .npz of uint8 arrays;
+    returns the path and the number of samples drawn.
 
-    A conditional G draws class `label` (index or name), or, with none, balanced classes one
-    per grid row.
+    A conditional G draws class `label` (index or name), or, with none, balanced classes: in a
+    PNG one class per row, named on the left, with n rounded up to a multiple of the class
+    count so that no row is short.
     """
     out_path = Path(out)
-    if out_path.suffix.lower() not in (".png", ".npz"):
+    png = out_path.suffix.lower() == ".png"
+    if not png and out_path.suffix.lower() != ".npz":
         raise GankitError(f"--out {out}: the file must end in .png (a grid) or .npz (arrays)")
     if not out_path.parent.is_dir():
         raise GankitError(f"--out {out}: the folder {out_path.parent} does not exist")
     g = load(snapshot, pretrained)
+    rows_are_classes = png and g.n_classes > 0 and label is None
+    if rows_are_classes:
+        n = math.ceil(n / g.n_classes) * g.n_classes
     g.check_memory(n)
     y = g.labels(n, label)                          # (n,) or None; refuses a bad --class
     x = g.generate(n, seed, y=y)
-    if out_path.suffix.lower() == ".npz":
+    if png:
+        g.save(x, out_path, rows_are_classes=rows_are_classes)
+    else:
         arrays = {"points": x.numpy()} if g.is_points else {"images": to_uint8(x)}
         if y is not None:
             arrays["labels"] = y.numpy()
@@ -41,6 +51,4 @@ def write_samples(snapshot: str | None, out: str, n: int = 64, seed: int = 0,
             with open(tmp, "wb") as f:
                 np.savez_compressed(f, **arrays)
         atomic_write(out_path, write)
-    else:
-        g.save(x, out_path, rows_are_classes=y is not None and label is None)
-    return out_path
+    return out_path, n

@@ -1,39 +1,120 @@
-"""Pictures of samples: image grids (torchvision) and scatter plots of 2D points (matplotlib)."""
+"""Pictures of samples: image grids (torchvision's make_grid, enlarged and labelled with Pillow)
+and scatter plots of 2D points (matplotlib).
 
+Every grid gankit writes or shows is drawn by `grid_image`: small images enlarged at least 3x
+(a 28x28 digit becomes 84x84) with nearest-neighbour resampling, so pixels stay sharp squares,
+and labelled where something varies (a row per class or per ψ, a title such as "step 400").
+"""
+
+import functools
+import math
 from pathlib import Path
 
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from gankit.artifacts import atomic_write
+from gankit.errors import GankitError
+
+MIN_CELL = 84    # pixels an image is drawn at, at least: 3x for 28x28, 2x for 64x64
+PADDING = 2      # grey pixels between images, before enlarging
+FONT_SIZE = 14
+MARGIN = 6       # pixels around a label
 
 
-def grid_image(images: torch.Tensor, nrow: int = 8) -> Image.Image:
-    """(N, C, H, W) in [-1, 1] -> one grid as a PIL image: the drawing of every grid gankit
-    writes (`save_grid`) or shows (`gankit.show`), as torchvision's save_image draws it."""
+def scale_for(height: int) -> int:
+    """How many times to enlarge an image `height` pixels high (whole times: nearest neighbour
+    keeps every pixel a square)."""
+    return max(1, math.ceil(MIN_CELL / height))
+
+
+@functools.cache
+def font(size: int = FONT_SIZE) -> ImageFont.FreeTypeFont:
+    """DejaVu Sans, bundled with matplotlib: it has ψ, ∞ and ε, which Pillow's default font
+    draws as boxes."""
+    import matplotlib  # only its data folder: no pyplot, no backend
+
+    return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts/ttf/DejaVuSans.ttf"),
+                              size)
+
+
+def grid_image(images: torch.Tensor, nrow: int = 8, row_labels: list[str] | None = None,
+               title: str | None = None, scale: int | None = None,
+               padding: int = PADDING) -> Image.Image:
+    """(N, C, H, W) in [-1, 1] -> one grid as a PIL image (grey for one channel, else RGB),
+    `nrow` images a row, enlarged `scale` times (default: `scale_for(H)`); `row_labels` name
+    each row on the left, `title` goes above. The drawing of every grid gankit writes
+    (`save_grid`, GIF frames) or shows (`gankit.show`)."""
     # Imported here: torchvision takes seconds to import, and `gankit train` would pay them
     # before its first step (issue 14's start-up budget is 2 s beyond torch itself).
     from torchvision.utils import make_grid
-    grid = make_grid(images.detach().float().cpu(), nrow=nrow, normalize=True,
-                     value_range=(-1, 1), padding=2, pad_value=0.5)  # (3, H', W') in [0, 1]
+
+    images = images.detach().float().cpu()
+    n, channels, height = len(images), images.shape[1], images.shape[2]
+    scale = scale or scale_for(height)
+    grid = make_grid(images, nrow=nrow, normalize=True, value_range=(-1, 1), padding=padding,
+                     pad_value=0.5)                         # (3 or 1, H', W') in [0, 1]
     pixels = grid.mul(255).add_(0.5).clamp_(0, 255).permute(1, 2, 0).to(torch.uint8).numpy()
-    return Image.fromarray(pixels)
+    picture = Image.fromarray(pixels[..., 0] if channels == 1 else pixels)
+    picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+    if row_labels:
+        rows = math.ceil(n / nrow) if n > 1 else 1
+        if len(row_labels) != rows:
+            raise GankitError(f"row_labels: {len(row_labels)} labels for a grid of {rows} "
+                              f"rows (one label a row)")
+        pitch = height + (padding if n > 1 else 0)          # make_grid pads only a real grid
+        top = padding if n > 1 else 0
+        centres = [(top + k * pitch + height / 2) * scale for k in range(rows)]
+        picture = _label_rows(picture, row_labels, centres)
+    if title:
+        picture = _add_title(picture, title)
+    return picture
 
 
-def save_grid(images: torch.Tensor, path: Path, nrow: int = 8) -> None:
-    """(N, C, H, W) in [-1, 1] -> one PNG grid."""
-    picture = grid_image(images, nrow)
+def _label_rows(picture: Image.Image, labels: list[str], centres: list[float]) -> Image.Image:
+    """A white margin on the left with each label beside its row."""
+    draw = ImageDraw.Draw(picture)
+    width = 2 * MARGIN + max(math.ceil(draw.textlength(t, font=font())) for t in labels)
+    out = Image.new(picture.mode, (picture.width + width, picture.height), "white")
+    out.paste(picture, (width, 0))
+    draw = ImageDraw.Draw(out)
+    for text, y in zip(labels, centres):
+        draw.text((MARGIN, y), text, fill="black", font=font(), anchor="lm")
+    return out
+
+
+def _add_title(picture: Image.Image, title: str) -> Image.Image:
+    """A white strip above the picture with `title` centred in it (the picture centred below,
+    where the title is the wider)."""
+    text_width = math.ceil(ImageDraw.Draw(picture).textlength(title, font=font()))
+    width = max(picture.width, text_width + 2 * MARGIN)
+    height = FONT_SIZE + 2 * MARGIN
+    out = Image.new(picture.mode, (width, picture.height + height), "white")
+    out.paste(picture, ((width - picture.width) // 2, height))
+    ImageDraw.Draw(out).text((width / 2, height / 2), title, fill="black", font=font(),
+                             anchor="mm")
+    return out
+
+
+def save_png(picture: Image.Image, path: Path) -> None:
     atomic_write(Path(path), lambda tmp: picture.save(tmp, format="png"))
+
+
+def save_grid(images: torch.Tensor, path: Path, nrow: int = 8,
+              row_labels: list[str] | None = None, title: str | None = None) -> None:
+    """(N, C, H, W) in [-1, 1] -> one PNG grid, drawn by `grid_image`."""
+    save_png(grid_image(images, nrow, row_labels, title), path)
 
 
 def save_scatter(points: torch.Tensor, path: Path, centres: torch.Tensor | None = None,
                  title: str = "") -> None:
     """(N, 2) generated points, with the mixture's centres marked where known."""
-    import matplotlib  # here, not at the top: it takes a second, and gankit --help needs none of it
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # Here, not at the top: it takes a second, and gankit --help needs none of it. The object
+    # API (no pyplot) leaves the caller's backend alone: a notebook keeps drawing inline.
+    from matplotlib.figure import Figure
 
-    fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
+    fig = Figure(figsize=(4, 4), dpi=100)
+    ax = fig.subplots()
     p = points.float().numpy()
     ax.scatter(p[:, 0], p[:, 1], s=2, alpha=0.4, color="tab:blue", label="generated")
     if centres is not None:
@@ -47,4 +128,3 @@ def save_scatter(points: torch.Tensor, path: Path, centres: torch.Tensor | None 
     ax.legend(loc="upper right", fontsize=7)
     fig.tight_layout()
     atomic_write(Path(path), lambda tmp: fig.savefig(tmp, format="png"))
-    plt.close(fig)

@@ -81,7 +81,12 @@ def parse_psi(text: str) -> float:
 
 
 def _psi_label(psi: float) -> str:
-    return "psi none" if math.isinf(psi) else f"psi {psi:g}"
+    return "ψ = ∞" if math.isinf(psi) else f"ψ = {psi:g}"
+
+
+def _t_labels(steps: int) -> list[str]:
+    """Each interpolation frame's position, 0 at the start and 1 at the end."""
+    return [f"t = {i / (steps - 1):.2f}" for i in range(steps)]
 
 
 def _load(args, what: str):
@@ -128,7 +133,7 @@ def cmd_interp(args) -> None:
         raise GankitError(f"--seeds {args.seeds!r}: give the two end points, e.g. --seeds 3,8")
     frames = pictures.latent_interpolation_images(g, seeds[0], seeds[1], args.steps, args.method,
                                                   parse_psi(args.psi), _class_of(g, args.class_))
-    _done(pictures.write_frames(frames, args.out, fps=args.fps))
+    _done(pictures.write_frames(frames, args.out, fps=args.fps, labels=_t_labels(args.steps)))
 
 
 def cmd_classes(args) -> None:
@@ -139,7 +144,7 @@ def cmd_classes(args) -> None:
     a, b = g.class_index(args.from_, "--from"), g.class_index(args.to, "--to")
     frames = pictures.class_interpolation_images(g, args.seed, a, b, args.steps,
                                                  parse_psi(args.psi))
-    _done(pictures.write_frames(frames, args.out, fps=args.fps))
+    _done(pictures.write_frames(frames, args.out, fps=args.fps, labels=_t_labels(args.steps)))
 
 
 def cmd_truncation(args) -> None:

@@ -8,13 +8,14 @@ import math
 from pathlib import Path
 
 import torch
-from PIL import Image, ImageDraw, ImageFont
-from torchvision.utils import make_grid
 
 from gankit.errors import GankitError
 from gankit.artifacts import atomic_write
 from gankit.explore.latent import interpolate, one_hot, seed_z
 from gankit.generator import Generator, check_psi, truncate
+from gankit.viz import grid_image, save_grid
+
+GIF_SCALE = 4  # one image a frame: a 28x28 digit drawn 112x112
 
 
 def noise(g: Generator, seeds, psi: float = math.inf) -> torch.Tensor:
@@ -58,33 +59,6 @@ def truncation_images(g: Generator, psis: list[float], seeds: list[int],
 
 # ---- files ---------------------------------------------------------------------------------
 
-def to_pil(images: torch.Tensor, nrow: int, scale: int = 1, padding: int = 2) -> Image.Image:
-    """(N, C, H, W) in [-1, 1] -> one PIL grid image, each cell scaled up `scale` times."""
-    grid = make_grid(images.float(), nrow=nrow, padding=padding, normalize=True,
-                     value_range=(-1, 1), pad_value=0.5)              # (3, H', W') in [0, 1]
-    array = grid.mul(255).round().clamp(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
-    img = Image.fromarray(array)
-    if images.shape[1] == 1:
-        img = img.convert("L")
-    if scale > 1:
-        img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
-    return img
-
-
-def with_row_labels(img: Image.Image, labels: list[str], rows: int) -> Image.Image:
-    """A left margin naming each row (Pillow's built-in font: no font files needed)."""
-    font = ImageFont.load_default()
-    width = 8 + max(int(ImageDraw.Draw(img).textlength(t, font=font)) for t in labels)
-    out = Image.new(img.mode, (img.width + width, img.height), color=255 if img.mode == "L" else "white")
-    out.paste(img, (width, 0))
-    draw = ImageDraw.Draw(out)
-    row_h = img.height / rows
-    for k, text in enumerate(labels):
-        draw.text((4, int((k + 0.5) * row_h) - 5), text, fill=0 if img.mode == "L" else "black",
-                  font=font)
-    return out
-
-
 def check_out(out, suffixes: tuple[str, ...]) -> Path:
     path = Path(out)
     if path.suffix.lower() not in suffixes:
@@ -94,23 +68,23 @@ def check_out(out, suffixes: tuple[str, ...]) -> Path:
     return path
 
 
-def write_grid(images: torch.Tensor, out, nrow: int, row_labels: list[str] | None = None,
-               scale: int = 2) -> Path:
-    """A PNG grid, rows of `nrow` images, optionally labelled on the left."""
+def write_grid(images: torch.Tensor, out, nrow: int,
+               row_labels: list[str] | None = None) -> Path:
+    """A PNG grid, rows of `nrow` images, optionally labelled on the left (`gankit.viz`)."""
     path = check_out(out, (".png",))
-    img = to_pil(images, nrow, scale)
-    if row_labels:
-        img = with_row_labels(img, row_labels, math.ceil(len(images) / nrow))
-    atomic_write(path, lambda tmp: img.save(tmp, format="PNG"))
+    save_grid(images, path, nrow, row_labels)
     return path
 
 
-def write_frames(frames: torch.Tensor, out, fps: float = 12, scale: int = 4) -> Path:
-    """An animated GIF that plays the frames forth and back (.gif), or a strip of them (.png)."""
+def write_frames(frames: torch.Tensor, out, fps: float = 12,
+                 labels: list[str] | None = None) -> Path:
+    """An animated GIF that plays the frames forth and back (.gif), or a strip of them (.png);
+    `labels` (one a frame) are written above each GIF frame."""
     path = check_out(out, (".gif", ".png"))
     if path.suffix.lower() == ".png":
         return write_grid(frames, path, nrow=len(frames))
-    pics = [to_pil(f[None], nrow=1, scale=scale, padding=0) for f in frames]
+    pics = [grid_image(f[None], nrow=1, title=None if labels is None else labels[i],
+                       scale=GIF_SCALE, padding=0) for i, f in enumerate(frames)]
     pics = pics + pics[-2:0:-1]  # forth and back, so the loop has no jump
     atomic_write(path, lambda tmp: pics[0].save(tmp, format="GIF", save_all=True,
                                                 append_images=pics[1:], loop=0,

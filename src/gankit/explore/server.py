@@ -18,8 +18,8 @@ import torch
 
 from gankit.errors import GankitError
 from gankit.explore.latent import INTERPOLATIONS, seed_z
-from gankit.explore.pictures import to_pil
 from gankit.generator import Generator, check_psi, load, truncate
+from gankit.viz import grid_image
 
 SCALE = 8  # a 28x28 digit is drawn 224x224, nearest-neighbour, so pixels stay pixels
 
@@ -61,7 +61,7 @@ class Explorer:
         with self.lock:
             x = self.g.render(z, y)
         buf = io.BytesIO()
-        to_pil(x, nrow=1, scale=SCALE, padding=0).save(buf, format="PNG")
+        grid_image(x, nrow=1, scale=SCALE, padding=0).save(buf, format="PNG")
         return buf.getvalue()
 
 

@@ -39,11 +39,12 @@ img { max-width: 100%; }
 .advice { color: #333; font-style: italic; }
 table { border-collapse: collapse; font-size: 0.9em; }
 td, th { border: 1px solid #ddd; padding: 2px 8px; text-align: left; vertical-align: top; }
-.thumbs { display: flex; flex-wrap: wrap; gap: 8px; }
-.thumbs figure { margin: 0; text-align: center; font-size: 0.8em; color: #555; }
-.thumbs img { width: 150px; image-rendering: pixelated; }
-.final img { image-rendering: pixelated; width: 420px; }
+.thumbs { display: flex; gap: 8px; overflow-x: auto; }
+.thumbs figure { margin: 0; flex: none; text-align: center; font-size: 0.8em; color: #555; }
+.thumbs img { max-width: none; }
 """
+# The sample grids are drawn at least 3x already (gankit.viz): shown at their own size, the
+# timeline's grids side by side in a row that scrolls, never scaled down.
 
 
 def _uri(data: bytes, mime: str) -> str:

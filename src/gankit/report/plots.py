@@ -92,13 +92,14 @@ def metric_curves(series: dict[str, list[tuple[int, float]]]) -> bytes:
 
 
 def timeline_gif(frames: list[Path], max_frames: int = 60, ms: int = 400) -> bytes:
-    """Sample grids in step order as an animated GIF (at most max_frames, the last included)."""
+    """Sample grids in step order as an animated GIF (at most max_frames, the last included);
+    each grid carries its step, written on it by the training loop."""
     if len(frames) > max_frames:
         pick = [round(i * (len(frames) - 1) / (max_frames - 1)) for i in range(max_frames)]
         frames = [frames[i] for i in sorted(set(pick))]
     images = [Image.open(f).convert("RGB") for f in frames]
     size = images[-1].size
-    images = [im if im.size == size else im.resize(size) for im in images]
+    images = [im if im.size == size else im.resize(size, Image.NEAREST) for im in images]
     buf = io.BytesIO()
     # The last frame is held three times as long: it is the result.
     images[0].save(buf, format="GIF", save_all=True, append_images=images[1:] + [images[-1]] * 2,

@@ -10,7 +10,8 @@ from gankit.artifacts import atomic_write
 def _show(ax, img: torch.Tensor) -> None:
     """(C, H, W) in [-1, 1] -> an image on `ax`."""
     x = ((img.clamp(-1, 1) + 1) / 2).permute(1, 2, 0).numpy()
-    ax.imshow(x[..., 0] if x.shape[-1] == 1 else x, cmap="gray", vmin=0, vmax=1)
+    ax.imshow(x[..., 0] if x.shape[-1] == 1 else x, cmap="gray", vmin=0, vmax=1,
+              interpolation="nearest")
 
 
 def save_attack_picture(path: Path, clean: torch.Tensor, labels: list[str], clean_pred: list[str],
@@ -20,13 +21,14 @@ def save_attack_picture(path: Path, clean: torch.Tensor, labels: list[str], clea
     One column per example: the clean image, then for each ε the perturbed image (its
     predicted class above it, red when wrong) and the difference on a blue-white-red scale
     running from -ε to +ε (on the [0, 1] pixel scale)."""
-    import matplotlib  # here, not at the top: it takes a second, and gankit --help needs none of it
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # Here, not at the top: it takes a second, and gankit --help needs none of it. The object
+    # API (no pyplot) leaves the caller's backend alone: a notebook keeps drawing inline.
+    from matplotlib.figure import Figure
 
     k = len(clean)
     n_rows = 1 + 2 * len(rows)
-    fig, axes = plt.subplots(n_rows, k, figsize=(1.1 * k + 1.2, 1.25 * n_rows), squeeze=False)
+    fig = Figure(figsize=(1.1 * k + 1.2, 1.25 * n_rows))
+    axes = fig.subplots(n_rows, k, squeeze=False)
     for j in range(k):
         _show(axes[0, j], clean[j])
         axes[0, j].set_title(clean_pred[j], fontsize=7,
@@ -50,4 +52,3 @@ def save_attack_picture(path: Path, clean: torch.Tensor, labels: list[str], clea
                  "red labels are wrong predictions", fontsize=8)
     fig.tight_layout()
     atomic_write(Path(path), lambda tmp: fig.savefig(tmp, format="png", dpi=100))
-    plt.close(fig)

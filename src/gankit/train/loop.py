@@ -137,7 +137,8 @@ class Run:
             return G.save(many, path, title=f"{self.cfg.preset}, step {self.trainer.step}",
                           centres=self.data.centres)
         return G.save(G.render(self.fixed_z, self.fixed_y), path,
-                      rows_are_classes=self.fixed_y is not None)
+                      rows_are_classes=self.fixed_y is not None,
+                      title=f"step {self.trainer.step}")  # also each timeline GIF frame's
 
     def measure(self) -> dict:
         """The metrics of `train.eval_every` (G in eval mode, then back)."""
