@@ -221,7 +221,7 @@ fig, axes = plt.subplots(1, 2, figsize=(6, 3))
 for ax, (kind, im) in zip(axes, images.items()):
     ax.imshow(im[0, 0], cmap="gray"); ax.set_title(kind); ax.axis("off")
 plt.show()''',
-    "md: The default preset's G up-samples by resize + convolution for this reason "
+    "md: The DCGAN presets' G up-samples by resize + convolution for this reason "
     "(`model.upsample=resize`); `gankit eval RUN --metrics checkerboard` measures a trained G.",
 )
 
@@ -254,7 +254,7 @@ with torch.no_grad():
     gankit.show(G(torch.randn(16, z_dim)).view(-1, 1, 28, 28), nrow=8,
                 title=f"plain PyTorch MLP GAN, step {step + 1}")''',
     "md: gankit's trainer does exactly this (`gankit.train.gan`: the same two steps, with "
-    "`train.d_steps` D steps per G step). Train the course's MLP GAN and the default DCGAN "
+    "`train.d_steps` D steps per G step). Train the course's MLP GAN (the default preset) and the DCGAN-28 "
     "for a few hundred steps through the Python API: each call is `gankit train`, with a run "
     "directory, `stats.jsonl` and a snapshot.",
     '''runs = {}
@@ -279,7 +279,7 @@ NOTEBOOKS["06-discriminator-too-strong"] = notebook(
     "# 6. A discriminator too strong: planting the failure, diagnosing it, fixing it\n\n"
     "Plant it: the saturating (minimax) G loss, and D learning 50 times faster than G "
     "(`optim.lr_d=0.01`), on the classic DCGAN optimiser (Adam 2e-4, betas (0.5, 0.999), no "
-    "R1 penalty: the default preset's R1 and faster Adam keep D from winning this way). "
+    "R1 penalty: the dcgan-mnist preset's R1 and faster Adam keep D from winning this way). "
     "gankit's health monitor checks the run every `health.every` steps and writes what it "
     "sees to `health.jsonl`.",
     '''classic = {"optim.lr_g": 2e-4, "optim.lr_d": 2e-4, "optim.beta1": 0.5, "optim.beta2": 0.999,
