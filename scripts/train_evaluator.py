@@ -2,6 +2,7 @@
 
     python scripts/train_evaluator.py --data mnist
     python scripts/train_evaluator.py --data fashion --epochs 6
+    python scripts/train_evaluator.py --data mnist --role judge   # the independent judge
 
 Trains on the fixed train split (gankit.metrics.evaluator.split_indices), reports accuracy on
 the held-out test split after every epoch, and writes <name>-evaluator.safetensors plus its
@@ -40,6 +41,10 @@ RECIPES = {
     "fashion": dict(epochs=6, dropout=0.1, augment=dict(degrees=0.0, shift=0, scale=0.0, flip=True)),
 }
 CONFIG = dict(channels=32, feature_dim=128, n_classes=10)  # plus the recipe's dropout
+# The judge (`explore control` steers with the evaluator and is judged by it): trained apart,
+# from another seed (its own initial weights, batch order and augmentations) and half as wide,
+# so that a z pushed until the evaluator is fooled does not fool the judge the same way.
+JUDGE = dict(channels=16, seed=1)
 BATCH_SIZE = 128
 LR = 3e-3
 WEIGHT_DECAY = 5e-4
@@ -67,20 +72,27 @@ def main(argv=None) -> int:
     p.add_argument("--data", choices=sorted(RECIPES), required=True)
     p.add_argument("--npz", type=Path, help="data file (default: ../shared/data/<file> beside the repo)")
     p.add_argument("--epochs", type=int, help="default: per data set (mnist 30, fashion 6)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--role", choices=("evaluator", "judge"), default="evaluator",
+                   help="judge: the second, independently trained classifier (seed 1, 16 wide)")
+    p.add_argument("--seed", type=int, help="default: 0 (the evaluator), 1 (the judge)")
     p.add_argument("--out", type=Path, default=WEIGHTS_DIR)
+    p.add_argument("--threads", type=int, default=2, help="torch CPU threads (1 on a busy machine)")
     args = p.parse_args(argv)
 
     recipe = RECIPES[args.data]
     epochs = args.epochs or recipe["epochs"]
     augment = recipe["augment"]
     config = dict(CONFIG, dropout=recipe["dropout"])
+    if args.role == "judge":
+        config["channels"] = JUDGE["channels"]
+    if args.seed is None:
+        args.seed = JUDGE["seed"] if args.role == "judge" else 0
     npz = args.npz or REPO.parent / "shared" / "data" / DATA_FILES[args.data]
     if not npz.is_file():
         print(f"error: data file not found: {npz}; pass --npz PATH", file=sys.stderr)
         return 2
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     g = torch.Generator().manual_seed(args.seed)
 
@@ -105,6 +117,7 @@ def main(argv=None) -> int:
     n_total, n_test = SPLIT_SIZES[args.data]
     card = {
         "kind": "evaluator",
+        "role": args.role,
         "model": MODEL,
         "kwargs": config,
         "dataset": args.data,
@@ -125,7 +138,7 @@ def main(argv=None) -> int:
         "torch_version": torch.__version__,
         "numpy_version": np.__version__,
     }
-    weights, card_path = artifacts.save(args.out / f"{args.data}-evaluator", model, card)
+    weights, card_path = artifacts.save(args.out / f"{args.data}-{args.role}", model, card)
     print(f"held-out accuracy {test_acc:.4f}; wrote {weights} ({weights.stat().st_size / 1e6:.2f} MB) "
           f"and {card_path.name}; training took {wall:.0f}s")
     return 0

@@ -40,6 +40,19 @@ def test_shipped_weights_match_card(dataset):
     assert card["split"]["seed"] == SPLIT_SEED
 
 
+def test_the_mnist_judge_is_another_classifier_trained_apart():
+    """explore control's judge: its own seed and width, the same split, and accurate."""
+    judge, ev = evaluator_card("mnist", role="judge"), evaluator_card("mnist")
+    assert judge["role"] == "judge" and judge["training"]["seed"] != ev["training"]["seed"]
+    assert judge["kwargs"]["channels"] != ev["kwargs"]["channels"]
+    assert judge["data"]["sha256"] == ev["data"]["sha256"] and judge["split"] == ev["split"]
+    assert judge["test_accuracy"] >= 0.98
+    net = load_evaluator("mnist", role="judge")
+    x, y = load_split("mnist", "test", resources.files("gankit").joinpath(
+        "data", "bundled", DATA_FILES["mnist"]))
+    assert accuracy(net, x[:500], y[:500]) >= 0.97
+
+
 @pytest.mark.parametrize("dataset", EVALUATORS)
 def test_load_evaluator_features(dataset):
     model = load_evaluator(dataset)

@@ -2,6 +2,7 @@
 import math
 import re
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -244,3 +245,19 @@ def test_control_turns_the_shipped_mnist_dcgan_toward_a_digit(capsys, tmp_path):
     assert code == 0, err
     after, before = map(float, re.search(r": ([\d.]+)% of 16 .*before: ([\d.]+)%", out).groups())
     assert after >= 75 and after > before
+    # the independent judge's verdict is printed, and drawn: a green or red frame per "after"
+    judged = float(re.search(r"independent classifier: ([\d.]+)% are 3", out).group(1))
+    assert 0 <= judged <= 100
+    picture = np.asarray(Image.open(tmp_path / "c.png").convert("RGB")).astype(int)
+    green = (picture[..., 1] > 200) & (picture[..., 0] < 60) & (picture[..., 2] < 60)
+    red = (picture[..., 0] > 200) & (picture[..., 1] < 60) & (picture[..., 2] < 60)
+    assert (green.any() or judged == 0) and (red.any() or judged == 100)
+
+
+def test_mark_frames_each_image_green_or_red():
+    x = torch.zeros(2, 1, 5, 5) - 1
+    framed = control.mark(x, torch.tensor([True, False]))
+    assert framed.shape == (2, 3, 5, 5)
+    assert torch.equal(framed[0, :, 0, 0], torch.tensor([-1.0, 1.0, -1.0]))   # green
+    assert torch.equal(framed[1, :, -1, 2], torch.tensor([1.0, -1.0, -1.0]))  # red
+    assert torch.equal(framed[:, :, 1:-1, 1:-1], x.expand(-1, 3, -1, -1)[:, :, 1:-1, 1:-1])

@@ -181,12 +181,26 @@ def cmd_control(args) -> None:
     z0 = control.start_noise(g, args.n, args.seed)
     r = control.steer(g, classifier, z0, target, args.steps, args.step_size, args.penalty,
                       args.confidence)
+    judge_net = control.judge_for(g, args.evaluator)
     k = min(args.show, args.n)
-    _done(pictures.write_grid(torch.cat([r.before[:k], r.after[:k]]), args.out, nrow=k,
-                              row_labels=["before", f"to {names[target]}"]))
+    before, after = r.before[:k], r.after[:k]
+    label = f"to {names[target]}"
+    if judge_net is not None:  # frame the "after" images: green where the judge agrees
+        control.judge(r, judge_net)
+        before, after = before.expand(-1, 3, -1, -1), control.mark(after, r.accepted[:k])
+        label += " (judge: green yes, red no)"
+    _done(pictures.write_grid(torch.cat([before, after]), args.out, nrow=k,
+                              row_labels=["before", label]))
     was = (r.pred_before == target).float().mean().item()
     print(f"target class {names[target]}: {r.success_rate:.1%} of {args.n} samples classified "
-          f"as {names[target]} after steering (before: {was:.1%})")
+          f"as {names[target]} after steering by the classifier steered with (before: {was:.1%})")
+    if judge_net is not None:
+        was = (r.judged_before == target).float().mean().item()
+        print(f"judged by an independent classifier: {r.judged_rate:.1%} are {names[target]} "
+              f"(before: {was:.1%}); in the strip, green frames: the judge agrees")
+    else:
+        print("no independent judge ships for this data set: the figure above is the steering "
+              "classifier's own verdict (a success may be an adversarial example)")
     print(f"distance ||z - z0||: mean {r.distance.mean():.2f}, max {r.distance.max():.2f} "
           f"(|z0| about {z0.norm(dim=1).mean():.1f}); steps used: mean "
           f"{r.steps_used.float().mean():.1f} of {args.steps}")

@@ -8,8 +8,12 @@ ends farther than steps * step_size from where it started. Fixed-length steps (n
 gradient ascent) rather than raw gradient steps: the gradient's size varies by orders of
 magnitude between samples, a step length does not.
 
-The evaluator both steers and judges success, so a success can be an adversarial example
-(the classifier fooled, the picture unchanged): look at the before/after strip.
+Success is judged by a second classifier, not the one that steered: a z pushed until the
+evaluator says "7" can be an adversarial example (the evaluator fooled, the picture hardly a
+7), and the steering classifier would call it a success every time. The judge
+(`scripts/train_evaluator.py --role judge`: another seed, half as wide, trained apart) has to
+see the target class too. `mark` frames each "after" image green where the judge agrees and
+red where it does not.
 """
 
 from dataclasses import dataclass
@@ -20,7 +24,7 @@ from gankit.errors import GankitError
 from gankit.explore.latent import seed_z
 from gankit.generator import Generator
 from gankit.metrics import to_evaluator_input
-from gankit.metrics.evaluator import EVALUATORS, load_evaluator
+from gankit.metrics.evaluator import EVALUATORS, has_judge, load_evaluator
 
 
 @dataclass
@@ -32,10 +36,46 @@ class Steered:
     pred_after: torch.Tensor    # (N,) and for after
     distance: torch.Tensor      # (N,) ||z - z0||
     steps_used: torch.Tensor    # (N,) steps each sample moved
+    judged_before: torch.Tensor | None = None  # (N,) the judge's class for before
+    judged_after: torch.Tensor | None = None   # (N,) and for after
 
     @property
     def success_rate(self) -> float:
+        """The share the steering classifier calls the target (it was steered to say so)."""
         return (self.pred_after == self.target).float().mean().item()
+
+    @property
+    def accepted(self) -> torch.Tensor:
+        """(N,) bool: the judge sees the target in the "after" image."""
+        return self.judged_after == self.target
+
+    @property
+    def judged_rate(self) -> float:
+        return self.accepted.float().mean().item()
+
+
+def judge(r: Steered, judge_net) -> Steered:
+    """r with the judge's classes of its before and after images."""
+    with torch.no_grad():
+        r.judged_before = judge_net(to_evaluator_input(r.before)).argmax(1)
+        r.judged_after = judge_net(to_evaluator_input(r.after)).argmax(1)
+    return r
+
+
+def judge_for(g: Generator, name: str | None = None):
+    """The independent judge of the data set the evaluator is for; None where none ships."""
+    dataset = name or (g.card.get("data") or {}).get("name")
+    return load_evaluator(dataset, role="judge") if has_judge(dataset) else None
+
+
+def mark(images: torch.Tensor, ok: torch.Tensor) -> torch.Tensor:
+    """(N, C, H, W) in [-1, 1] -> (N, 3, H, W) with a one-pixel frame: green where ok, red not."""
+    rgb = images.expand(-1, 3, -1, -1).clone() if images.shape[1] == 1 else images.clone()
+    colour = torch.where(ok[:, None], torch.tensor([-1.0, 1.0, -1.0]),
+                         torch.tensor([1.0, -1.0, -1.0]))[:, :, None]       # (N, 3, 1)
+    for edge in (rgb[:, :, 0, :], rgb[:, :, -1, :], rgb[:, :, :, 0], rgb[:, :, :, -1]):
+        edge.copy_(colour.expand_as(edge))
+    return rgb
 
 
 def evaluator_for(g: Generator, name: str | None = None):

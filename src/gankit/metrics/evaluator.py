@@ -86,19 +86,29 @@ def _check_name(dataset: str) -> None:
 MODEL = "gankit.metrics.evaluator.Evaluator"  # a card's `model` for this class
 
 
-def _stem(dataset: str) -> Path:
+# "evaluator": the classifier whose features every metric uses; "judge": a second one trained
+# apart (another seed, half as wide), to judge what was steered with the first (`explore control`).
+ROLES = ("evaluator", "judge")
+
+
+def _stem(dataset: str, role: str = "evaluator") -> Path:
     # files("gankit") rather than the weights folder itself: that folder has no __init__.py
-    return Path(str(resources.files("gankit").joinpath("metrics", "weights", f"{dataset}-evaluator")))
+    return Path(str(resources.files("gankit").joinpath("metrics", "weights", f"{dataset}-{role}")))
 
 
-def _fix(dataset: str) -> str:
-    return f"run scripts/train_evaluator.py --data {dataset} (or reinstall gankit)"
+def _fix(dataset: str, role: str = "evaluator") -> str:
+    return (f"run scripts/train_evaluator.py --data {dataset} --role {role} "
+            "(or reinstall gankit)")
 
 
-def evaluator_card(dataset: str) -> dict:
+def evaluator_card(dataset: str, role: str = "evaluator") -> dict:
     """The card beside the shipped weights: architecture, data, split, accuracy, sha256."""
     _check_name(dataset)
-    return artifacts.read_card(_stem(dataset), kind="evaluator", fix=_fix(dataset))
+    return artifacts.read_card(_stem(dataset, role), kind="evaluator", fix=_fix(dataset, role))
+
+
+def has_judge(dataset: str) -> bool:
+    return dataset in EVALUATORS and _stem(dataset, "judge").with_suffix(".json").is_file()
 
 
 def from_card(state: dict, card: dict, where: str | Path, fix: str) -> Evaluator:
@@ -113,11 +123,13 @@ def from_card(state: dict, card: dict, where: str | Path, fix: str) -> Evaluator
     return artifacts.load_into(model, state, where, fix).eval()
 
 
-def load_evaluator(dataset: str) -> Evaluator:
-    """Build the shipped evaluator for `dataset` ("mnist" or "fashion"), in eval mode on CPU."""
+def load_evaluator(dataset: str, role: str = "evaluator") -> Evaluator:
+    """Build the shipped evaluator (or its judge) for `dataset` ("mnist" or "fashion"), in
+    eval mode on CPU."""
     _check_name(dataset)
-    state, card = artifacts.load(_stem(dataset), kind="evaluator", fix=_fix(dataset))
-    return from_card(state, card, _stem(dataset).name + ".safetensors", _fix(dataset))
+    stem, fix = _stem(dataset, role), _fix(dataset, role)
+    state, card = artifacts.load(stem, kind="evaluator", fix=fix)
+    return from_card(state, card, stem.name + ".safetensors", fix)
 
 
 @torch.no_grad()
@@ -219,6 +231,6 @@ def fit_classifier(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor],
     return test_acc
 
 
-__all__ = ["EVALUATORS", "MODEL", "Evaluator", "load_evaluator", "evaluator_card", "from_card",
+__all__ = ["EVALUATORS", "ROLES", "MODEL", "has_judge", "Evaluator", "load_evaluator", "evaluator_card", "from_card",
            "featurize", "split_indices", "load_split", "accuracy", "fit_classifier",
            "cross_entropy", "SPLIT_SEED", "SPLIT_SIZES", "DATA_FILES"]
