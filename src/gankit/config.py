@@ -24,7 +24,7 @@ MAX_SAMPLES = 4096
 
 @dataclass
 class DataConfig:
-    name: str = "mnist"          # mnist | fashion | folder | toy-ring | toy-grid
+    name: str = "mnist"          # mnist | fashion | folder | toy-ring | toy-grid | moving-mnist | video
     path: str = ""               # empty: the bundled MNIST (for mnist); else IDX dir, .npz or folder
     image_size: int = 0          # 0: the source's own size
     channels: int = 0            # 0: the source's own channel count (folder: 3)
@@ -33,6 +33,9 @@ class DataConfig:
     n_toy: int = 100_000         # points drawn from a toy mixture
     stream_mb: float = 2000.0    # folder: stream from disk (DataLoader workers) above this many MB
     workers: int = 2             # DataLoader worker processes when streaming
+    frames: int = 16             # moving-mnist: frames per clip (TGAN's 16)
+    digits: int = 2              # moving-mnist: digits per clip
+    n_clips: int = 10_000        # moving-mnist: clips synthesised (held as uint8)
 
     def validate(self) -> None:
         if self.stream_mb < 0 or self.workers < 0:
@@ -43,6 +46,10 @@ class DataConfig:
                               f"own size), got {self.image_size}")
         if self.n_toy < 1:
             raise GankitError(f"data.n_toy must be at least 1, got {self.n_toy}")
+        if not (1 <= self.frames <= 256 and 1 <= self.digits <= 10 and self.n_clips >= 1):
+            raise GankitError(f"data.frames must be in 1..256, data.digits in 1..10 and "
+                              f"data.n_clips at least 1, got {self.frames}, {self.digits} and "
+                              f"{self.n_clips}")
 
     def load(self, seed: int = 0, stream: bool = True):
         """The data set this section names: the one place a `DataConfig` becomes data.
@@ -51,7 +58,8 @@ class DataConfig:
         return load_data(self.name, self.path or None, image_size=self.image_size or None,
                          channels=self.channels or None, split=self.split,
                          download=self.download, n_toy=self.n_toy, seed=seed,
-                         stream_mb=self.stream_mb if stream else None)
+                         stream_mb=self.stream_mb if stream else None, frames=self.frames,
+                         digits=self.digits, n_clips=self.n_clips)
 
     @classmethod
     def from_card(cls, card: dict | None) -> "DataConfig":

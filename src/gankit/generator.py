@@ -128,6 +128,11 @@ class Generator:
         return len(self.data_shape) == 1
 
     @property
+    def is_video(self) -> bool:
+        """A video generator draws (N, C, T, H, W) clips (`gankit.video` draws them)."""
+        return len(self.data_shape) == 4
+
+    @property
     def device(self) -> torch.device:
         return next(self.module.parameters()).device
 
@@ -220,8 +225,14 @@ class Generator:
     def save(self, x: torch.Tensor, path, rows_are_classes: bool = False,
              title: str | None = None, centres: torch.Tensor | None = None) -> Path:
         """A PNG of samples `x`: a grid of images, or a scatter plot of 2D points (with the
-        mixture's centres (K, 2) marked, where given)."""
+        mixture's centres (K, 2) marked, where given); clips: a GIF grid (.gif) or a PNG
+        filmstrip, one clip per row."""
         path = Path(path)
+        if self.is_video:
+            from gankit.video import save_clips_gif, save_filmstrip  # only video G's need PIL GIFs
+            if path.suffix.lower() == ".gif":
+                return save_clips_gif(x, path)
+            return save_filmstrip(x, path)
         if self.is_points:
             save_scatter(x, path, centres,
                          title=title if title is not None else f"{len(x)} samples")
