@@ -82,6 +82,7 @@ class ModelConfig:
     d_bn: bool = True            # dcgan28/64: BatchNorm in D at all (WGAN-GP needs false)
     d_spectral_norm: bool = False  # spectral normalisation of every D weight (Miyato et al. 2018)
     n_classes: int = 0           # conditional GAN on this many classes (the data's), 0: unconditional
+    t_dim: int = 0               # tgan: size of the per-frame latent z_t, 0: z_dim (TGAN's)
 
     def validate(self) -> None:
         # Which keys an architecture takes, and their meaning, belong to the model classes:
@@ -89,9 +90,10 @@ class ModelConfig:
         for key in ("z_dim", "g_hidden", "d_hidden", "n_layers"):
             if not 1 <= getattr(self, key) <= MAX_WIDTH:
                 raise GankitError(f"model.{key} must be in 1..{MAX_WIDTH}, got {getattr(self, key)}")
-        if self.n_classes < 0 or self.d_mbstd < 0:
-            raise GankitError(f"model.n_classes and model.d_mbstd must be >= 0 (0: off), got "
-                              f"{self.n_classes} and {self.d_mbstd}")
+        if self.n_classes < 0 or self.d_mbstd < 0 or not 0 <= self.t_dim <= MAX_WIDTH:
+            raise GankitError(f"model.n_classes, model.d_mbstd and model.t_dim must be >= 0 "
+                              f"(0: off / z_dim), got {self.n_classes}, {self.d_mbstd} and "
+                              f"{self.t_dim}")
         if not math.isfinite(self.bn_init_mean):
             raise GankitError(f"model.bn_init_mean must be finite, got {self.bn_init_mean}")
 

@@ -25,11 +25,20 @@ def write_samples(snapshot: str | None, out: str, n: int = 64, seed: int = 0,
     per grid row.
     """
     out_path = Path(out)
-    if out_path.suffix.lower() not in (".png", ".npz"):
-        raise GankitError(f"--out {out}: the file must end in .png (a grid) or .npz (arrays)")
+    if out_path.suffix.lower() not in (".png", ".npz", ".gif"):
+        raise GankitError(f"--out {out}: the file must end in .png (a grid) or .npz (arrays) "
+                          "(.gif: clips of a video generator)")
     if not out_path.parent.is_dir():
         raise GankitError(f"--out {out}: the folder {out_path.parent} does not exist")
     g = load(snapshot, pretrained)
+    if g.is_video:  # clips: gankit.video draws and stores them
+        if label is not None:
+            g.class_index(label)                    # refuses --class: video G's are unconditional
+        from gankit.video import write_clips
+        return write_clips(g, out_path, n, seed)
+    if out_path.suffix.lower() == ".gif":
+        raise GankitError(f"--out {out}: .gif is for video generators; this one draws images: "
+                          "write .png or .npz")
     g.check_memory(n)
     y = g.labels(n, label)                          # (n,) or None; refuses a bad --class
     x = g.generate(n, seed, y=y)

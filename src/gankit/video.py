@@ -6,6 +6,7 @@ A GIF grid plays every clip at once, one grid per frame; a filmstrip is one clip
 its frames left to right (what a run's `samples/step-NNNNNN.png` holds for a video GAN).
 """
 
+import io
 import math
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from PIL import Image
 from torchvision.utils import make_grid
 
 from gankit.artifacts import atomic_write
+from gankit.errors import GankitError
 
 MIN_SIDE = 96        # pixels a clip is upscaled to at least
 FRAME_MS = 100       # GIF frame duration: 10 frames per second
@@ -46,18 +48,25 @@ def grid_frames(clips: torch.Tensor, nrow: int | None = None) -> list[Image.Imag
     return pictures
 
 
-def save_gif(pictures: list[Image.Image], path) -> Path:
-    """Write pictures as a looping GIF, atomically."""
+def _write_gif(pictures: list[Image.Image], target, fps: float) -> None:
+    pictures[0].save(target, format="GIF", save_all=True, append_images=pictures[1:],
+                     duration=round(1000 / fps), loop=0)
+
+
+def save_clips_gif(clips: torch.Tensor, path, nrow: int | None = None,
+                   fps: float = 1000 / FRAME_MS) -> Path:
+    """An animated GIF of a grid of clips (N, C, T, H, W), all playing together, atomically."""
     path = Path(path)
-    atomic_write(path, lambda tmp: pictures[0].save(
-        tmp, format="GIF", save_all=True, append_images=pictures[1:], duration=FRAME_MS,
-        loop=0))
+    pictures = grid_frames(clips, nrow)
+    atomic_write(path, lambda tmp: _write_gif(pictures, tmp, fps))
     return path
 
 
-def save_clips_gif(clips: torch.Tensor, path, nrow: int | None = None) -> Path:
-    """An animated GIF of a grid of clips (N, C, T, H, W), all playing together."""
-    return save_gif(grid_frames(clips, nrow), path)
+def gif_bytes(clips: torch.Tensor, nrow: int | None = None) -> bytes:
+    """The GIF of `save_clips_gif`, in memory (what `gankit serve` answers for a video G)."""
+    buf = io.BytesIO()
+    _write_gif(grid_frames(clips, nrow), buf, 1000 / FRAME_MS)
+    return buf.getvalue()
 
 
 def save_filmstrip(clips: torch.Tensor, path, max_clips: int = 16) -> Path:
@@ -71,3 +80,34 @@ def save_filmstrip(clips: torch.Tensor, path, max_clips: int = 16) -> Path:
     atomic_write(path, lambda tmp: Image.fromarray(pixels[..., 0] if c == 1 else pixels)
                  .save(tmp, format="PNG"))
     return path
+
+
+def write_clips(g, out_path: Path, n: int, seed: int) -> Path:
+    """`gankit sample` for a video generator `g` (a `gankit.generator.Generator`): n clips as
+    an animated GIF grid (.gif), a filmstrip (.png) or `videos` uint8 (N, T, H, W) (.npz)."""
+    suffix = out_path.suffix.lower()
+    if suffix not in (".gif", ".png", ".npz"):
+        raise GankitError(f"--out {out_path}: a video generator writes .gif (clips playing), "
+                          ".png (a filmstrip, one clip per row) or .npz (`videos` arrays)")
+    g.check_memory(n)
+    clips = g.generate(n, seed)                                      # (N, C, T, H, W)
+    if suffix == ".npz":
+        videos = to_uint8(clips)
+
+        def write(tmp):
+            with open(tmp, "wb") as f:
+                np.savez_compressed(f, videos=videos)
+        atomic_write(out_path, write)
+        return out_path
+    return g.save(clips, out_path)
+
+
+def write_interpolation(clips: torch.Tensor, out, fps: float = 1000 / FRAME_MS) -> Path:
+    """`gankit explore interp` for a video G: the clips (steps, C, T, H, W) from seed A to seed
+    B, in reading order, all playing at once (.gif), or one per row (.png filmstrip)."""
+    path = Path(out)
+    if path.suffix.lower() not in (".gif", ".png"):
+        raise GankitError(f"--out {out}: the file must end in .gif or .png")
+    if path.suffix.lower() == ".png":
+        return save_filmstrip(clips, path, max_clips=len(clips))
+    return save_clips_gif(clips, path, nrow=min(len(clips), 8), fps=fps)

@@ -32,9 +32,9 @@ def check_clip_shape(shape: tuple) -> None:
 
 
 class TemporalGenerator(nn.Module):
-    """z (B, Z) -> latent frame vectors (B, T, Z): 1D transposed convolutions over time."""
+    """z (B, Z) -> latent frame vectors z_t (B, T, Zt): 1D transposed convolutions over time."""
 
-    def __init__(self, z_dim: int, frames: int, hidden: int):
+    def __init__(self, z_dim: int, frames: int, hidden: int, t_dim: int):
         super().__init__()
         c = hidden * 4
         layers = [nn.ConvTranspose1d(z_dim, c, 4, 1, 0, bias=False),  # (B, 4h, 4)
@@ -43,22 +43,22 @@ class TemporalGenerator(nn.Module):
             layers += [nn.ConvTranspose1d(c, c // 2, 4, 2, 1, bias=False),
                        nn.BatchNorm1d(c // 2), nn.ReLU(True)]
             c //= 2
-        layers += [nn.Conv1d(c, z_dim, 3, 1, 1), nn.Tanh()]           # (B, Z, T)
+        layers += [nn.Conv1d(c, t_dim, 3, 1, 1), nn.Tanh()]           # (B, Zt, T)
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z.unsqueeze(-1)).transpose(1, 2)               # (B, T, Z)
+        return self.net(z.unsqueeze(-1)).transpose(1, 2)               # (B, T, Zt)
 
 
 class ImageGenerator(nn.Module):
-    """(z, z_t) (N, 2Z) -> a frame (N, C, S, S): a DCGAN generator of transposed convolutions
-    (as TGAN's; on a CPU they run 3-4x faster than resize + 3x3 convolutions)."""
+    """(z, z_t) (N, Z + Zt) -> a frame (N, C, S, S): a DCGAN generator of transposed
+    convolutions (as TGAN's; on a CPU they run 3-4x faster than resize + 3x3 convolutions)."""
 
-    def __init__(self, z_dim: int, size: int, channels: int, hidden: int):
+    def __init__(self, in_dim: int, size: int, channels: int, hidden: int):
         super().__init__()
         n_up = int(math.log2(size)) - 2
         c = hidden * 2 ** (n_up - 1)
-        self.stem = nn.Sequential(nn.Linear(2 * z_dim, c * 16, bias=False),  # (N, c*4*4)
+        self.stem = nn.Sequential(nn.Linear(in_dim, c * 16, bias=False),  # (N, c*4*4)
                                   nn.BatchNorm1d(c * 16), nn.ReLU(True))
         self.c0 = c
         layers = []
@@ -75,22 +75,27 @@ class ImageGenerator(nn.Module):
 
 
 class TGANGenerator(nn.Module):
-    """G(z) -> clips (B, C, T, H, W): T latent frames from z, each drawn from (z, z_t)."""
+    """G(z) -> clips (B, C, T, H, W): T latent frames z_t from z, each drawn from (z, z_t).
 
-    config_args = {"z_dim": "z_dim", "hidden": "g_hidden"}
+    t_dim, the size of z_t, is TGAN's z_dim when 0. A smaller one (MoCoGAN's motion codes
+    have 10 dimensions) leaves less room for a frame to differ from the others in anything
+    but where the digit is."""
 
-    def __init__(self, shape: tuple, z_dim: int = 64, hidden: int = 32):
+    config_args = {"z_dim": "z_dim", "hidden": "g_hidden", "t_dim": "t_dim"}
+
+    def __init__(self, shape: tuple, z_dim: int = 64, hidden: int = 32, t_dim: int = 0):
         super().__init__()
         check_clip_shape(tuple(shape))
         self.shape, self.z_dim = tuple(shape), z_dim
         channels, frames, size, _ = self.shape
-        self.temporal = TemporalGenerator(z_dim, frames, hidden)
-        self.image = ImageGenerator(z_dim, size, channels, hidden)
+        t_dim = t_dim or z_dim
+        self.temporal = TemporalGenerator(z_dim, frames, hidden, t_dim)
+        self.image = ImageGenerator(z_dim + t_dim, size, channels, hidden)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         b, (c, t, h, w) = len(z), self.shape
         z_t = self.temporal(z)                                         # (B, T, Z)
-        zz = torch.cat([z.unsqueeze(1).expand(-1, t, -1), z_t], dim=2)  # (B, T, 2Z)
+        zz = torch.cat([z.unsqueeze(1).expand(-1, t, -1), z_t], dim=2)  # (B, T, Z + Zt)
         frames = self.image(zz.reshape(b * t, -1))                     # (B*T, C, H, W)
         return frames.view(b, t, c, h, w).transpose(1, 2)              # (B, C, T, H, W)
 
