@@ -60,12 +60,13 @@ def train(name: str, out: Path, steps: int, seconds: float, fashion: str) -> lis
     overrides = [o.format(fashion=fashion) for o in extra] + [
         "train.threads=1", "train.ckpt_every=500", f"train.steps={steps}",
         f"train.time_limit={seconds}", "train.device=cpu"]
+    commit = git_commit()  # the code that trains: read before training, not after it
     if (out / ckpt.STATE).is_file():  # continue an interrupted run, bit-identically
         run.resume(str(out), overrides[-3:-1])
     else:
         run.start(apply_overrides(load_preset(preset), overrides), str(out))
     (out / "pretrained-recipe.json").write_text(json.dumps(
-        {"name": name, "preset": preset, "overrides": overrides, "commit": git_commit()}) + "\n")
+        {"name": name, "preset": preset, "overrides": overrides, "commit": commit}) + "\n")
     return overrides
 
 
