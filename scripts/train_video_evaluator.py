@@ -73,7 +73,8 @@ def main(argv=None) -> None:
     net = FrameEvaluator(**CONFIG)
     opt = torch.optim.AdamW(net.parameters(), lr=3e-3, weight_decay=5e-4)
     per_epoch = -(-len(x) // 128)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=args.epochs * per_epoch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3,
+                                                total_steps=args.epochs * per_epoch)
     g = torch.Generator().manual_seed(args.seed)
     for epoch in range(1, args.epochs + 1):
         net.train()

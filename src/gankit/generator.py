@@ -31,6 +31,7 @@ import torch
 from gankit.errors import GankitError
 from gankit.models.snapshot import load_snapshot, snapshot_paths
 from gankit.pretrained import snapshot_path
+from gankit.video import save_clips_gif, save_filmstrip
 from gankit.viz import save_grid, save_scatter
 
 CONDITIONAL_PRESETS = "cgan-mnist, cdcgan-mnist, cdcgan-fashion"
@@ -229,7 +230,6 @@ class Generator:
         filmstrip, one clip per row."""
         path = Path(path)
         if self.is_video:
-            from gankit.video import save_clips_gif, save_filmstrip  # only video G's need PIL GIFs
             if path.suffix.lower() == ".gif":
                 return save_clips_gif(x, path)
             return save_filmstrip(x, path)

@@ -8,6 +8,7 @@ import torch
 from gankit.errors import GankitError
 from gankit.artifacts import atomic_write
 from gankit.generator import Generator, load
+from gankit.video import write_clips
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
@@ -34,7 +35,6 @@ def write_samples(snapshot: str | None, out: str, n: int = 64, seed: int = 0,
     if g.is_video:  # clips: gankit.video draws and stores them
         if label is not None:
             g.class_index(label)                    # refuses --class: video G's are unconditional
-        from gankit.video import write_clips
         return write_clips(g, out_path, n, seed)
     if out_path.suffix.lower() == ".gif":
         raise GankitError(f"--out {out}: .gif is for video generators; this one draws images: "

@@ -21,6 +21,7 @@ from gankit.errors import GankitError
 from gankit.explore.latent import INTERPOLATIONS, seed_z
 from gankit.explore.pictures import to_pil
 from gankit.generator import Generator, check_psi, load, truncate
+from gankit.video import gif_bytes
 
 SCALE = 8  # a 28x28 digit is drawn 224x224, nearest-neighbour, so pixels stay pixels
 
@@ -62,7 +63,6 @@ class Explorer:
         with self.lock:
             x = self.g.render(z, y)
         if self.g.is_video:  # one clip, as an animated GIF (the page's <img> plays it)
-            from gankit.video import gif_bytes
             return gif_bytes(x)
         buf = io.BytesIO()
         to_pil(x, nrow=1, scale=SCALE, padding=0).save(buf, format="PNG")

@@ -48,14 +48,17 @@ class FrameEvaluator(nn.Module):
     def __init__(self, channels: int = 32, feature_dim: int = 128):
         super().__init__()
         c = channels
-        self.body = nn.Sequential(
-            nn.Conv2d(1, c, 3, 2, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(True),   # (B, c, 16, 16)
-            nn.Conv2d(c, 2 * c, 3, 1, 1, bias=False), nn.BatchNorm2d(2 * c), nn.ReLU(True),  # (B, 2c, 16, 16)
-            nn.Conv2d(2 * c, 4 * c, 3, 2, 1, bias=False), nn.BatchNorm2d(4 * c), nn.ReLU(True),  # (B, 4c, 8, 8)
-            nn.AdaptiveAvgPool2d(4), nn.Flatten(),                                     # (B, 64c)
+        self.body = nn.Sequential(  # one flat list: the shipped weights' names follow it
+            nn.Conv2d(1, c, 3, 2, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(True),
+            # (B, c, 16, 16)
+            nn.Conv2d(c, 2 * c, 3, 1, 1, bias=False), nn.BatchNorm2d(2 * c), nn.ReLU(True),
+            # (B, 2c, 16, 16)
+            nn.Conv2d(2 * c, 4 * c, 3, 2, 1, bias=False), nn.BatchNorm2d(4 * c), nn.ReLU(True),
+            # (B, 4c, 8, 8)
+            nn.AdaptiveAvgPool2d(4), nn.Flatten(),      # (B, 64c)
         )
         self.feature = nn.Sequential(nn.Linear(64 * c, feature_dim), nn.ReLU(True))  # (B, F)
-        self.head = nn.Linear(feature_dim, N_DIGITS)                                   # (B, 10)
+        self.head = nn.Linear(feature_dim, N_DIGITS)    # (B, 10)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.feature(self.body(x))
@@ -65,7 +68,8 @@ class FrameEvaluator(nn.Module):
 
 
 def frames_of(clips: torch.Tensor) -> torch.Tensor:
-    """(N, C, T, H, W) in [-1, 1] -> (N*T, 1, 32, 32): every frame, grey, at the evaluator's side."""
+    """(N, C, T, H, W) in [-1, 1] -> (N*T, 1, 32, 32): each frame, grey, at the evaluator's
+    side."""
     n, c, t, h, w = clips.shape
     x = clips.transpose(1, 2).reshape(n * t, c, h, w).mean(1, keepdim=True)
     if h != SIDE or w != SIDE:
@@ -126,8 +130,9 @@ def ink_centres(clips: torch.Tensor) -> torch.Tensor:
     ys = torch.arange(h, dtype=ink.dtype).view(1, 1, h, 1)
     xs = torch.arange(w, dtype=ink.dtype).view(1, 1, 1, w)
     safe = mass.clamp_min(1e-6)
-    cy = torch.where(mass > 1e-6, (ink * ys).sum((2, 3)) / safe, torch.full_like(mass, (h - 1) / 2))
-    cx = torch.where(mass > 1e-6, (ink * xs).sum((2, 3)) / safe, torch.full_like(mass, (w - 1) / 2))
+    inked = mass > 1e-6
+    cy = torch.where(inked, (ink * ys).sum((2, 3)) / safe, torch.full_like(mass, (h - 1) / 2))
+    cx = torch.where(inked, (ink * xs).sum((2, 3)) / safe, torch.full_like(mass, (w - 1) / 2))
     return torch.stack([cy, cx], dim=2)
 
 

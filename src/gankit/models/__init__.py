@@ -32,7 +32,7 @@ class Architecture:
     G: type                 # the generator (a VAE: its decoder)
     D: type                 # the second network: a GAN's discriminator, a VAE's encoder
     kind: str               # the trainer that trains it: "gan", "vae" or "video" (gankit.train)
-    data: str = "image"     # "image": (C, H, W) images; "points": 2D toy mixtures; "video": (C, T, H, W)
+    data: str = "image"     # "image": (C, H, W); "points": 2D toy mixtures; "video": (C, T, H, W)
     size: int | None = None  # the only image side a conv model makes; None: any
     data_arg: str = "channels"  # what the data gives each network: "channels" or "shape"
 
