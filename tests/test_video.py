@@ -105,6 +105,7 @@ def test_module_shapes(shape):
     x = G(z)
     assert x.shape == (3, *shape) and x.abs().max() <= 1
     assert D(x).shape == (3,)
+    assert VideoDiscriminator(shape, hidden=4, frame_branch=True)(x).shape == (3,)
 
 
 def test_z_sets_the_whole_clip_and_frames_differ():
@@ -142,7 +143,7 @@ def test_image_settings_are_refused_for_video(tmp_path):
     with pytest.raises(GankitError, match="train.diffaugment"):
         run.start(apply_overrides(tiny(1), ["train.diffaugment=color"]), str(tmp_path / "r"))
     with pytest.raises(GankitError, match="model.name=tgan"):
-        run.start(apply_overrides(tiny(1), ["model.name=dcgan28", "model.t_dim=0"]),
+        run.start(apply_overrides(tiny(1), ["model.name=dcgan28", "model.d_frame=false"]),
                   str(tmp_path / "r2"))
     assert not (tmp_path / "r").exists() and not (tmp_path / "r2").exists()
 

@@ -83,6 +83,7 @@ class ModelConfig:
     d_spectral_norm: bool = False  # spectral normalisation of every D weight (Miyato et al. 2018)
     n_classes: int = 0           # conditional GAN on this many classes (the data's), 0: unconditional
     t_dim: int = 0               # tgan: size of the per-frame latent z_t, 0: z_dim (TGAN's)
+    d_frame: bool = False        # tgan: D also judges every frame alone (MoCoGAN's image D)
 
     def validate(self) -> None:
         # Which keys an architecture takes, and their meaning, belong to the model classes:

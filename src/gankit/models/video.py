@@ -100,16 +100,38 @@ class TGANGenerator(nn.Module):
         return frames.view(b, t, c, h, w).transpose(1, 2)              # (B, C, T, H, W)
 
 
+class FrameDiscriminator(nn.Module):
+    """A logit per frame: (N, C, S, S) -> (N,), 2D convolutions halving the side down to 4."""
+
+    def __init__(self, channels: int, size: int, hidden: int):
+        super().__init__()
+        layers, c_in, c = [], channels, hidden
+        while size > 4:                                                # (N, c, s/2, s/2)
+            layers += [nn.Conv2d(c_in, c, 4, 2, 1), nn.LeakyReLU(0.2, True)]
+            c_in, c, size = c, c * 2, size // 2
+        self.net = nn.Sequential(*layers, nn.Flatten(), nn.Linear(c_in * 16, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).squeeze(1)
+
+
 class VideoDiscriminator(nn.Module):
     """D(clip) -> one logit (B,): 3D convolutions halving time and space, no normalisation
-    (so a gradient penalty or spectral norm applies per sample)."""
+    (so a gradient penalty or spectral norm applies per sample).
 
-    config_args = {"hidden": "d_hidden"}
+    frame_branch adds MoCoGAN's image discriminator (Tulyakov et al. 2018) as a second branch:
+    the logit becomes the clip's plus the mean of every frame's own logit, so each frame must
+    look like a real frame (a whole, bright digit) while the 3D branch judges the motion."""
 
-    def __init__(self, shape: tuple, hidden: int = 32):
+    config_args = {"hidden": "d_hidden", "frame_branch": "d_frame"}
+
+    def __init__(self, shape: tuple, hidden: int = 32, frame_branch: bool = False):
         super().__init__()
         check_clip_shape(tuple(shape))
         channels, t, s, _ = shape
+        # Half D's width: it runs on T frames per clip, and at full width it doubles D's time.
+        self.frame = (FrameDiscriminator(channels, s, max(1, hidden // 2)) if frame_branch
+                      else None)
         layers, c_in, c = [], channels, hidden
         while s > 4:                                                   # (B, c, t/2, s/2, s/2)
             kt, st = (4, 2) if t > 1 else (3, 1)                       # time stops at 1 frame
@@ -120,4 +142,9 @@ class VideoDiscriminator(nn.Module):
         self.head = nn.Linear(c_in * t * 16, 1)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        return self.head(self.net(x)).squeeze(1)                       # (B,)
+        logit = self.head(self.net(x)).squeeze(1)                      # (B,)
+        if self.frame is not None:
+            b, c, t, h, w = x.shape
+            frames = x.transpose(1, 2).reshape(b * t, c, h, w)         # (B*T, C, H, W)
+            logit = logit + self.frame(frames).view(b, t).mean(1)      # (B,)
+        return logit
