@@ -252,3 +252,14 @@ def test_eval_prints_the_video_measures(trained, capsys):
     record = json.loads((trained / "metrics.jsonl").read_text().splitlines()[-1])
     assert set(record["metrics"]) >= {"frame_fid", "frame_fid_real", "identity", "motion",
                                       "motion_real"}
+
+
+def test_the_shipped_video_generator_samples_on_a_fresh_install(tmp_path):
+    from gankit import pretrained
+    if "moving-mnist-tgan" not in pretrained.names():
+        pytest.skip("moving-mnist-tgan is not in this tree (scripts/train_pretrained.py)")
+    out = tmp_path / "clips.gif"
+    assert main(["sample", "--pretrained", "moving-mnist-tgan", "--n", "4", "--out", str(out)]) == 0
+    assert Image.open(out).n_frames == 16
+    card = pretrained.load("moving-mnist-tgan")[1]["card"]
+    assert {"identity", "frame_fid", "motion"} <= set(card["metrics"]) and card["commit"]

@@ -82,6 +82,7 @@ class TGANGenerator(nn.Module):
     but where the digit is."""
 
     config_args = {"z_dim": "z_dim", "hidden": "g_hidden", "t_dim": "t_dim"}
+    n_classes = 0  # unconditional (the conditional variant is not built)
 
     def __init__(self, shape: tuple, z_dim: int = 64, hidden: int = 32, t_dim: int = 0):
         super().__init__()
