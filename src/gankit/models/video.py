@@ -2,8 +2,10 @@
 
 G has two parts. The temporal generator turns one noise vector z into T latent frame
 vectors z_t with 1D transposed convolutions over time; the image generator draws frame t
-from (z, z_t), the same network for every frame. z carries what stays (which digit), z_t
-what changes (where it is). D judges the whole clip with 3D convolutions.
+from (z, z_t), the same network for every frame. z is meant to carry what stays (which
+digit) and z_t what changes (where it is), but nothing forces that split: a G can let z_t
+change the digit too, which `gankit.metrics.video`'s identity consistency catches. D judges
+the whole clip with 3D convolutions (and, optionally, each frame alone).
 
 Clips are (B, C, T, H, W) in [-1, 1]: torch's Conv3d layout. T and the frame side must be
 powers of two (T >= 4, side >= 8), since every layer doubles or halves them.
@@ -17,14 +19,17 @@ from torch import nn
 from gankit.errors import GankitError
 
 
+def _power_of_two(n: int) -> bool:
+    return n >= 1 and n & (n - 1) == 0
+
+
 def check_clip_shape(shape: tuple) -> None:
     """One line naming what a TGAN cannot make about a (C, T, H, W) clip shape."""
     if len(shape) != 4:
         raise GankitError("model.name 'tgan' needs video data (C, T, H, W): set "
                           "data.name=moving-mnist (or data.name=video with an .npz of clips)")
     c, t, h, w = shape
-    power = lambda n: n >= 1 and n & (n - 1) == 0
-    if h != w or not power(h) or h < 8 or not power(t) or t < 4:
+    if h != w or not _power_of_two(h) or h < 8 or not _power_of_two(t) or t < 4:
         raise GankitError(f"model.name 'tgan' makes square frames whose side is a power of two "
                           f">= 8, and a power-of-two number of frames >= 4; the data is {t} "
                           f"frames of {h}x{w}: set data.image_size (e.g. 32 or 64) and "
