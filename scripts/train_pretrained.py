@@ -39,6 +39,8 @@ RECIPES = {
     "mnist-cdcgan": ("cdcgan-mnist", [], "conditional DCGAN-28 on MNIST, digits 0-9"),
     "fashion-cdcgan": ("cdcgan-fashion", ["data.path={fashion}"],
                        "conditional DCGAN-28 on Fashion-MNIST, 10 clothing classes"),
+    "moving-mnist-tgan": ("tgan-moving-mnist-small", [],
+                          "TGAN on Moving MNIST: 16 frames of 32x32, one digit"),
 }
 
 
@@ -58,12 +60,13 @@ def train(name: str, out: Path, steps: int, seconds: float, fashion: str) -> lis
     overrides = [o.format(fashion=fashion) for o in extra] + [
         "train.threads=1", "train.ckpt_every=500", f"train.steps={steps}",
         f"train.time_limit={seconds}", "train.device=cpu"]
+    commit = git_commit()  # the code that trains: read before training, not after it
     if (out / ckpt.STATE).is_file():  # continue an interrupted run, bit-identically
         run.resume(str(out), overrides[-3:-1])
     else:
         run.start(apply_overrides(load_preset(preset), overrides), str(out))
     (out / "pretrained-recipe.json").write_text(json.dumps(
-        {"name": name, "preset": preset, "overrides": overrides, "commit": git_commit()}) + "\n")
+        {"name": name, "preset": preset, "overrides": overrides, "commit": commit}) + "\n")
     return overrides
 
 
@@ -71,8 +74,9 @@ def write_card(name: str, run_dir: Path, n: int) -> dict:
     recipe = json.loads((run_dir / "pretrained-recipe.json").read_text())
     G, meta = load_snapshot(run_dir)
     conditional = bool(meta["kwargs"].get("n_classes"))
-    metrics = default_metrics(points=False, conditional=conditional)
-    record = evaluate(G, meta, metrics, n=n)
+    video = len(meta["data_shape"]) == 4
+    metrics = default_metrics(points=False, conditional=conditional, video=video)
+    record = evaluate(G, meta, metrics, n=n or None)  # None: the kind's default (500 clips)
     last = [json.loads(line) for line in (run_dir / "stats.jsonl").read_text().splitlines()
             if "d_loss" in line][-1]
     meta["card"] = {
@@ -94,8 +98,11 @@ def table() -> str:
     """A markdown table of every shipped card."""
     rows = ["| name | what | preset | steps | kimg | wall time | FID | KID | IS | classes | "
             "class accuracy (all / worst class) |", "|---" * 11 + "|"]
-    for path in sorted(PACKAGE_DIR.glob("*.json")):
-        c = json.loads(path.read_text())["card"]
+    cards = [json.loads(path.read_text())["card"] for path in sorted(PACKAGE_DIR.glob("*.json"))]
+    videos = [c for c in cards if "identity" in c["metrics"]]
+    for c in cards:
+        if c in videos:
+            continue
         m = c["metrics"]
         acc = (f"{100 * m['class_acc']['overall']:.1f} % / {100 * m['class_acc']['min']:.1f} %"
                if "class_acc" in m else "(unconditional)")
@@ -103,12 +110,30 @@ def table() -> str:
                     f"{c['kimg']:g} | {c['wall_time_s'] / 60:.0f} min | {m['fid']:.1f} | "
                     f"{m['kid']:.3f} | {m['is']:.2f} | {m['coverage']['covered']}/"
                     f"{m['coverage']['n_classes']} | {acc} |")
-    n = json.loads(sorted(PACKAGE_DIR.glob("*.json"))[0].read_text())["card"]["provenance"]
-    return ("\n".join(rows) + f"\n\nMetrics: `gankit.metrics.evaluate` on {n['n_generated']:,} "
+    n = next(c for c in cards if c not in videos)["provenance"]
+    text = ("\n".join(rows) + f"\n\nMetrics: `gankit.metrics.evaluate` on {n['n_generated']:,} "
             f"samples (seed {n['seed']}) in the data set's evaluator feature space, against "
             "the real images the card names; conditional generators drew balanced classes. "
             "Trained on one thread of a 2-core machine shared with other jobs, so the wall "
             "times say little about speed.\n")
+    return text + (video_table(videos) if videos else "")
+
+
+def video_table(cards: list[dict]) -> str:
+    """The shipped video generators' cards as a table of their own (other measures)."""
+    rows = ["| name | what | preset | steps | kimg | wall time | per-frame FID (real vs real) | "
+            "identity consistency (real) | motion, px/frame (real) |", "|---" * 9 + "|"]
+    for c in cards:
+        m = c["metrics"]
+        rows.append(f"| `{c['name']}` | {c['what']} | `{c['preset']}` | {c['steps']:,} | "
+                    f"{c['kimg']:g} | {c['wall_time_s'] / 60:.0f} min | {m['frame_fid']:.1f} "
+                    f"({m['frame_fid_real']:.1f}) | {100 * m['identity']:.1f} % "
+                    f"({100 * m['identity_real']:.1f} %) | {m['motion']:.2f} "
+                    f"({m['motion_real']:.2f}) |")
+    n = cards[0]["provenance"]
+    return ("\nVideo generators:\n\n" + "\n".join(rows) + f"\n\nMetrics: "
+            f"`gankit.metrics.evaluate` on {n['n_generated']:,} clips (seed {n['seed']}) "
+            "against as many real clips of held-out digits (`gankit.metrics.video`).\n")
 
 
 def write_tables() -> None:
@@ -134,7 +159,8 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=8000, help="generator steps at most")
     p.add_argument("--seconds", type=float, default=3600, help="training time limit (wall seconds)")
     p.add_argument("--fashion", default=str(DEFAULT_FASHION), help="fashion-mnist-70k.npz")
-    p.add_argument("--n", type=int, default=10_000, help="samples for the metrics")
+    p.add_argument("--n", type=int, default=0, help="samples for the metrics (default: "
+                   "10,000 images, 500 clips)")
     p.add_argument("--card-only", metavar="RUN_DIR", help="skip training; card an existing run")
     p.add_argument("--tables-only", action="store_true",
                    help="only rewrite the tables of the cards (pretrained/README.md, README.md)")

@@ -327,4 +327,5 @@ def test_sampler_rejects_other_data():
 def test_unknown_name():
     with pytest.raises(GankitError, match="choose one of mnist, fashion, folder"):
         load_data("cifar")
-    assert DATA_NAMES == ("mnist", "fashion", "folder", "toy-ring", "toy-grid")
+    assert DATA_NAMES == ("mnist", "fashion", "folder", "toy-ring", "toy-grid", "moving-mnist",
+                          "video")

@@ -30,6 +30,17 @@ def cond(tmp_path):
 
 
 @pytest.fixture
+def clips(tmp_path):
+    """A tiny untrained TGAN on 4 frames of 8x8 Moving MNIST."""
+    kwargs = dict(shape=(1, 4, 8, 8), z_dim=4, hidden=4, t_dim=2)
+    data = {"name": "moving-mnist", "image_size": 8, "frames": 4, "digits": 1}
+    (tmp_path / "v").mkdir()
+    save_snapshot(tmp_path / "v", build_generator("tgan", kwargs), "tgan", kwargs, (1, 4, 8, 8),
+                  None, extra={"data": data})
+    return load(tmp_path / "v")
+
+
+@pytest.fixture
 def toy(tmp_path):
     kwargs = dict(z_dim=4, hidden=8, n_layers=1)
     save_snapshot(tmp_path, build_generator("toy-mlp", kwargs), "toy-mlp", kwargs, (2,), None,
@@ -37,17 +48,19 @@ def toy(tmp_path):
     return load(tmp_path)
 
 
-def test_every_registered_metric_is_accepted_measured_and_printed(cond, toy):
+def test_every_registered_metric_is_accepted_measured_and_printed(cond, toy, clips):
     image_names = [m for m in registry.metric_names(points=False) if m != "inception_fid"]
     record = metrics.evaluate(cond, None, image_names, n=60, n_real=200)["metrics"]
     record.update(metrics.evaluate(toy, None, ["modes"], n=100)["metrics"])
+    record.update(metrics.evaluate(clips, None, registry.metric_names(False, video=True),
+                                   n=10)["metrics"])
     record["inception_fid"] = 12.5  # needs InceptionV3 weights: its printer on a given value
     table = dict(metrics.summary_rows(record))
     curves = registry.metric_series(record)
     for m in registry.METRICS.values():
-        assert registry.parse_metrics(m.name, m.points) == [m.name]
+        assert registry.parse_metrics(m.name, m.points, m.video) == [m.name]
         with pytest.raises(GankitError, match="is not a metric for"):
-            registry.parse_metrics(m.name, not m.points)
+            registry.parse_metrics(m.name, not m.points, m.video)
         assert set(m.keys) <= set(record), m.name
         rows = m.rows(record)
         assert rows and all(table[label] == text for label, text in rows), m.name
@@ -85,6 +98,8 @@ def test_default_sets_are_declared_once_per_kind_and_use():
     assert registry.default_metrics(False, True, "train") == ["fid", "coverage", "class_acc"]
     assert registry.default_metrics(True, False) == registry.default_metrics(True, False, "train") \
         == ["modes"]
+    assert registry.default_metrics(False, False, video=True) == ["frame_fid", "identity", "motion"]
+    assert registry.default_metrics(False, False, "train", video=True) == ["identity", "motion"]
 
 
 def test_needs_that_cannot_be_met_are_one_line(cond, tmp_path):

@@ -24,7 +24,7 @@ MAX_SAMPLES = 4096
 
 @dataclass
 class DataConfig:
-    name: str = "mnist"          # mnist | fashion | folder | toy-ring | toy-grid
+    name: str = "mnist"          # mnist | fashion | folder | toy-ring | toy-grid | moving-mnist | video
     path: str = ""               # empty: the bundled MNIST (for mnist); else IDX dir, .npz or folder
     image_size: int = 0          # 0: the source's own size
     channels: int = 0            # 0: the source's own channel count (folder: 3)
@@ -33,6 +33,9 @@ class DataConfig:
     n_toy: int = 100_000         # points drawn from a toy mixture
     stream_mb: float = 2000.0    # folder: stream from disk (DataLoader workers) above this many MB
     workers: int = 2             # DataLoader worker processes when streaming
+    frames: int = 16             # moving-mnist: frames per clip (TGAN's 16)
+    digits: int = 2              # moving-mnist: digits per clip
+    n_clips: int = 10_000        # moving-mnist: clips synthesised (held as uint8)
 
     def validate(self) -> None:
         if self.stream_mb < 0 or self.workers < 0:
@@ -43,6 +46,10 @@ class DataConfig:
                               f"own size), got {self.image_size}")
         if self.n_toy < 1:
             raise GankitError(f"data.n_toy must be at least 1, got {self.n_toy}")
+        if not (1 <= self.frames <= 256 and 1 <= self.digits <= 10 and self.n_clips >= 1):
+            raise GankitError(f"data.frames must be in 1..256, data.digits in 1..10 and "
+                              f"data.n_clips at least 1, got {self.frames}, {self.digits} and "
+                              f"{self.n_clips}")
 
     def load(self, seed: int = 0, stream: bool = True):
         """The data set this section names: the one place a `DataConfig` becomes data.
@@ -51,7 +58,8 @@ class DataConfig:
         return load_data(self.name, self.path or None, image_size=self.image_size or None,
                          channels=self.channels or None, split=self.split,
                          download=self.download, n_toy=self.n_toy, seed=seed,
-                         stream_mb=self.stream_mb if stream else None)
+                         stream_mb=self.stream_mb if stream else None, frames=self.frames,
+                         digits=self.digits, n_clips=self.n_clips)
 
     @classmethod
     def from_card(cls, card: dict | None) -> "DataConfig":
@@ -74,6 +82,8 @@ class ModelConfig:
     d_bn: bool = True            # dcgan28/64: BatchNorm in D at all (WGAN-GP needs false)
     d_spectral_norm: bool = False  # spectral normalisation of every D weight (Miyato et al. 2018)
     n_classes: int = 0           # conditional GAN on this many classes (the data's), 0: unconditional
+    t_dim: int = 0               # tgan: size of the per-frame latent z_t, 0: z_dim (TGAN's)
+    d_frame: bool = False        # tgan: D also judges every frame alone (MoCoGAN's image D)
 
     def validate(self) -> None:
         # Which keys an architecture takes, and their meaning, belong to the model classes:
@@ -81,9 +91,10 @@ class ModelConfig:
         for key in ("z_dim", "g_hidden", "d_hidden", "n_layers"):
             if not 1 <= getattr(self, key) <= MAX_WIDTH:
                 raise GankitError(f"model.{key} must be in 1..{MAX_WIDTH}, got {getattr(self, key)}")
-        if self.n_classes < 0 or self.d_mbstd < 0:
-            raise GankitError(f"model.n_classes and model.d_mbstd must be >= 0 (0: off), got "
-                              f"{self.n_classes} and {self.d_mbstd}")
+        if self.n_classes < 0 or self.d_mbstd < 0 or not 0 <= self.t_dim <= MAX_WIDTH:
+            raise GankitError(f"model.n_classes, model.d_mbstd and model.t_dim must be >= 0 "
+                              f"(0: off / z_dim), got {self.n_classes}, {self.d_mbstd} and "
+                              f"{self.t_dim}")
         if not math.isfinite(self.bn_init_mean):
             raise GankitError(f"model.bn_init_mean must be finite, got {self.bn_init_mean}")
 

@@ -31,6 +31,7 @@ import torch
 from gankit.errors import GankitError
 from gankit.models.snapshot import load_snapshot, snapshot_paths
 from gankit.pretrained import snapshot_path
+from gankit.video import save_clips_gif, save_filmstrip
 from gankit.viz import grid_image, save_png, save_scatter
 
 CONDITIONAL_PRESETS = "cgan-mnist, cdcgan-mnist, cdcgan-fashion"
@@ -126,6 +127,11 @@ class Generator:
     def is_points(self) -> bool:
         """A 2D toy mixture's generator draws (N, 2) points, not images."""
         return len(self.data_shape) == 1
+
+    @property
+    def is_video(self) -> bool:
+        """A video generator draws (N, C, T, H, W) clips (`gankit.video` draws them)."""
+        return len(self.data_shape) == 4
 
     @property
     def device(self) -> torch.device:
@@ -228,8 +234,13 @@ class Generator:
     def save(self, x: torch.Tensor, path, rows_are_classes: bool = False,
              title: str | None = None, centres: torch.Tensor | None = None) -> Path:
         """A PNG of samples `x`: a grid of images (`grid`, titled where a title is given), or
-        a scatter plot of 2D points (with the mixture's centres (K, 2) marked, where given)."""
+        a scatter plot of 2D points (with the mixture's centres (K, 2) marked, where given);
+        clips: a GIF grid (.gif) or a PNG filmstrip, one clip per row."""
         path = Path(path)
+        if self.is_video:
+            if path.suffix.lower() == ".gif":
+                return save_clips_gif(x, path)
+            return save_filmstrip(x, path)
         if self.is_points:
             save_scatter(x, path, centres,
                          title=title if title is not None else f"{len(x)} samples")

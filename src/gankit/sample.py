@@ -9,6 +9,7 @@ import torch
 from gankit.errors import GankitError
 from gankit.artifacts import atomic_write
 from gankit.generator import Generator, load
+from gankit.video import write_clips
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
@@ -29,12 +30,20 @@ def write_samples(snapshot: str | None, out: str, n: int = 64, seed: int = 0,
     count so that no row is short.
     """
     out_path = Path(out)
-    png = out_path.suffix.lower() == ".png"
-    if not png and out_path.suffix.lower() != ".npz":
-        raise GankitError(f"--out {out}: the file must end in .png (a grid) or .npz (arrays)")
+    if out_path.suffix.lower() not in (".png", ".npz", ".gif"):
+        raise GankitError(f"--out {out}: the file must end in .png (a grid) or .npz (arrays) "
+                          "(.gif: clips of a video generator)")
     if not out_path.parent.is_dir():
         raise GankitError(f"--out {out}: the folder {out_path.parent} does not exist")
     g = load(snapshot, pretrained)
+    if g.is_video:  # clips: gankit.video draws and stores them
+        if label is not None:
+            g.class_index(label)                    # refuses --class: video G's are unconditional
+        return write_clips(g, out_path, n, seed), n
+    if out_path.suffix.lower() == ".gif":
+        raise GankitError(f"--out {out}: .gif is for video generators; this one draws images: "
+                          "write .png or .npz")
+    png = out_path.suffix.lower() == ".png"
     rows_are_classes = png and g.n_classes > 0 and label is None
     if rows_are_classes:
         n = math.ceil(n / g.n_classes) * g.n_classes

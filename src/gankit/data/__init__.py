@@ -18,16 +18,18 @@ import torch.nn.functional as F
 from gankit.data import folder, mnist, splits, toy
 from gankit.data.base import ImageData, IndexSampler, ToyData, to_unit_range
 from gankit.data.stream import FolderDataset, StreamedImages
+from gankit.data.video import VIDEO_NAMES, VideoData, load_video
 from gankit.errors import GankitError
 
-DATA_NAMES = ("mnist", "fashion", "folder", "toy-ring", "toy-grid")
+DATA_NAMES = ("mnist", "fashion", "folder", "toy-ring", "toy-grid", *VIDEO_NAMES)
 SPLITS = ("train", "test", "all")
 DEFAULT_FOLDER_SIZE = 64
 
 
 def load_data(name: str, path: str | None = None, *, image_size: int | None = None,
               channels: int | None = None, split: str = "train", download: bool = False,
-              n_toy: int = 100_000, seed: int = 0, stream_mb: float | None = None):
+              n_toy: int = 100_000, seed: int = 0, stream_mb: float | None = None,
+              frames: int = 16, digits: int = 2, n_clips: int = 10_000):
     """Load a data set by name; user mistakes raise `GankitError` naming the fix.
 
     name: one of DATA_NAMES.
@@ -45,6 +47,8 @@ def load_data(name: str, path: str | None = None, *, image_size: int | None = No
     download: fetch mnist/fashion into `path` with torchvision first.
     n_toy, seed: number of points and the seed for toy-ring / toy-grid, which ignore
           image_size and channels.
+    frames, digits, n_clips: moving-mnist's clips (`gankit.data.video`; seeded by `seed`,
+          digits from `split`); data.name=video reads `videos` from the .npz at `path`.
     """
     if name not in DATA_NAMES:
         raise GankitError(f"unknown data.name {name!r}: choose one of {', '.join(DATA_NAMES)}")
@@ -67,6 +71,9 @@ def load_data(name: str, path: str | None = None, *, image_size: int | None = No
         raise GankitError(f"data.channels must be 1 or 3, got {channels!r}")
     if image_size is not None and (not isinstance(image_size, int) or image_size < 1):
         raise GankitError(f"data.image_size must be a positive integer, got {image_size!r}")
+    if name in VIDEO_NAMES:
+        return load_video(name, path, image_size=image_size, channels=channels, frames=frames,
+                          digits=digits, n_clips=n_clips, seed=seed, split=split)
 
     if name == "folder":
         size, channels = image_size or DEFAULT_FOLDER_SIZE, channels or 3
@@ -101,4 +108,4 @@ def resize(x: torch.Tensor, size: int, chunk: int = 4096) -> torch.Tensor:
     return out.clamp_(-1.0, 1.0)
 
 
-__all__ = ["DATA_NAMES", "ImageData", "IndexSampler", "ToyData", "load_data"]
+__all__ = ["DATA_NAMES", "ImageData", "IndexSampler", "ToyData", "VideoData", "load_data"]

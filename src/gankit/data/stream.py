@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from gankit.data.base import ImageData, IndexSampler, ToyData, to_unit_range
 from gankit.data.folder import load_image
+from gankit.data.video import VideoBatches, VideoData
 from gankit.errors import GankitError
 
 
@@ -149,6 +150,8 @@ def batches_for(data, batch_size: int, device: torch.device, *, workers: int = 2
         return StreamBatches(data, batch_size, workers, seed, memory_format)
     if isinstance(data, ToyData):
         return MemoryBatches(data.points.to(device), batch_size)
+    if isinstance(data, VideoData):  # uint8 clips, made floats one batch at a time
+        return VideoBatches(data.videos, batch_size)
     if isinstance(data, ImageData):
         return MemoryBatches(data.images.to(device), batch_size, memory_format, labels)
     raise TypeError(f"no batch source for {type(data).__name__}")

@@ -89,11 +89,15 @@ def _t_labels(steps: int) -> list[str]:
     return [f"t = {i / (steps - 1):.2f}" for i in range(steps)]
 
 
-def _load(args, what: str):
+def _load(args, what: str, video: bool = False):
+    """The command's generator; `video`: the command also draws a video generator's clips."""
     from gankit.generator import load  # in here: gankit --help stays fast
 
     g = load(args.source, args.pretrained)
     g.require_images(what)
+    if g.is_video and not video:
+        raise GankitError(f"{g.name} makes video clips and this {what} command draws images: "
+                          "use gankit explore interp (a GIF of clips) or gankit sample")
     return g
 
 
@@ -127,12 +131,15 @@ def cmd_grid(args) -> None:
 def cmd_interp(args) -> None:
     from gankit.explore import pictures  # in here: gankit --help stays fast
 
-    g = _load(args, "explore")
+    g = _load(args, "explore", video=True)
     seeds = parse_ints(args.seeds, "--seeds")
     if len(seeds) != 2:
         raise GankitError(f"--seeds {args.seeds!r}: give the two end points, e.g. --seeds 3,8")
     frames = pictures.latent_interpolation_images(g, seeds[0], seeds[1], args.steps, args.method,
                                                   parse_psi(args.psi), _class_of(g, args.class_))
+    if g.is_video:  # one clip per step, all playing at once: a clip of clips
+        from gankit.video import write_interpolation  # in here: gankit --help stays fast
+        return _done(write_interpolation(frames, args.out, fps=args.fps))
     _done(pictures.write_frames(frames, args.out, fps=args.fps, labels=_t_labels(args.steps)))
 
 

@@ -3,7 +3,8 @@
 The standard library's threading HTTP server is enough for one user on localhost. Routes:
   /            the page (page.html, self-contained: no scripts or styles from elsewhere)
   /info        JSON: z size, class names (empty for an unconditional G), image shape
-  /image.png   one image for ?seed=&seed_b=&t=&method=&psi=&class= (400 + one line if bad)
+  /image.png   one image for ?seed=&seed_b=&t=&method=&psi=&class= (400 + one line if bad);
+               a video generator's clip comes as an animated GIF
 """
 
 import io
@@ -20,6 +21,7 @@ from gankit.errors import GankitError
 from gankit.explore.latent import INTERPOLATIONS, seed_z
 from gankit.generator import Generator, check_psi, load, truncate
 from gankit.viz import grid_image
+from gankit.video import gif_bytes
 
 SCALE = 8  # a 28x28 digit is drawn 224x224, nearest-neighbour, so pixels stay pixels
 
@@ -60,6 +62,8 @@ class Explorer:
         z = INTERPOLATIONS[method](za, zb, t)[None]                   # (1, z_dim)
         with self.lock:
             x = self.g.render(z, y)
+        if self.g.is_video:  # one clip, as an animated GIF (the page's <img> plays it)
+            return gif_bytes(x)
         buf = io.BytesIO()
         grid_image(x, nrow=1, scale=SCALE, padding=0).save(buf, format="PNG")
         return buf.getvalue()
@@ -128,7 +132,8 @@ def make_server(explorer: Explorer, host: str = "127.0.0.1", port: int = 0,
                 elif url.path == "/info":
                     self._send(HTTPStatus.OK, json.dumps(explorer.info()).encode(), "application/json")
                 elif url.path == "/image.png":
-                    self._send(HTTPStatus.OK, explorer.image(query), "image/png")
+                    self._send(HTTPStatus.OK, explorer.image(query),
+                               "image/gif" if explorer.g.is_video else "image/png")
                 else:
                     self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
             except GankitError as e:

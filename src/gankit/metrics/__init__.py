@@ -36,7 +36,7 @@ from gankit.metrics.registry import (default_metrics, metric_series,  # noqa: F4
                                      parse_metrics, register_metric, summary_rows)
 from gankit.metrics.sharpness import sharpness
 
-DEFAULT_N = {"image": 10_000, "toy": 2_500}
+DEFAULT_N = {"image": 10_000, "toy": 2_500, "video": 500}  # video: clips
 
 
 def to_evaluator_input(x: torch.Tensor) -> torch.Tensor:
@@ -221,7 +221,16 @@ def _modes(inp: Inputs) -> dict:
     return {"modes": toy.toy_metrics(inp.fake, ref.centres, ref.std)}
 
 
+# Video generators' metrics (frame_fid, identity, motion) register themselves there.
+from gankit.metrics import video  # noqa: E402,F401  (after the image metrics: their order)
+
+
 # ---- measuring ------------------------------------------------------------------------------
+
+def sample_kind(g: Generator) -> str:
+    """"toy", "video" or "image": what DEFAULT_N counts."""
+    return "toy" if g.is_points else "video" if g.is_video else "image"
+
 
 def evaluate(G, meta: dict | None, metrics: list[str], n: int | None = None, seed: int = 123,
              n_real: int = 10_000, inception_weights: str | None = None,
@@ -235,9 +244,9 @@ def evaluate(G, meta: dict | None, metrics: list[str], n: int | None = None, see
     data_cfg = meta.get("data") or {"name": "mnist", "path": ""}
     provenance = {"gankit_version": gankit.__version__, "step": meta.get("step"),
                   "preset": meta.get("preset"), "seed": seed}
-    parse_metrics(",".join(metrics), g.is_points)
+    parse_metrics(",".join(metrics), g.is_points, video=g.is_video)
     check_metrics(metrics, bool(g.n_classes), data_cfg["name"], inception_weights)
-    n = n or DEFAULT_N["toy" if g.is_points else "image"]
+    n = n or DEFAULT_N[sample_kind(g)]
     inputs = Inputs(g, data_cfg, n, seed, n_real, inception_weights, provenance, show_progress)
     values = {}
     for m in registry.METRICS.values():
@@ -265,14 +274,14 @@ def evaluate_snapshot(path: str | None, metrics: str | None, n: int | None,
     g = load(path, pretrained)
     if data_path:
         g.card["data"] = {**(g.card.get("data") or {"name": "mnist"}), "path": data_path}
-    default = default_metrics(g.is_points, bool(g.n_classes))
-    names = parse_metrics(metrics or ",".join(default), g.is_points)
+    default = default_metrics(g.is_points, bool(g.n_classes), video=g.is_video)
+    names = parse_metrics(metrics or ",".join(default), g.is_points, video=g.is_video)
     if n is not None:
         short = [f"{m} needs at least {k}" for m, k in MIN_N.items() if m in names and n < k]
         if short:
             raise GankitError(f"--n {n}: {', '.join(short)} generated samples (a meaningful "
                               "value needs thousands)")
-    g.check_memory(n or DEFAULT_N["toy" if g.is_points else "image"])
+    g.check_memory(n or DEFAULT_N[sample_kind(g)])
     record = evaluate(g, None, names, n, inception_weights=inception_weights, show_progress=True)
     if pretrained:
         return record, None

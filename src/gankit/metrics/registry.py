@@ -13,6 +13,8 @@ needs, the inputs a metric draws on (`Inputs` in `gankit.metrics` makes each onc
     inception   InceptionV3 weights the user gives (--inception-weights)
     points      a 2D toy generator's points and the mixture's centres (every other metric is
                 for image generators)
+    clips       a video generator's clips and real clips (`gankit.metrics.video`); such a
+                metric is for video generators only
 keys: the entries it writes into a record's "metrics", the first one its headline value.
 default: the default sets it belongs to, "eval" (`gankit eval`) and "train" (`train.eval_every`).
 """
@@ -22,7 +24,7 @@ from typing import Callable
 
 from gankit.errors import GankitError
 
-NEEDS = ("evaluator", "labels", "real_pixels", "inception", "points")
+NEEDS = ("evaluator", "labels", "real_pixels", "inception", "points", "clips")
 USES = ("eval", "train")
 
 
@@ -61,6 +63,10 @@ class Metric:
     def points(self) -> bool:
         return "points" in self.needs
 
+    @property
+    def video(self) -> bool:
+        return "clips" in self.needs
+
 
 METRICS: dict[str, Metric] = {}
 
@@ -82,24 +88,25 @@ def register_metric(name: str, *, needs: tuple[str, ...] = (), keys: tuple[str, 
     return wrap
 
 
-def metric_names(points: bool) -> list[str]:
-    """The metrics for a toy (2D points) generator, or for an image generator."""
-    return [m.name for m in METRICS.values() if m.points == points]
+def metric_names(points: bool, video: bool = False) -> list[str]:
+    """The metrics for a toy (2D points) generator, an image generator or a video generator."""
+    return [m.name for m in METRICS.values() if m.points == points and m.video == video]
 
 
-def default_metrics(points: bool, conditional: bool, use: str = "eval") -> list[str]:
+def default_metrics(points: bool, conditional: bool, use: str = "eval",
+                    video: bool = False) -> list[str]:
     """The default set of `gankit eval` (use="eval") or `train.eval_every` (use="train")."""
     return [m.name for m in METRICS.values() if use in m.default and m.points == points
-            and (conditional or "labels" not in m.needs)]
+            and m.video == video and (conditional or "labels" not in m.needs)]
 
 
-def parse_metrics(text: str, toy_data: bool) -> list[str]:
+def parse_metrics(text: str, toy_data: bool, video: bool = False) -> list[str]:
     """'fid,kid' -> ['fid', 'kid']; a name that is no metric for this kind of G is one line."""
     names = [m.strip() for m in text.split(",") if m.strip()]
-    allowed = metric_names(toy_data)
+    allowed = metric_names(toy_data, video)
     bad = [m for m in names if m not in allowed]
     if bad or not names:
-        kind = "toy-mixture" if toy_data else "image"
+        kind = "toy-mixture" if toy_data else "video" if video else "image"
         raise GankitError(f"--metrics {text!r}: {', '.join(bad) or 'nothing'} is not a metric for "
                           f"{kind} generators; choose from {','.join(allowed)}")
     return names

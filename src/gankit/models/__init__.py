@@ -24,14 +24,15 @@ from gankit.models.dcgan import (DCGANDiscriminator28, DCGANDiscriminator64, DCG
                                  DCGANGenerator64)
 from gankit.models.mlp import MLPDiscriminator, MLPGenerator, ToyDiscriminator, ToyGenerator
 from gankit.models.vae import VAEDecoder, VAEEncoder
+from gankit.models.video import TGANGenerator, VideoDiscriminator, check_clip_shape
 
 
 @dataclass(frozen=True)
 class Architecture:
     G: type                 # the generator (a VAE: its decoder)
     D: type                 # the second network: a GAN's discriminator, a VAE's encoder
-    kind: str               # the trainer that trains it: "gan" or "vae" (gankit.train)
-    data: str = "image"     # "image": (C, H, W) images; "points": 2D toy mixtures
+    kind: str               # the trainer that trains it: "gan", "vae" or "video" (gankit.train)
+    data: str = "image"     # "image": (C, H, W); "points": 2D toy mixtures; "video": (C, T, H, W)
     size: int | None = None  # the only image side a conv model makes; None: any
     data_arg: str = "channels"  # what the data gives each network: "channels" or "shape"
 
@@ -42,6 +43,8 @@ ARCHITECTURES = {
     "dcgan64": Architecture(DCGANGenerator64, DCGANDiscriminator64, "gan", size=64),
     "toy-mlp": Architecture(ToyGenerator, ToyDiscriminator, "gan", data="points", data_arg=""),
     "vae": Architecture(VAEDecoder, VAEEncoder, "vae", size=28),
+    "tgan": Architecture(TGANGenerator, VideoDiscriminator, "video", data="video",
+                         data_arg="shape"),
 }
 MODEL_NAMES = tuple(ARCHITECTURES)
 GENERATORS = {name: arch.G for name, arch in ARCHITECTURES.items()}  # what a snapshot names
@@ -57,10 +60,15 @@ def config_keys(name: str) -> set[str]:
     """The `model.*` keys an architecture reads (spectral norm applies to any GAN's D)."""
     arch = architecture(name)
     keys = {"name", *arch.G.config_args.values(), *arch.D.config_args.values()}
-    return keys | {"d_spectral_norm"} if arch.kind == "gan" else keys
+    return keys | {"d_spectral_norm"} if arch.kind in ("gan", "video") else keys
 
 
 def _check_data(name: str, arch: Architecture, data_shape: tuple) -> None:
+    if arch.data == "video":
+        return check_clip_shape(tuple(data_shape))
+    if len(data_shape) == 4:
+        raise GankitError(f"model.name {name!r} makes images and the data is video clips: "
+                          "set model.name=tgan")
     if arch.data == "points":
         if tuple(data_shape) != (2,):
             raise GankitError(f"model.name {name!r} needs a 2D toy data set (data.name toy-ring "
@@ -109,7 +117,7 @@ def build_generator(name: str, kwargs: dict) -> nn.Module:
 def spectrally_normalise(module: nn.Module) -> nn.Module:
     """Put spectral_norm on every Linear and (transposed) conv weight of `module`, in place."""
     for m in list(module.modules()):
-        if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+        if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d, nn.Conv3d)):
             spectral_norm(m)
     return module
 

@@ -62,6 +62,9 @@ def summary(name: str) -> str:
         parts.append(f"FID {m['fid']:.1f}")
     if "class_acc" in m:
         parts.append(f"class accuracy {100 * m['class_acc']['overall']:.1f} %")
+    if "identity" in m:  # a video generator
+        parts.append(f"identity consistency {100 * m['identity']:.1f} %, per-frame FID "
+                     f"{m['frame_fid']:.1f}")
     if "coverage" in m:
         parts.append(f"{m['coverage']['covered']}/{m['coverage']['n_classes']} classes")
     if "steps" in card:

@@ -143,8 +143,10 @@ class Run:
     def measure(self) -> dict:
         """The metrics of `train.eval_every` (G in eval mode, then back)."""
         tc = self.cfg.train
-        default = default_metrics(self.data.is_points, bool(self.cfg.model.n_classes), use="train")
-        names = parse_metrics(tc.eval_metrics or ",".join(default), self.data.is_points)
+        video = getattr(self.data, "is_video", False)
+        default = default_metrics(self.data.is_points, bool(self.cfg.model.n_classes),
+                                  use="train", video=video)
+        names = parse_metrics(tc.eval_metrics or ",".join(default), self.data.is_points, video)
         return evaluate(self.generator(), None, names, n=tc.eval_n)
 
     def save_checkpoint(self) -> None:

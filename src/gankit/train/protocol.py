@@ -3,7 +3,8 @@
 A trainer owns its networks, optimisers and batches, and does one update per `train_step`.
 Which trainer trains a run is decided by the kind of model (`gankit.models.Architecture.kind`:
 a GAN's alternating updates, a VAE's ELBO step, and room for more), through `TRAINERS`, so the
-loop never asks which kind it drives. `GANTrainer` and `VAETrainer` implement it.
+loop never asks which kind it drives. `GANTrainer`, `VAETrainer` and `VideoGANTrainer`
+implement it.
 
     cls = trainer_class(cfg)
     cls.check(cfg, data, models)           # before a run directory exists
@@ -18,6 +19,7 @@ import torch
 from gankit.models import architecture
 from gankit.train.gan import GANTrainer
 from gankit.train.vae import VAETrainer
+from gankit.train.video import VideoGANTrainer
 
 
 class Trainer(Protocol):
@@ -55,7 +57,7 @@ class Trainer(Protocol):
 
 
 # The registry, by the kind of model. A new kind (a video GAN) is one more entry here.
-TRAINERS: dict[str, type] = {t.kind: t for t in (GANTrainer, VAETrainer)}
+TRAINERS: dict[str, type] = {t.kind: t for t in (GANTrainer, VAETrainer, VideoGANTrainer)}
 
 
 def trainer_class(cfg) -> type:

@@ -54,8 +54,9 @@ def new_run_dir(out: str | None, preset: str, root: str = "runs") -> Path:
 
 def check_measurable(cfg: Config, data) -> None:
     conditional = bool(cfg.model.n_classes)
-    default = default_metrics(data.is_points, conditional, use="train")
-    names = parse_metrics(cfg.train.eval_metrics or ",".join(default), data.is_points)
+    video = getattr(data, "is_video", False)
+    default = default_metrics(data.is_points, conditional, use="train", video=video)
+    names = parse_metrics(cfg.train.eval_metrics or ",".join(default), data.is_points, video)
     try:
         check_metrics(names, conditional, cfg.data.name)
     except GankitError as e:
@@ -75,7 +76,7 @@ def prepare(cfg: Config, world: World = World()):
         check_measurable(cfg, data)
     elif cfg.train.eval_metrics:  # unused for now, but a typo is still refused
         try:
-            parse_metrics(cfg.train.eval_metrics, data.is_points)
+            parse_metrics(cfg.train.eval_metrics, data.is_points, getattr(data, "is_video", False))
         except GankitError as e:
             raise GankitError(f"train.eval_metrics: {e}") from None
     world.device(cfg.train.device)  # no CUDA where it was asked for: fail before writing
