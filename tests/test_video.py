@@ -1,12 +1,13 @@
 """Video generation: Moving MNIST clips, the TGAN modules, training, pictures and measures."""
 
+import io
 import json
 import re
 
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+from PIL import Image, ImageSequence
 
 from gankit.cli import main
 from gankit.config import apply_overrides, load_preset
@@ -18,6 +19,7 @@ from gankit.metrics import video as vm
 from gankit.models.video import (ImageGenerator, TemporalGenerator, TGANGenerator,
                                  VideoDiscriminator)
 from gankit.train import run
+from gankit.video import gif_bytes
 
 # A clip small enough to train in a second: 4 frames of 8x8, one digit (3 pixels wide).
 TINY = ["data.image_size=8", "data.frames=4", "data.digits=1", "data.n_clips=64",
@@ -182,6 +184,17 @@ def test_serve_answers_a_gif_for_a_video_generator(trained):
     from gankit.explore.server import Explorer
     body = Explorer(load(str(trained))).image({"seed": ["3"]})
     assert body[:6] == b"GIF89a"
+
+
+def test_show_plays_clips_and_a_video_handle(trained):
+    from gankit import api
+    clips = load(str(trained)).generate(4, seed=1)          # (4, 1, 4, 8, 8)
+    shown = api.show(clips, nrow=2)                          # outside Jupyter: an animated GIF
+    frames = [np.asarray(f.convert("L")) for f in ImageSequence.Iterator(shown)]
+    drawn = [np.asarray(f.convert("L")) for f in
+             ImageSequence.Iterator(Image.open(io.BytesIO(gif_bytes(clips, 2))))]
+    assert len(frames) == 4 and all(np.array_equal(a, b) for a, b in zip(frames, drawn))
+    assert len(list(ImageSequence.Iterator(api.show(load(str(trained)))))) == 4  # 16 clips
 
 
 @pytest.mark.parametrize("args, words", [

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import torch
+from PIL import Image as PILImage
 
 from gankit import rundir
 from gankit.config import DEFAULT_PRESET, apply_overrides, load_preset
@@ -27,6 +28,7 @@ from gankit.generator import load as load_handle
 from gankit.pretrained import names as pretrained_names
 from gankit.report import write_report
 from gankit.train import run as train_run
+from gankit.video import gif_bytes
 from gankit.viz import grid_image
 
 
@@ -113,30 +115,41 @@ def _in_notebook() -> bool:
 def show(images, nrow: int | None = None, row_labels: list[str] | None = None,
          title: str | None = None):
     """A grid of images (N, C, H, W) in [-1, 1], drawn as gankit's PNGs are (`gankit.viz`:
-    enlarged at least 3x, `row_labels` on the left, `title` above); a Run or Generator handle
-    shows its samples (a conditional one, 8 of each class, a row per class). Shown inline in
-    Jupyter (returns None), else returned as a PIL image."""
+    enlarged at least 3x, `row_labels` on the left, `title` above); clips (N, C, T, H, W) as
+    an animated GIF grid, all playing together, as `gankit sample --out x.gif` draws them; a
+    Run or Generator handle shows its samples (a conditional one, 8 of each class, a row per
+    class; a video one, 16 clips). Shown inline in Jupyter (returns None), else returned as a
+    PIL image (for clips, an animated one: its frames are `ImageSequence.Iterator(picture)`)."""
     if isinstance(images, Run):
         images = images.generator
     if isinstance(images, Generator):
         g = images
         g.require_images("show")
-        picture = g.grid(g.generate(8 * g.n_classes if g.n_classes else 16),
-                         rows_are_classes=g.n_classes > 0, title=title)
-    else:
+        if g.is_video:
+            images = g.generate(16)
+        else:
+            images = g.grid(g.generate(8 * g.n_classes if g.n_classes else 16),
+                            rows_are_classes=g.n_classes > 0, title=title)
+    if not isinstance(images, PILImage.Image):
         images = torch.as_tensor(images)
         if images.dim() == 3:  # one image (C, H, W)
             images = images[None]
-        if images.dim() != 4:
-            raise GankitError(f"show takes images (N, C, H, W) in [-1, 1], got shape "
-                              f"{tuple(images.shape)} (plot 2D points with matplotlib)")
-        picture = grid_image(images, nrow or max(1, round(len(images) ** 0.5)), row_labels,
-                             title)
+        if images.dim() not in (4, 5):
+            raise GankitError(f"show takes images (N, C, H, W) or clips (N, C, T, H, W) in "
+                              f"[-1, 1], got shape {tuple(images.shape)} (plot 2D points "
+                              "with matplotlib)")
+    if isinstance(images, torch.Tensor) and images.dim() == 5:
+        data = gif_bytes(images, nrow)
+        picture = PILImage.open(io.BytesIO(data))
+    else:
+        picture = images if isinstance(images, PILImage.Image) else grid_image(
+            images, nrow or max(1, round(len(images) ** 0.5)), row_labels, title)
+        buffer = io.BytesIO()
+        picture.save(buffer, format="png")
+        data = buffer.getvalue()
     if not _in_notebook():
         return picture
     from IPython.display import Image, display  # only inside Jupyter, where IPython is there
 
-    buffer = io.BytesIO()
-    picture.save(buffer, format="png")
-    display(Image(data=buffer.getvalue()))
+    display(Image(data=data))
     return None
