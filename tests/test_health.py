@@ -32,10 +32,12 @@ def codes(diagnoses):
 
 
 def test_d_lr_x50_with_the_saturating_loss_is_discriminator_overpowering(tmp_path, capsys):
-    run_dir, checks, diagnoses = train(tmp_path, 50, "optim.lr_d=0.01", "loss.g_loss=minimax")
+    # 100 steps: on this tiny model D(G(z)) first dips below 0.05 and bounces back once
+    # (seed 0: 0.02 at step 30, 0.2 at 40) before it stays down from step 60.
+    run_dir, checks, diagnoses = train(tmp_path, 100, "optim.lr_d=0.01", "loss.g_loss=minimax")
     assert codes(diagnoses) == ["d_overpowering"]
     d = diagnoses[0]
-    assert d["step"] <= 50 and "non-saturating" in d["advice"] and "lr_d" in d["advice"]
+    assert d["step"] <= 80 and "non-saturating" in d["advice"] and "lr_d" in d["advice"]
     assert "minimax" in d["message"] and checks[-1]["d_fake"] < 0.05
     assert "discriminator overpowering" in capsys.readouterr().err   # on the progress display
 

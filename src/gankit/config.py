@@ -213,6 +213,8 @@ class HealthConfig:
     min_coverage: float = 0.5    # ... or classes (modes) covered below this share of the real data's
     min_diversity: float = 0.3   # ... or diversity below this share of the real data's
     grace: int = 300             # steps before those two count: early samples are still noise
+    progress: float = 0.05       # ... nor while diversity rose this much since the last check
+    varied: float = 0.5          # ... and few classes count only below this diversity share
     max_restarts: int = 3        # divergence: restores of the last good checkpoint before giving up
     restart_lr: float = 0.5      # each restore multiplies both learning rates by this
 
@@ -222,7 +224,8 @@ class HealthConfig:
             raise GankitError("health.every must be >= 0 (0: off), health.n at least 2, "
                               "health.patience at least 1, health.max_restarts and "
                               "health.grace >= 0")
-        for key in ("d_fake_floor", "collapse_drop", "restart_lr", "min_coverage", "min_diversity"):
+        for key in ("d_fake_floor", "collapse_drop", "restart_lr", "min_coverage", "min_diversity",
+                    "progress", "varied"):
             if not 0.0 < getattr(self, key) <= 1.0:
                 raise GankitError(f"health.{key} must be in (0, 1], got {getattr(self, key)}")
         if not -1.0 < self.d_gap < 1.0:
