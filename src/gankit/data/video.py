@@ -23,6 +23,8 @@ import torch
 import torch.nn.functional as F
 
 from gankit.data.base import IndexSampler, to_unit_range
+from gankit.data.mnist import read_bundled
+from gankit.data.splits import split_indices  # the evaluators' split: their test digits held out
 from gankit.errors import GankitError
 
 VIDEO_NAMES = ("moving-mnist", "video")
@@ -89,10 +91,6 @@ def trajectories(n: int, frames: int, free: int, rng: np.random.Generator) -> np
 def digit_bank(size: int, split: str) -> tuple[np.ndarray, np.ndarray]:
     """The bundled digits of an evaluator split ("train", "test" or "all"), resized to the
     clip's digit side: uint8 (N, d, d), labels (N,)."""
-    from gankit.data.mnist import read_bundled
-    # The split is defined once, beside the evaluators that must never see its test digits
-    # (an upward import, kept inside the function to mark it).
-    from gankit.metrics.evaluator import split_indices
     images, labels = read_bundled()
     if split != "all":
         train, test = split_indices("mnist", len(images))
