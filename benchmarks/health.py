@@ -4,6 +4,9 @@ planted failures should be diagnosed in time.
     python benchmarks/health.py                          # every preset, then the planted runs
     python benchmarks/health.py --presets dcgan-mnist,toy-ring --planted none
     python benchmarks/health.py --record
+    python benchmarks/health.py --record --resume        # keep the rows already recorded
+
+Presets whose trainer the monitor does not watch (the VAEs, the video GANs) are left out.
 
 Each row is one `gankit train` process (the preset's defaults, health monitor on) and the
 diagnoses it wrote to health.jsonl, with the step of each. Planted rows add the overrides
@@ -20,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from record import machine, markdown_table, record  # noqa: E402
+from record import DOC, machine, markdown_table, record  # noqa: E402
 
 FASHION = Path(__file__).resolve().parents[2] / "shared" / "data" / "fashion-mnist-70k.npz"
 # The default's R1 and fast Adam keep D from winning the planted way, so that run pins the
@@ -68,22 +71,28 @@ def main() -> None:
     ap.add_argument("--planted", default="all", help="'all' or 'none'")
     ap.add_argument("--record", action="store_true", help="write the table into docs/benchmarks.md")
     ap.add_argument("--section", default="health-runs", help="its section in docs/benchmarks.md")
+    ap.add_argument("--resume", action="store_true", help="reuse the rows already recorded in "
+                    "the section (a run cut short goes on where it stopped)")
     args = ap.parse_args()
     presets = (args.presets.split(",") if args.presets else
-               [p for p in preset_names() if p != "dcgan64-folder"])
+               [p for p in preset_names() if p != "dcgan64-folder" and monitored(p)])
     from gankit.config import DEFAULT_PRESET
     presets.sort(key=lambda p: p != DEFAULT_PRESET)  # the default first, the rest in order
     jobs = [(p, p, [f"train.steps={CAP}"] if p.endswith("-course-exact") else []) for p in presets]
     if args.planted == "all":  # the planted runs are short: first
         jobs = [(label, preset, o) for label, (preset, o) in PLANTED.items()] + jobs
+    done = recorded(args.section) if args.resume else {}
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for label, preset, overrides in jobs:
+            cell = f"`{preset}`" + (" " + " ".join(overrides) if overrides else "")
+            if (label, cell) in done:
+                rows.append(done[label, cell])
+                continue
             wall, diagnoses, stats = run(preset, overrides, Path(tmp))
             steps = max((s["step"] for s in stats), default=0)
             said = ", ".join(f"{d['diagnosis']} at {d['step']}" for d in diagnoses) or "none"
-            rows.append([label, f"`{preset}`" + (" " + " ".join(overrides) if overrides else ""),
-                         steps, f"{wall:.0f}", said])
+            rows.append([label, cell, steps, f"{wall:.0f}", said])
             print(rows[-1], flush=True)
             if args.record:  # after every row: a long benchmark cut short keeps what it ran
                 write(rows, len(jobs), args.section)
@@ -91,6 +100,25 @@ def main() -> None:
 
 
 HEADER = ["run", "preset and overrides", "steps", "wall s", "diagnoses"]
+
+
+def monitored(preset: str) -> bool:
+    """Whether the health monitor watches this preset's trainer (not a VAE's or a video GAN's)."""
+    from gankit.config import load_preset
+    from gankit.train.protocol import trainer_class
+    return trainer_class(load_preset(preset)).monitored
+
+
+def recorded(section: str) -> dict:
+    """The rows of the section's table in docs/benchmarks.md, by (run, preset and overrides)."""
+    text = DOC.read_text() if DOC.is_file() else ""
+    start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
+    if start not in text:
+        return {}
+    body = text.split(start, 1)[1].split(end, 1)[0]
+    rows = [[c.strip() for c in line.strip().strip("|").split("|")]
+            for line in body.splitlines() if line.startswith("| ") and not line.startswith("| run")]
+    return {(r[0], r[1]): [r[0], r[1], int(r[2]), r[3], r[4]] for r in rows if len(r) == 5}
 
 
 def write(rows: list, n_jobs: int, section: str) -> None:
