@@ -24,6 +24,16 @@ OUT = ROOT / "docs" / "notebooks"
 BUDGET_S = 180
 
 
+def gifs_as_html(nb) -> None:
+    """The HTML exporter drops image/gif outputs (`gankit.show` of clips): give each one an
+    <img> of the same GIF as its HTML form, so the clips play in the rendered page too."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "image/gif" in data and "text/html" not in data:
+                data["text/html"] = f'<img src="data:image/gif;base64,{data["image/gif"]}">'
+
+
 def render(path: Path, workdir: Path) -> float:
     """Execute one notebook in `workdir`, write its HTML; returns the seconds it ran."""
     nb = nbformat.read(path, as_version=4)
@@ -33,6 +43,7 @@ def render(path: Path, workdir: Path) -> float:
     client.execute()
     seconds = time.perf_counter() - start
     CoalesceStreamsPreprocessor().preprocess(nb, {})  # a progress bar's updates: its last line
+    gifs_as_html(nb)
     html, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
     (OUT / f"{path.stem}.html").write_text(html, encoding="utf-8")
     return seconds
