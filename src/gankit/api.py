@@ -128,28 +128,32 @@ def show(images, nrow: int | None = None, row_labels: list[str] | None = None,
         if g.is_video:
             images = g.generate(16)
         else:
-            images = g.grid(g.generate(8 * g.n_classes if g.n_classes else 16),
-                            rows_are_classes=g.n_classes > 0, title=title)
-    if not isinstance(images, PILImage.Image):
-        images = torch.as_tensor(images)
-        if images.dim() == 3:  # one image (C, H, W)
-            images = images[None]
-        if images.dim() not in (4, 5):
-            raise GankitError(f"show takes images (N, C, H, W) or clips (N, C, T, H, W) in "
-                              f"[-1, 1], got shape {tuple(images.shape)} (plot 2D points "
-                              "with matplotlib)")
-    if isinstance(images, torch.Tensor) and images.dim() == 5:
-        data = gif_bytes(images, nrow)
-        picture = PILImage.open(io.BytesIO(data))
-    else:
-        picture = images if isinstance(images, PILImage.Image) else grid_image(
-            images, nrow or max(1, round(len(images) ** 0.5)), row_labels, title)
-        buffer = io.BytesIO()
-        picture.save(buffer, format="png")
-        data = buffer.getvalue()
+            return _display(g.grid(g.generate(8 * g.n_classes if g.n_classes else 16),
+                                   rows_are_classes=g.n_classes > 0, title=title))
+    images = torch.as_tensor(images)
+    if images.dim() == 3:  # one image (C, H, W)
+        images = images[None]
+    if images.dim() == 5:  # clips: the GIF gankit sample writes
+        gif = gif_bytes(images, nrow)
+        return _display(PILImage.open(io.BytesIO(gif)), gif)
+    if images.dim() != 4:
+        raise GankitError(f"show takes images (N, C, H, W) or clips (N, C, T, H, W) in "
+                          f"[-1, 1], got shape {tuple(images.shape)} (plot 2D points "
+                          "with matplotlib)")
+    return _display(grid_image(images, nrow or max(1, round(len(images) ** 0.5)), row_labels,
+                               title))
+
+
+def _display(picture: PILImage.Image, data: bytes | None = None):
+    """Inline in Jupyter (returns None), else the picture; `data`: its encoded bytes where
+    they exist (an animated GIF's), else it is shown as a PNG."""
     if not _in_notebook():
         return picture
     from IPython.display import Image, display  # only inside Jupyter, where IPython is there
 
+    if data is None:
+        buffer = io.BytesIO()
+        picture.save(buffer, format="png")
+        data = buffer.getvalue()
     display(Image(data=data))
     return None

@@ -25,6 +25,7 @@ import os
 import secrets
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
@@ -81,6 +82,14 @@ def atomic_write(path: str | Path, write) -> None:
         tmp.unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+
+
+def write_npz(path: str | Path, **arrays) -> None:
+    """NumPy arrays into a compressed .npz, atomically (`gankit sample`'s arrays)."""
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, **arrays)
+    atomic_write(path, write)
 
 
 def write_json(path: str | Path, obj) -> None:

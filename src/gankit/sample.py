@@ -3,20 +3,11 @@
 import math
 from pathlib import Path
 
-import numpy as np
-import torch
-
+from gankit.artifacts import write_npz
 from gankit.errors import GankitError
-from gankit.artifacts import atomic_write
-from gankit.generator import Generator, load
+from gankit.generator import load
 from gankit.video import write_clips
-
-
-def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """(N, C, H, W) in [-1, 1] -> uint8 (N, H, W) for one channel, else (N, H, W, C)."""
-    x = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    x = x.permute(0, 2, 3, 1).numpy()
-    return x[..., 0] if x.shape[-1] == 1 else x
+from gankit.viz import to_uint8
 
 
 def write_samples(snapshot: str | None, out: str, n: int = 64, seed: int = 0,
@@ -56,8 +47,5 @@ def write_samples(snapshot: str | None, out: str, n: int = 64, seed: int = 0,
         arrays = {"points": x.numpy()} if g.is_points else {"images": to_uint8(x)}
         if y is not None:
             arrays["labels"] = y.numpy()
-        def write(tmp):
-            with open(tmp, "wb") as f:
-                np.savez_compressed(f, **arrays)
-        atomic_write(out_path, write)
+        write_npz(out_path, **arrays)
     return out_path, n

@@ -11,23 +11,14 @@ import io
 import math
 from pathlib import Path
 
-import numpy as np
 import torch
 from PIL import Image
 
-from gankit.artifacts import atomic_write
-from gankit.errors import GankitError
-from gankit.viz import grid_image
+from gankit.artifacts import atomic_write, write_npz
+from gankit.viz import grid_image, to_uint8
 
 MIN_SIDE = 96        # pixels a clip is upscaled to at least
 FRAME_MS = 100       # GIF frame duration: 10 frames per second
-
-
-def to_uint8(clips: torch.Tensor) -> np.ndarray:
-    """(N, C, T, H, W) in [-1, 1] -> uint8 (N, T, H, W) for one channel, else (N, T, H, W, C)."""
-    x = ((clips.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    x = x.permute(0, 2, 3, 4, 1).numpy()
-    return x[..., 0] if x.shape[-1] == 1 else x
 
 
 def _scale(side: int) -> int:
@@ -76,30 +67,11 @@ def save_filmstrip(clips: torch.Tensor, path, max_clips: int = 16) -> Path:
 
 def write_clips(g, out_path: Path, n: int, seed: int) -> Path:
     """`gankit sample` for a video generator `g` (a `gankit.generator.Generator`): n clips as
-    an animated GIF grid (.gif), a filmstrip (.png) or `videos` uint8 (N, T, H, W) (.npz)."""
-    suffix = out_path.suffix.lower()
-    if suffix not in (".gif", ".png", ".npz"):
-        raise GankitError(f"--out {out_path}: a video generator writes .gif (clips playing), "
-                          ".png (a filmstrip, one clip per row) or .npz (`videos` arrays)")
+    an animated GIF grid (.gif), a filmstrip (.png) or `videos` uint8 (N, T, H, W) (.npz);
+    `gankit.sample` has checked the suffix."""
     g.check_memory(n)
     clips = g.generate(n, seed)                                      # (N, C, T, H, W)
-    if suffix == ".npz":
-        videos = to_uint8(clips)
-
-        def write(tmp):
-            with open(tmp, "wb") as f:
-                np.savez_compressed(f, videos=videos)
-        atomic_write(out_path, write)
+    if out_path.suffix.lower() == ".npz":
+        write_npz(out_path, videos=to_uint8(clips))
         return out_path
     return g.save(clips, out_path)
-
-
-def write_interpolation(clips: torch.Tensor, out, fps: float = 1000 / FRAME_MS) -> Path:
-    """`gankit explore interp` for a video G: the clips (steps, C, T, H, W) from seed A to seed
-    B, in reading order, all playing at once (.gif), or one per row (.png filmstrip)."""
-    path = Path(out)
-    if path.suffix.lower() not in (".gif", ".png"):
-        raise GankitError(f"--out {out}: the file must end in .gif or .png")
-    if path.suffix.lower() == ".png":
-        return save_filmstrip(clips, path, max_clips=len(clips))
-    return save_clips_gif(clips, path, nrow=min(len(clips), 8), fps=fps)

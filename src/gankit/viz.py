@@ -10,6 +10,7 @@ import functools
 import math
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
@@ -94,6 +95,13 @@ def _add_title(picture: Image.Image, title: str) -> Image.Image:
     ImageDraw.Draw(out).text((width / 2, height / 2), title, fill="black", font=font(),
                              anchor="mm")
     return out
+
+
+def to_uint8(x: torch.Tensor) -> np.ndarray:
+    """(N, C, ...) in [-1, 1] -> uint8 with the channels last, a single channel dropped: images
+    (N, H, W) or (N, H, W, C), clips (N, T, H, W) or (N, T, H, W, C)."""
+    x = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).movedim(1, -1).numpy()
+    return x[..., 0] if x.shape[-1] == 1 else x
 
 
 def save_png(picture: Image.Image, path: Path) -> None:

@@ -19,6 +19,7 @@ class ImageData:
     name: str  # "mnist", "fashion" or "folder"
 
     is_points = False  # images, not 2D points
+    is_video = False
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -43,6 +44,7 @@ class ToyData:
     labels: torch.Tensor  # (N,) int64: the component each point was drawn from
 
     is_points = True  # a toy mixture: 2D points
+    is_video = False
 
     @property
     def shape(self) -> tuple[int]:

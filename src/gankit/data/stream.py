@@ -40,6 +40,7 @@ class StreamedImages:
     """An image folder that is read from disk while training instead of held in memory."""
 
     is_points = False
+    is_video = False
 
     def __init__(self, dataset: FolderDataset, name: str = "folder"):
         self.dataset, self.name = dataset, name

@@ -138,8 +138,7 @@ def cmd_interp(args) -> None:
     frames = pictures.latent_interpolation_images(g, seeds[0], seeds[1], args.steps, args.method,
                                                   parse_psi(args.psi), _class_of(g, args.class_))
     if g.is_video:  # one clip per step, all playing at once: a clip of clips
-        from gankit.video import write_interpolation  # in here: gankit --help stays fast
-        return _done(write_interpolation(frames, args.out, fps=args.fps))
+        return _done(pictures.write_clips(frames, args.out, fps=args.fps))
     _done(pictures.write_frames(frames, args.out, fps=args.fps, labels=_t_labels(args.steps)))
 
 

@@ -13,6 +13,7 @@ from gankit.errors import GankitError
 from gankit.artifacts import atomic_write
 from gankit.explore.latent import interpolate, one_hot, seed_z
 from gankit.generator import Generator, check_psi, truncate
+from gankit.video import FRAME_MS, save_clips_gif, save_filmstrip
 from gankit.viz import grid_image, save_grid
 
 GIF_SCALE = 4  # one image a frame: a 28x28 digit drawn 112x112
@@ -74,6 +75,15 @@ def write_grid(images: torch.Tensor, out, nrow: int,
     path = check_out(out, (".png",))
     save_grid(images, path, nrow, row_labels)
     return path
+
+
+def write_clips(clips: torch.Tensor, out, fps: float = 1000 / FRAME_MS) -> Path:
+    """A video G's interpolation: the clips (steps, C, T, H, W) from seed A to seed B, in
+    reading order, all playing at once (.gif), or one per row (.png filmstrip)."""
+    path = check_out(out, (".gif", ".png"))
+    if path.suffix.lower() == ".png":
+        return save_filmstrip(clips, path, max_clips=len(clips))
+    return save_clips_gif(clips, path, nrow=min(len(clips), 8), fps=fps)
 
 
 def write_frames(frames: torch.Tensor, out, fps: float = 12,

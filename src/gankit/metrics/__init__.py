@@ -33,7 +33,8 @@ from gankit.generator import Generator, load
 from gankit.metrics import image, inception, real, registry, spectrum, toy
 from gankit.metrics.evaluator import EVALUATORS, evaluator_card, featurize, load_evaluator
 from gankit.metrics.registry import (default_metrics, metric_series,  # noqa: F401
-                                     parse_metrics, register_metric, summary_rows)
+                                     parse_metrics, register_metric, summary_rows,
+                                     training_metrics)
 from gankit.metrics.sharpness import sharpness
 
 DEFAULT_N = {"image": 10_000, "toy": 2_500, "video": 500}  # video: clips

@@ -100,6 +100,13 @@ def default_metrics(points: bool, conditional: bool, use: str = "eval",
             and m.video == video and (conditional or "labels" not in m.needs)]
 
 
+def training_metrics(text: str, data, conditional: bool) -> list[str]:
+    """`train.eval_metrics` (`text`), or the training default for this data's kind of
+    generator, parsed: what `train.eval_every` measures."""
+    default = default_metrics(data.is_points, conditional, use="train", video=data.is_video)
+    return parse_metrics(text or ",".join(default), data.is_points, data.is_video)
+
+
 def parse_metrics(text: str, toy_data: bool, video: bool = False) -> list[str]:
     """'fid,kid' -> ['fid', 'kid']; a name that is no metric for this kind of G is one line."""
     names = [m.strip() for m in text.split(",") if m.strip()]

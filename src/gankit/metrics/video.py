@@ -31,6 +31,7 @@ from torch import nn
 
 from gankit import artifacts
 from gankit.config import DataConfig
+from gankit.data.base import to_unit_range
 from gankit.errors import GankitError
 from gankit.metrics import image
 from gankit.metrics.registry import register_metric
@@ -149,10 +150,10 @@ def real_clips(data_cfg: dict, n: int, seed: int) -> torch.Tensor:
     moving-mnist from the held-out test digits (seeded), or the first n of a user's .npz."""
     cfg = dataclasses.replace(DataConfig.from_card(data_cfg), split="test", n_clips=n)
     data = cfg.load(seed=seed)
-    if not getattr(data, "is_video", False):
+    if not data.is_video:
         raise GankitError(f"the generator's card names data {cfg.name!r}, not clips: "
                           "video metrics need data.name moving-mnist or video")
-    return data.videos[:n].float().div_(127.5).sub_(1.0)
+    return to_unit_range(data.videos[:n])
 
 
 class ClipMeasures:

@@ -23,7 +23,7 @@ from gankit import rundir
 from gankit.config import Config
 from gankit.errors import GankitError
 from gankit.generator import Generator
-from gankit.metrics import default_metrics, evaluate, parse_metrics
+from gankit.metrics import evaluate, training_metrics
 from gankit.models import build_models
 from gankit.models.snapshot import save_snapshot
 from gankit.train import checkpoint as ckpt
@@ -143,10 +143,7 @@ class Run:
     def measure(self) -> dict:
         """The metrics of `train.eval_every` (G in eval mode, then back)."""
         tc = self.cfg.train
-        video = getattr(self.data, "is_video", False)
-        default = default_metrics(self.data.is_points, bool(self.cfg.model.n_classes),
-                                  use="train", video=video)
-        names = parse_metrics(tc.eval_metrics or ",".join(default), self.data.is_points, video)
+        names = training_metrics(tc.eval_metrics, self.data, bool(self.cfg.model.n_classes))
         return evaluate(self.generator(), None, names, n=tc.eval_n)
 
     def save_checkpoint(self) -> None:

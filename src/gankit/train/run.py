@@ -16,7 +16,7 @@ from gankit import rundir
 from gankit.artifacts import atomic_write, write_json
 from gankit.config import Config, apply_overrides, from_dict
 from gankit.errors import GankitError
-from gankit.metrics import check_metrics, default_metrics, parse_metrics
+from gankit.metrics import check_metrics, parse_metrics, training_metrics
 from gankit.models.snapshot import SNAPSHOT_META, SNAPSHOT_WEIGHTS
 from gankit.train import checkpoint as ckpt
 from gankit.train.distributed import World, init_world, shutdown
@@ -54,9 +54,7 @@ def new_run_dir(out: str | None, preset: str, root: str = "runs") -> Path:
 
 def check_measurable(cfg: Config, data) -> None:
     conditional = bool(cfg.model.n_classes)
-    video = getattr(data, "is_video", False)
-    default = default_metrics(data.is_points, conditional, use="train", video=video)
-    names = parse_metrics(cfg.train.eval_metrics or ",".join(default), data.is_points, video)
+    names = training_metrics(cfg.train.eval_metrics, data, conditional)
     try:
         check_metrics(names, conditional, cfg.data.name)
     except GankitError as e:
@@ -76,7 +74,7 @@ def prepare(cfg: Config, world: World = World()):
         check_measurable(cfg, data)
     elif cfg.train.eval_metrics:  # unused for now, but a typo is still refused
         try:
-            parse_metrics(cfg.train.eval_metrics, data.is_points, getattr(data, "is_video", False))
+            parse_metrics(cfg.train.eval_metrics, data.is_points, data.is_video)
         except GankitError as e:
             raise GankitError(f"train.eval_metrics: {e}") from None
     world.device(cfg.train.device)  # no CUDA where it was asked for: fail before writing
