@@ -33,10 +33,16 @@ from gankit.train import run  # noqa: E402
 PACKAGE_DIR = ROOT / "src" / "gankit" / "pretrained"
 DEFAULT_FASHION = ROOT.parent / "shared" / "data" / "fashion-mnist-70k.npz"
 
+DCGAN_MNIST_RECIPE = ["model.d_hidden=32", "train.batch_size=32", "optim.lr_g=0.0016",
+                      "optim.lr_d=0.0016", "optim.beta1=0.0", "optim.beta2=0.99",
+                      "loss.r1_gamma=0.1", "loss.r1_every=4"]
+
 # name -> (preset, overrides beyond the common ones, what it is)
 RECIPES = {
     "mnist-dcgan": ("dcgan-mnist", [], "DCGAN-28 on MNIST (unconditional)"),
-    "mnist-cdcgan": ("cdcgan-mnist", [], "conditional DCGAN-28 on MNIST, digits 0-9"),
+    # the unconditional preset's measured recipe (docs/benchmarks.md, issue 13) with classes
+    "mnist-cdcgan": ("cdcgan-mnist", DCGAN_MNIST_RECIPE,
+                     "conditional DCGAN-28 on MNIST, digits 0-9"),
     "fashion-cdcgan": ("cdcgan-fashion", ["data.path={fashion}"],
                        "conditional DCGAN-28 on Fashion-MNIST, 10 clothing classes"),
     "moving-mnist-tgan": ("tgan-moving-mnist-small", [],
@@ -70,6 +76,15 @@ def train(name: str, out: Path, steps: int, seconds: float, fashion: str) -> lis
     return overrides
 
 
+def without_path(value, prefix: str):
+    """`value` (JSON-like) with `prefix` cut out of every string: a data file by its name only."""
+    if isinstance(value, dict):
+        return {k: without_path(v, prefix) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_path(v, prefix) for v in value]
+    return value.replace(prefix, "") if isinstance(value, str) else value
+
+
 def write_card(name: str, run_dir: Path, n: int) -> dict:
     recipe = json.loads((run_dir / "pretrained-recipe.json").read_text())
     G, meta = load_snapshot(run_dir)
@@ -87,6 +102,8 @@ def write_card(name: str, run_dir: Path, n: int) -> dict:
         "device": "cpu, 1 thread (shared 2-core machine)", "commit": recipe["commit"],
         "metrics": record["metrics"], "provenance": record["provenance"],
     }
+    if meta["data"].get("path"):  # a card names no path of the machine it was trained on
+        meta = without_path(meta, str(Path(meta["data"]["path"]).parent) + "/")
     PACKAGE_DIR.mkdir(exist_ok=True)
     artifacts.save(PACKAGE_DIR / name, G, {"kind": "generator", **meta})  # old run dirs: no kind
     for suffix in (".json", ".safetensors"):  # package data: readable by every user
