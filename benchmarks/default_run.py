@@ -4,7 +4,8 @@
 
 Runs the installed `gankit` command in a fresh directory, then records its wall time (process
 start to exit, so imports and data loading count), the training images/s from stats.jsonl,
-and the final samples' FID and class coverage, in docs/benchmarks.md.
+and `gankit eval`'s FID, precision/recall and class coverage of 10,000 samples against the
+MNIST evaluator's held-out digits, in docs/benchmarks.md.
 """
 
 import argparse
@@ -38,7 +39,7 @@ def main() -> None:
         config = json.loads((out / "config.json").read_text())
         imgs = steps[-1]["kimg"] * 1000
         train_s = steps[-1]["time_s"]
-        ev = subprocess.run([str(gankit), "eval", str(out), "--metrics", "fid,coverage"],
+        ev = subprocess.run([str(gankit), "eval", str(out), "--metrics", "fid,pr,coverage"],
                             check=True, capture_output=True, text=True)
         print(ev.stdout)
         m = json.loads((out / "metrics.jsonl").read_text().splitlines()[-1])["metrics"]
@@ -47,9 +48,10 @@ def main() -> None:
             shutil.copy(grid, DOCS / "default-samples.png")
     rows = [[config["preset"], config["train"]["steps"], config["train"]["batch_size"],
              f"{wall:.0f}", f"{train_s:.0f}", f"{imgs / train_s:.0f}", f"{m['fid']:.2f}",
-             f"{m['coverage']['covered']}/10"]]
+             f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['coverage']['covered']}/10"]]
     table = markdown_table(["preset", "steps", "batch", "wall s (whole command)",
-                            "training s", "images/s", "FID", "classes"], rows)
+                            "training s", "images/s", "FID", "precision", "recall",
+                            "classes"], rows)
     print(table)
     if not args.record:
         return
