@@ -33,16 +33,10 @@ from gankit.train import run  # noqa: E402
 PACKAGE_DIR = ROOT / "src" / "gankit" / "pretrained"
 DEFAULT_FASHION = ROOT.parent / "shared" / "data" / "fashion-mnist-70k.npz"
 
-DCGAN_MNIST_RECIPE = ["model.d_hidden=32", "train.batch_size=32", "optim.lr_g=0.0016",
-                      "optim.lr_d=0.0016", "optim.beta1=0.0", "optim.beta2=0.99",
-                      "loss.r1_gamma=0.1", "loss.r1_every=4"]
-
 # name -> (preset, overrides beyond the common ones, what it is)
 RECIPES = {
     "mnist-dcgan": ("dcgan-mnist", [], "DCGAN-28 on MNIST (unconditional)"),
-    # the unconditional preset's measured recipe (docs/benchmarks.md, issue 13) with classes
-    "mnist-cdcgan": ("cdcgan-mnist", DCGAN_MNIST_RECIPE,
-                     "conditional DCGAN-28 on MNIST, digits 0-9"),
+    "mnist-cdcgan": ("cdcgan-mnist", [], "conditional DCGAN-28 on MNIST, digits 0-9"),
     "fashion-cdcgan": ("cdcgan-fashion", ["data.path={fashion}"],
                        "conditional DCGAN-28 on Fashion-MNIST, 10 clothing classes"),
     "moving-mnist-tgan": ("tgan-moving-mnist-small", [],
