@@ -2,8 +2,9 @@
 
 For each class k, steer the same N start points (seeds 0..N-1) toward k and count how many the
 data set's evaluator classifies as k afterwards; also how far z moved and how much the image
-changed. The evaluator both steers and judges, so this measures reach, not faithfulness:
-look at the strips too.
+changed. The evaluator's own verdict measures reach (it was steered to say k); the
+independent judge (`control.judge_for`: another network trained apart, where one ships) says
+whether the target is really there. Look at the strips too.
 
     python benchmarks/control.py RUN_DIR_OR_SNAPSHOT [--n 64] [--record]
     python benchmarks/control.py --pretrained mnist-dcgan --record
@@ -37,21 +38,28 @@ def main() -> None:
     g = load(args.source, args.pretrained)
     g.require_images("control")
     classifier = control.evaluator_for(g)
+    judge_net = control.judge_for(g)
     z0 = control.start_noise(g, args.n, 0)
     rows = []
     for k in range(classifier.head.out_features):
         r = control.steer(g, classifier, z0, k, args.steps, args.step_size, args.penalty,
                           args.confidence)
         change = (r.after - r.before).abs().mean().item() / 2  # mean pixel change, [0, 1] units
+        judged = (f"{(control.judge(r, judge_net).judged_before == k).float().mean():.1%}",
+                  f"{r.judged_rate:.1%}") if judge_net is not None else ("-", "-")
         rows.append([k, f"{(r.pred_before == k).float().mean():.1%}", f"{r.success_rate:.1%}",
-                     f"{r.distance.mean():.2f}", f"{r.steps_used.float().mean():.0f}",
+                     *judged, f"{r.distance.mean():.2f}", f"{r.steps_used.float().mean():.0f}",
                      f"{change:.3f}"])
         print(*rows[-1], sep="\t", flush=True)
     mean = sum(float(r[2].rstrip("%")) for r in rows) / len(rows)
-    table = markdown_table(["target", "before", "after", "mean distance in z", "mean steps",
-                            "mean pixel change"], rows)
+    judged = (sum(float(r[4].rstrip("%")) for r in rows) / len(rows)) if judge_net else None
+    table = markdown_table(["target", "before", "after", "judge: before", "judge: after",
+                            "mean distance in z", "mean steps", "mean pixel change"], rows)
+    verdict = (f"Mean success {mean:.1f} % by the steering evaluator, {judged:.1f} % by the "
+               "independent judge." if judged is not None else
+               f"Mean success {mean:.1f} % (no independent judge ships for this data set).")
     print(table)
-    print(f"mean success {mean:.1f} %")
+    print(verdict)
     if args.record:
         name = args.pretrained or args.source
         record("control", f"""## Controllable generation (`benchmarks/control.py`)
@@ -59,13 +67,14 @@ def main() -> None:
 `python benchmarks/control.py {'--pretrained ' + name if args.pretrained else name} --n {args.n} --record`:
 {args.n} start points (seeds 0..{args.n - 1}) steered toward each class, at most {args.steps} steps
 of {args.step_size} in z, penalty {args.penalty}, stopping at evaluator confidence {args.confidence}
-(|z0| is about {z0.norm(dim=1).mean():.1f}). "before"/"after": share the evaluator classifies as
-the target. The same evaluator steers and judges, so "after" measures reach, not whether a
-person would read the target digit.
+(|z0| is about {z0.norm(dim=1).mean():.1f}). "before"/"after": share the steering evaluator
+classifies as the target; it was steered to say so, so its "after" measures reach. "judge":
+the same shares by the independent judge (`scripts/train_evaluator.py --role judge`: another
+seed, half as wide, trained apart), which `gankit explore control` also uses to mark its strip.
 
 {table}
 
-Mean success {mean:.1f} %. Machine: {machine()}.""")
+{verdict} Machine: {machine()}.""")
 
 
 if __name__ == "__main__":
