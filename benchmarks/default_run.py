@@ -37,6 +37,7 @@ def main() -> None:
         stats = [json.loads(l) for l in (out / "stats.jsonl").read_text().splitlines()]
         steps = [s for s in stats if "img_per_s" in s]
         config = json.loads((out / "config.json").read_text())
+        ran = json.loads((out / "generator.json").read_text())["step"]  # the snapshot's step
         imgs = steps[-1]["kimg"] * 1000
         train_s = steps[-1]["time_s"]
         ev = subprocess.run([str(gankit), "eval", str(out), "--metrics", "fid,pr,coverage"],
@@ -46,7 +47,9 @@ def main() -> None:
         grid = sorted((out / "samples").glob("step-*.png"))[-1]
         if args.record:
             shutil.copy(grid, DOCS / "default-samples.png")
-    rows = [[config["preset"], config["train"]["steps"], config["train"]["batch_size"],
+    # the steps it ran: the time guard (train.time_limit) may stop it before the preset's count
+    rows = [[config["preset"], f"{ran} of {config['train']['steps']}",
+             config["train"]["batch_size"],
              f"{wall:.0f}", f"{train_s:.0f}", f"{imgs / train_s:.0f}", f"{m['fid']:.2f}",
              f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['coverage']['covered']}/10"]]
     table = markdown_table(["preset", "steps", "batch", "wall s (whole command)",
