@@ -8,11 +8,14 @@ import random
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 import torch
+from tqdm.auto import tqdm as auto_tqdm
+from tqdm.std import tqdm
 
 from gankit import rundir
 from gankit.cli import main
@@ -24,6 +27,10 @@ TINY = ["--set", "train.steps=6", "--set", "train.batch_size=8", "--set", "model
 
 
 def _train(argv):  # the child: gankit train, silent
+    # tqdm's default write lock is a process-shared semaphore, inherited through fork: a child
+    # SIGKILLed while holding it would leave the parent's next progress bar waiting forever.
+    for bar_class in (tqdm, auto_tqdm):  # gankit's bars are both kinds
+        bar_class.set_lock(threading.RLock())
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
