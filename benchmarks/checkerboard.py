@@ -67,8 +67,8 @@ def compare(upsample: str, held_out: HeldOut, args) -> list[list[str]]:
             m, ratios = measure(held_out, load_snapshot(run_dir)[0], args.n)
             print(f"  {upsample}: step {steps}: FID {m['fid']:.1f}, checkerboard {ratios[0]}",
                   flush=True)
-            if m["fid"] <= args.band or steps >= args.max_steps:
-                reached = m["fid"] <= args.band
+            reached = m["fid"] <= args.band
+            if reached or steps >= args.max_steps:
                 progress = (f"first FID <= {args.band:g}" if reached
                             else f"band not reached by {args.max_steps:,} steps")
                 rows.append(row(upsample, progress, steps, m, ratios))

@@ -45,14 +45,16 @@ def main() -> None:
         r = control.steer(g, classifier, z0, k, args.steps, args.step_size, args.penalty,
                           args.confidence)
         change = (r.after - r.before).abs().mean().item() / 2  # mean pixel change, [0, 1] units
-        judged = (f"{(control.judge(r, judge_net).judged_before == k).float().mean():.1%}",
-                  f"{r.judged_rate:.1%}") if judge_net is not None else ("-", "-")
+        judge_cols = ["-", "-"]
+        if judge_net is not None:
+            control.judge(r, judge_net)
+            judge_cols = [f"{(r.judged_before == k).float().mean():.1%}", f"{r.judged_rate:.1%}"]
         rows.append([k, f"{(r.pred_before == k).float().mean():.1%}", f"{r.success_rate:.1%}",
-                     *judged, f"{r.distance.mean():.2f}", f"{r.steps_used.float().mean():.0f}",
+                     *judge_cols, f"{r.distance.mean():.2f}", f"{r.steps_used.float().mean():.0f}",
                      f"{change:.3f}"])
         print(*rows[-1], sep="\t", flush=True)
     mean = sum(float(r[2].rstrip("%")) for r in rows) / len(rows)
-    judged = (sum(float(r[4].rstrip("%")) for r in rows) / len(rows)) if judge_net else None
+    judged = None if judge_net is None else sum(float(r[4].rstrip("%")) for r in rows) / len(rows)
     table = markdown_table(["target", "before", "after", "judge: before", "judge: after",
                             "mean distance in z", "mean steps", "mean pixel change"], rows)
     verdict = (f"Mean success {mean:.1f} % by the steering evaluator, {judged:.1f} % by the "
