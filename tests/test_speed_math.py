@@ -35,3 +35,39 @@ def test_gankit_step_equals_the_plain_loop_on_the_same_batch_and_noise():
             for (name, a), b in zip(ours.named_parameters(), theirs.parameters()):
                 torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5, msg=f"step {step}: {name}")
     assert all(not torch.equal(a, b) for a, b in zip(start, G.parameters()))  # both moved
+
+
+def test_gankit_adam_is_torch_adam_bit_for_bit_and_resumes():
+    """gankit.train.optim.Adam calls torch's methods past their dynamo wrappers: same update."""
+    from gankit.train.optim import Adam
+    torch.manual_seed(0)
+    ours, theirs = torch.nn.Linear(6, 3), torch.nn.Linear(6, 3)
+    theirs.load_state_dict(ours.state_dict())
+    opts = [Adam(ours.parameters(), lr=1e-2, betas=(0.0, 0.99)),
+            torch.optim.Adam(theirs.parameters(), lr=1e-2, betas=(0.0, 0.99))]
+    for step in range(6):
+        x = torch.randn(4, 6)
+        for net, opt in zip((ours, theirs), opts):
+            opt.zero_grad()
+            net(x).square().mean().backward()
+            opt.step()
+        if step == 2:  # a resume in the middle: state_dict round trip into a new optimiser
+            opts[0] = Adam(ours.parameters(), lr=1e-2, betas=(0.0, 0.99))
+            opts[0].load_state_dict(opts[1].state_dict())
+    for a, b in zip(ours.parameters(), theirs.parameters()):
+        assert torch.equal(a, b)
+    assert not torch.equal(ours.weight, torch.nn.Linear(6, 3).weight)
+
+
+def test_a_one_step_run_imports_neither_dynamo_nor_torchvision(tmp_path):
+    """Start-up (issue 14): torch._dynamo (1.6 s, pulled in by torch.optim's wrappers) and
+    torchvision (2 s, by make_grid) stay out of `gankit train` unless a run asks for them."""
+    import subprocess
+    code = ("import sys; from gankit.cli import main\n"
+            "try: main(['train', '--set', 'train.steps=1', '--out', sys.argv[1]])\n"
+            "except SystemExit: pass\n"
+            "print(sorted(m for m in ('torch._dynamo', 'torchvision', 'sympy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "run")], check=True,
+                         capture_output=True, text=True).stdout
+    assert (tmp_path / "run" / "report.html").is_file()
+    assert out.strip().splitlines()[-1] == "[]"

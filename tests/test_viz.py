@@ -11,6 +11,7 @@ from gankit.cli import main
 from gankit.errors import GankitError
 from gankit.explore.commands import _psi_label
 from gankit.generator import load
+from gankit.viz import tile
 from test_explore import tiny_snapshot
 
 STRIP = viz.FONT_SIZE + 2 * viz.MARGIN  # a title strip's height
@@ -173,3 +174,15 @@ def test_drawing_plots_leaves_the_callers_matplotlib_backend_alone(tmp_path, mon
     assert switched == []
     with Image.open(tmp_path / "s.png") as s, Image.open(tmp_path / "a.png") as a:
         assert s.size == (400, 400) and a.width > 2 * 84
+
+
+@pytest.mark.parametrize("n, channels, nrow", [(1, 1, 8), (7, 1, 3), (10, 3, 4), (16, 1, 16)])
+def test_tile_lays_out_images_as_torchvision_make_grid(n, channels, nrow):
+    from torchvision.utils import make_grid
+    images = torch.rand(n, channels, 5, 6) * 2.4 - 1.2     # some outside [-1, 1]: clamped
+    expected = make_grid(images, nrow=nrow, normalize=True, value_range=(-1, 1), padding=2,
+                         pad_value=0.5)
+    if channels == 1:
+        expected = expected[:1]                             # make_grid repeats one channel thrice
+    got = tile(images.clamp(-1, 1).add(1).div(2), nrow, padding=2, pad_value=0.5)
+    assert torch.equal(torch.from_numpy(got), expected.permute(1, 2, 0))

@@ -1,4 +1,4 @@
-"""Pictures of samples: image grids (torchvision's make_grid, enlarged and labelled with Pillow)
+"""Pictures of samples: image grids (make_grid's layout, enlarged and labelled with Pillow)
 and scatter plots of 2D points (matplotlib).
 
 Every grid gankit writes or shows is drawn by `grid_image`: small images enlarged at least 3x
@@ -7,6 +7,7 @@ and labelled where something varies (a row per class or per ψ, a title such as 
 """
 
 import functools
+import importlib.util
 import math
 from pathlib import Path
 
@@ -33,10 +34,30 @@ def scale_for(height: int) -> int:
 def font(size: int = FONT_SIZE) -> ImageFont.FreeTypeFont:
     """DejaVu Sans, bundled with matplotlib: it has ψ, ∞ and ε, which Pillow's default font
     draws as boxes."""
-    import matplotlib  # only its data folder: no pyplot, no backend
+    # Found, not imported: importing matplotlib costs 0.3 s of a run's start-up.
+    package = Path(importlib.util.find_spec("matplotlib").origin).parent
+    return ImageFont.truetype(str(package / "mpl-data/fonts/ttf/DejaVuSans.ttf"), size)
 
-    return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts/ttf/DejaVuSans.ttf"),
-                              size)
+
+def tile(images: torch.Tensor, nrow: int, padding: int = PADDING, pad_value: float = 0.5
+         ) -> np.ndarray:
+    """(N, C, H, W) -> (H', W', C): `nrow` images a row, `padding` pixels of `pad_value`
+    around and between them; one image alone is returned unpadded. The layout of
+    torchvision's `make_grid` (tests/test_viz.py checks it pixel for pixel), written here
+    because importing torchvision.utils imports all of torchvision and torch._dynamo with it,
+    2 s before the first sample grid of every run."""
+    x = images.numpy().transpose(0, 2, 3, 1)                # (N, H, W, C)
+    if len(x) == 1:
+        return x[0]
+    n, h, w, c = x.shape
+    cols = min(nrow, n)
+    rows = math.ceil(n / cols)
+    out = np.full((rows * (h + padding) + padding, cols * (w + padding) + padding, c),
+                  pad_value, dtype=x.dtype)
+    for k, image in enumerate(x):
+        top, left = padding + (k // cols) * (h + padding), padding + (k % cols) * (w + padding)
+        out[top:top + h, left:left + w] = image
+    return out
 
 
 def grid_image(images: torch.Tensor, nrow: int = 8, row_labels: list[str] | None = None,
@@ -46,16 +67,11 @@ def grid_image(images: torch.Tensor, nrow: int = 8, row_labels: list[str] | None
     `nrow` images a row, enlarged `scale` times (default: `scale_for(H)`); `row_labels` name
     each row on the left, `title` goes above. The drawing of every grid gankit writes
     (`save_grid`, GIF frames) or shows (`gankit.show`)."""
-    # Imported here: torchvision takes seconds to import, and `gankit train` would pay them
-    # before its first step (issue 14's start-up budget is 2 s beyond torch itself).
-    from torchvision.utils import make_grid
-
     images = images.detach().float().cpu()
     n, channels, height = len(images), images.shape[1], images.shape[2]
     scale = scale or scale_for(height)
-    grid = make_grid(images, nrow=nrow, normalize=True, value_range=(-1, 1), padding=padding,
-                     pad_value=0.5)                         # (3 or 1, H', W') in [0, 1]
-    pixels = grid.mul(255).add_(0.5).clamp_(0, 255).permute(1, 2, 0).to(torch.uint8).numpy()
+    pixels = tile(images.clamp(-1, 1).add(1).div(2), nrow, padding)   # (H', W', C) in [0, 1]
+    pixels = (pixels * 255 + 0.5).clip(0, 255).astype(np.uint8)
     picture = Image.fromarray(pixels[..., 0] if channels == 1 else pixels)
     picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
     if row_labels:

@@ -26,6 +26,7 @@ from gankit.models import build_models
 from gankit.losses import check_critic, get_losses, gradient_penalty, r1_penalty
 from gankit.train.accel import accelerate, memory_format
 from gankit.train.distributed import World
+from gankit.train.optim import Adam
 
 
 STAT_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "d_acc_real", "d_acc_fake", "g_grad",
@@ -111,8 +112,8 @@ class GANTrainer:
         self.D_net = accelerate(world.wrap(self.D, device), cfg.train, device)
         self.D_frozen = accelerate(self.D, cfg.train, device)  # G's step: nothing to sync
         o = cfg.optim
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=o.lr_g, betas=(o.beta1, o.beta2))
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2))
+        self.opt_g = Adam(self.G.parameters(), lr=o.lr_g, betas=(o.beta1, o.beta2))
+        self.opt_d = Adam(self.D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2))
         self.objective, self.g_loss = get_losses(cfg.loss.d_loss, cfg.loss.g_loss)
         self.policy = parse_policy(cfg.train.diffaugment)
         # Batches from memory on the device, or streamed from disk for a big image folder.

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from gankit.data.stream import batches_for
 from gankit.errors import GankitError
 from gankit.models import build_models
+from gankit.train.optim import Adam
 
 
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -64,7 +65,7 @@ class VAETrainer:
         G, E, self.g_kwargs = models or build_models(cfg.model, data.shape)
         self.G, self.E = G.to(device), E.to(device)
         o = cfg.optim  # one optimiser for both halves, at the generator's learning rate
-        self.opt = torch.optim.Adam(itertools.chain(self.E.parameters(), self.G.parameters()),
+        self.opt = Adam(itertools.chain(self.E.parameters(), self.G.parameters()),
                                     lr=o.lr_g, betas=(o.beta1, o.beta2))
         # Batches from memory on the device, or streamed from disk (as the GAN trainer does).
         self.sampler = batches_for(data, cfg.train.batch_size, device, workers=cfg.data.workers,
