@@ -53,7 +53,7 @@ def test_gankit_adam_is_torch_adam_bit_for_bit_and_resumes():
             opt.step()
         if step == 2:  # a resume in the middle: state_dict round trip into a new optimiser
             opts[0] = Adam(ours.parameters(), lr=1e-2, betas=(0.0, 0.99))
-            opts[0].load_state_dict(opts[1].state_dict())
+            opts[0].load_state_dict(copy.deepcopy(opts[1].state_dict()))
     for a, b in zip(ours.parameters(), theirs.parameters()):
         assert torch.equal(a, b)
     assert not torch.equal(ours.weight, torch.nn.Linear(6, 3).weight)
