@@ -31,11 +31,14 @@ training images/s from stats.jsonl.
 import argparse
 import copy
 import json
+import os
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+USER_ENV = dict(os.environ)  # before gankit sets OMP_WAIT_POLICY: what the children get
 
 import torch
 import torch.nn.functional as F
@@ -226,7 +229,8 @@ def timed_child(cmd: list[str], cwd: Path) -> tuple[float, float]:
     import resource
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env=USER_ENV)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -272,20 +276,23 @@ def busy() -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", "while True: pass"])
 
 
-def images_per_s(preset: str, steps: int, threads: int | None, tmp: Path) -> float:
-    """Median training images/s of a short run, from its stats.jsonl."""
+def images_per_s(preset: str, steps: int, threads: int, wait: str, tmp: Path) -> float:
+    """Median training images/s of a short run, from its stats.jsonl. `threads` 0 is the
+    preset's own setting; `wait` the OpenMP wait policy ("" leaves libgomp's default, which
+    spins before it sleeps: what a plain script gets)."""
+    if preset == "dcgan64-folder":
+        return float("nan")  # needs a user's image folder
     out = tmp / f"run-{preset}-{threads}-{time.monotonic_ns()}"
     cmd = [str(Path(sys.executable).parent / "gankit"), "train", "--preset", preset, "--out",
            str(out), "--set", f"train.steps={steps}", "--set", f"train.log_every={steps // 3}",
-           "--set", "train.report=false", "--set", "health.every=0",
+           "--set", "train.report=false", "--set", "health.every=0", "--set", "train.time_limit=0",
            "--set", f"train.sample_every={steps}"]
-    if threads is not None:
+    if threads:
         cmd += ["--set", f"train.threads={threads}"]
     if preset in ("dcgan-fashion", "cdcgan-fashion", "sngan-fashion", "vae-fashion"):
         cmd += ["--set", f"data.path={Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'fashion-mnist-70k.npz'}"]
-    if preset == "dcgan64-folder":
-        return float("nan")  # needs a user's image folder
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {**USER_ENV, "OMP_WAIT_POLICY": wait}
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     rates = [json.loads(line)["img_per_s"] for line in (out / "stats.jsonl").read_text().splitlines()]
     return statistics.median(rates[1:] or rates)  # the first window holds the warm-up
 
@@ -293,14 +300,21 @@ def images_per_s(preset: str, steps: int, threads: int | None, tmp: Path) -> flo
 def record_shared(args) -> None:
     import tempfile
     presets = args.shared_presets.split(",") if args.shared_presets else preset_names()
+    cores = len(os.sched_getaffinity(0))
+    settings = ((0, "PASSIVE", "preset's own (auto: passive wait, every core)"),
+                (1, "PASSIVE", "one thread"),
+                (cores, "", f"{cores} threads, libgomp's default wait (a plain script's)"))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for preset in presets:
-            for threads, label in ((None, "preset's own"), (torch.get_num_threads(), "torch default")):
-                alone = images_per_s(preset, args.shared_steps, threads, Path(tmp))
+            own = load_preset(preset).train.threads
+            for threads, wait, label in settings:
+                if own and threads == 0:
+                    label = f"preset's own ({own} thread{'s' * (own > 1)})"
+                alone = images_per_s(preset, args.shared_steps, threads, wait, Path(tmp))
                 other = busy()
                 try:
-                    shared = images_per_s(preset, args.shared_steps, threads, Path(tmp))
+                    shared = images_per_s(preset, args.shared_steps, threads, wait, Path(tmp))
                 finally:
                     other.kill()
                 rows.append([f"`{preset}`", label, f"{alone:.0f}", f"{shared:.0f}",
@@ -312,9 +326,11 @@ def record_shared(args) -> None:
     if args.record:
         record("speed-shared", f"Command: `python benchmarks/speed.py {' '.join(sys.argv[1:])}`. "
                f"Machine: {machine()}. Training images/s (median of the logged windows after "
-               "the first) of each preset alone, then beside one CPU-bound process; with the "
-               "preset's own thread setting (train.threads=0: auto, one thread) and with "
-               f"torch's default ({torch.get_num_threads()}).\n\n{table}")
+               "the first) of each preset alone, then beside one CPU-bound process (`while True: "
+               "pass`), with the preset's own thread setting (train.threads=0: auto, every core "
+               "with OMP_WAIT_POLICY=PASSIVE, which gankit sets; see gankit/threads.py), with one "
+               f"thread, and with {cores} threads and libgomp's default wait, as a plain script "
+               f"runs.\n\n{table}")
 
 
 def record_speed(args, device: torch.device, where: str) -> None:

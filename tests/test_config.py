@@ -39,10 +39,49 @@ def test_course_presets_keep_the_course_networks():
             (b.name, b.z_dim, b.g_hidden, b.d_hidden, b.upsample)
 
 
-def test_every_preset_trains_on_one_thread():
-    """Two-thread kernels collapse on a shared 2-core machine (docs/benchmarks.md)."""
+def test_every_preset_picks_threads_that_hold_up_on_a_shared_machine():
+    """Auto (every core, with the passive OpenMP wait gankit sets) or one thread: a spinning
+    team collapses beside another process (gankit/threads.py, docs/benchmarks.md)."""
     for name in preset_names():
-        assert load_preset(name).train.threads == 1, name
+        assert load_preset(name).train.threads in (0, 1), name
+    assert load_preset("mlp-mnist").train.threads == 0          # the default: auto
+
+
+def wait_policy_in_a_fresh_interpreter(code: str, **env) -> list[str]:
+    import os
+    import subprocess
+    import sys
+    clean = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code + "\nimport os, gankit.threads as t\n"
+                          "print(os.environ.get('OMP_WAIT_POLICY'), t.auto_threads())"],
+                         env={**clean, **env}, check=True, capture_output=True, text=True)
+    return out.stdout.split()
+
+
+def test_import_gankit_before_torch_sets_a_passive_wait_and_uses_every_core():
+    import os
+    cores = str(len(os.sched_getaffinity(0)))
+    assert wait_policy_in_a_fresh_interpreter("import gankit, torch") == ["PASSIVE", cores]
+    # torch first: libgomp has read its setting already, so gankit leaves it and takes one thread
+    assert wait_policy_in_a_fresh_interpreter("import torch, gankit") == ["None", "1"]
+    # the user's own setting wins; a passive one the user set counts wherever torch came first
+    assert wait_policy_in_a_fresh_interpreter("import gankit", OMP_WAIT_POLICY="active") == \
+        ["active", "1"]
+    assert wait_policy_in_a_fresh_interpreter("import torch, gankit", OMP_WAIT_POLICY="passive",
+                                              OMP_NUM_THREADS="3") == ["passive", "3"]
+
+
+def test_auto_threads_share_the_cores_among_torchrun_processes(monkeypatch):
+    import os
+    from gankit.threads import auto_threads
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)))
+    assert auto_threads() == 8
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "4")
+    assert auto_threads() == 2
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "16")
+    assert auto_threads() == 1
 
 
 def test_overrides_are_typed():

@@ -6,6 +6,8 @@ From Python: `gankit.train(...)`, `gankit.load(...)`, `gankit.show(...)` (see `g
 import sys
 import types
 
+from gankit import threads  # noqa: F401  (first: it sets torch's OpenMP wait policy)
+
 __version__ = "0.1.0"
 
 # The Python API lives in gankit.api (the CLI's layer: it needs torch, the trainer, the

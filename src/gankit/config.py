@@ -158,7 +158,7 @@ class TrainConfig:
     precision: str = "fp32"      # fp32 | bf16 (autocast; float32 weights and losses)
     channels_last: bool = False  # NHWC memory layout for convolutions (pays on GPUs)
     compile: bool = False        # torch.compile the models for the training step
-    threads: int = 0             # CPU threads for torch; 0: auto (one: see gankit.train.loop)
+    threads: int = 0             # CPU threads for torch; 0: auto (gankit.threads)
     ema_decay: float = 0.0       # EMA of G's weights for sampling and evaluation, 0: off
     ema_kimg: float = 0.0        # instead: the EMA's half-life in thousand images (StyleGAN2-ADA: 10)
     ema_rampup: float = 0.05     # with ema_kimg: half-life at most this share of images so far, 0: none

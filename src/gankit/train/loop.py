@@ -22,6 +22,7 @@ from tqdm.auto import tqdm  # a widget in Jupyter, a text bar elsewhere
 from gankit import rundir
 from gankit.config import Config
 from gankit.errors import GankitError
+from gankit.threads import auto_threads
 from gankit.generator import Generator
 from gankit.metrics import evaluate, training_metrics
 from gankit.models import build_models
@@ -30,13 +31,6 @@ from gankit.train import checkpoint as ckpt
 from gankit.train.distributed import World
 from gankit.train.health import HealthMonitor, record_restore
 from gankit.train.protocol import trainer_class
-
-# train.threads=0 (auto) means one intra-op thread. gankit's layers are small: on a shared
-# machine torch's multi-threaded kernels for them slow down many times over as soon as
-# anything else runs (on this project's 2-core machine, 3,000 vs 200 images/s), while one
-# thread holds its speed; `benchmarks/speed.py --shared` measures every preset both ways.
-# Set train.threads=N on an idle many-core machine with a large model (dcgan64).
-AUTO_THREADS = 1
 
 
 class Diverged(Exception):
@@ -74,7 +68,7 @@ class Run:
                  world: World = World(), models: tuple | None = None):
         """`models` (from `build`, seeded) are built here when not given."""
         self.cfg, self.dir, self.data, self.world = cfg, Path(run_dir), data, world
-        torch.set_num_threads(cfg.train.threads or AUTO_THREADS)
+        torch.set_num_threads(cfg.train.threads or auto_threads())  # see gankit.threads
         seed = cfg.train.seed + world.rank  # each process its own batches and noise
         if models is None:
             models = build(cfg, data, seed)
