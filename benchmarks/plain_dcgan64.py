@@ -1,0 +1,132 @@
+"""pytorch/examples' dcgan/main.py, written plainly: the baseline `gankit train` is timed against.
+
+    python benchmarks/plain_dcgan64.py --data FOLDER --steps 300
+
+FOLDER is what torchvision's ImageFolder reads: one level of subfolders holding the images
+(FOLDER/all/*.png will do). The loop is main.py's: an ImageFolder with Resize, CenterCrop,
+ToTensor and Normalize to [-1, 1], a shuffled DataLoader (`--workers`, 2 as in main.py),
+cudnn.benchmark on, Adam at 2e-4 with betas (0.5, 0.999), batch 64, and per batch: D's
+update on the real batch, then on G(z).detach(), then G's update on that same G(z) through D.
+The networks are the DCGAN paper's 64x64 pair built by gankit (`gankit.models.build_models`
+with the `dcgan64-folder` preset's model section), so both sides run the same layers; gankit's
+D gives logits (B,), hence BCEWithLogitsLoss where main.py has a Sigmoid and BCELoss. float32,
+no autocast, no channels_last, no compile. main.py's per-step loss print and its sample grids
+every 100 batches are left out; one sample grid is written at the end (`--out`).
+
+It prints "N steps in S s, X img/s": S is the whole training loop, X the images of the steps
+after the first divided by their time (the first step holds the DataLoader workers' start and
+cudnn's search, as gankit's first stats.jsonl window holds its warm-up).
+"""
+
+import argparse
+import time
+
+import torch  # before gankit: gankit sets OMP_WAIT_POLICY when it is imported first
+from torch import nn
+from torchvision import datasets, transforms
+from torchvision.utils import save_image
+
+from gankit.config import ModelConfig
+from gankit.models import build_models
+
+Z_DIM = 100
+MODEL = dict(name="dcgan64", z_dim=Z_DIM, g_hidden=64, d_hidden=64)
+
+
+def build(device: torch.device, lr: float = 2e-4, beta1: float = 0.5):
+    """(netG, netD, optimizerG, optimizerD, criterion) on `device`."""
+    netG, netD, _ = build_models(ModelConfig(**MODEL), (3, 64, 64))
+    netG, netD = netG.to(device), netD.to(device)
+    optimizerD = torch.optim.Adam(netD.parameters(), lr=lr, betas=(beta1, 0.999))
+    optimizerG = torch.optim.Adam(netG.parameters(), lr=lr, betas=(beta1, 0.999))
+    return netG, netD, optimizerG, optimizerD, nn.BCEWithLogitsLoss()
+
+
+def train_step(netG, netD, optimizerG, optimizerD, criterion, real: torch.Tensor):
+    """One batch of main.py's loop; returns (errD, errG), not synchronised."""
+    batch_size, device = real.size(0), real.device
+    # (1) D: maximise log D(x) + log(1 - D(G(z)))
+    netD.zero_grad()
+    label = torch.full((batch_size,), 1.0, device=device)
+    output = netD(real)
+    errD_real = criterion(output, label)
+    errD_real.backward()
+
+    noise = torch.randn(batch_size, Z_DIM, 1, 1, device=device)
+    fake = netG(noise)
+    label.fill_(0.0)
+    output = netD(fake.detach())
+    errD_fake = criterion(output, label)
+    errD_fake.backward()
+    errD = errD_real + errD_fake
+    optimizerD.step()
+
+    # (2) G: maximise log D(G(z)), on the same fake batch
+    netG.zero_grad()
+    label.fill_(1.0)
+    output = netD(fake)
+    errG = criterion(output, label)
+    errG.backward()
+    optimizerG.step()
+    return errD, errG
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", required=True, help="ImageFolder root (one level of subfolders)")
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--workers", type=int, default=2, help="DataLoader worker processes")
+    ap.add_argument("--device", default="auto", choices=("auto", "cuda", "cpu"))
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default="plain-samples.png", help="final sample grid")
+    args = ap.parse_args()
+    name = args.device
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(name)
+
+    def sync() -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    start = time.perf_counter()
+    torch.manual_seed(args.seed)
+    torch.backends.cudnn.benchmark = True
+    dataset = datasets.ImageFolder(root=args.data, transform=transforms.Compose([
+        transforms.Resize(64),
+        transforms.CenterCrop(64),
+        transforms.ToTensor(),
+        transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
+    ]))
+    dataloader = torch.utils.data.DataLoader(dataset, batch_size=args.batch, shuffle=True,
+                                             num_workers=args.workers)
+    netG, netD, optimizerG, optimizerD, criterion = build(device)
+
+    step, images, t_first = 0, 0, None
+    while step < args.steps:
+        for real, _ in dataloader:
+            real = real.to(device)
+            errD, errG = train_step(netG, netD, optimizerG, optimizerD, criterion, real)
+            step += 1
+            if step == 1:
+                sync()
+                t_first = time.perf_counter()
+            else:
+                images += real.size(0)
+            if step == args.steps:
+                break
+    sync()
+    end = time.perf_counter()
+    rate = images / (end - t_first) if images else args.batch / (end - start)
+
+    netG.eval()
+    with torch.no_grad():
+        save_image(netG(torch.randn(64, Z_DIM, 1, 1, device=device)) * 0.5 + 0.5, args.out,
+                   nrow=8)
+    print(f"{step} steps in {end - start:.1f} s, {rate:.1f} img/s "
+          f"(Loss_D {errD.item():.4f} Loss_G {errG.item():.4f})")
+
+
+if __name__ == "__main__":
+    main()
