@@ -201,7 +201,7 @@ def main() -> None:
                     help="also time gankit's DCGAN-28 step with channels_last, bf16, compile")
     ap.add_argument("--whole", action="store_true", help="whole command vs the plain script")
     ap.add_argument("--whole-steps", default="300,3000", help="step counts for --whole")
-    ap.add_argument("--whole-presets", default="dcgan-course-exact,dcgan-mnist")
+    ap.add_argument("--whole-presets", default="dcgan-course-exact,mlp-mnist")
     ap.add_argument("--pairs", type=int, default=3, help="alternating pairs for --whole")
     ap.add_argument("--shared", action="store_true", help="images/s alone and beside a busy process")
     ap.add_argument("--shared-presets", default="", help="comma list (default: every preset)")

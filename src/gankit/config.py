@@ -156,7 +156,7 @@ class TrainConfig:
     n_samples: int = 64          # images in each sample grid, from one fixed noise batch
     device: str = "auto"         # auto | cpu | cuda
     precision: str = "fp32"      # fp32 | bf16 (autocast; float32 weights and losses)
-    channels_last: bool = False  # NHWC memory layout for convolutions (pays on GPUs)
+    channels_last: bool = False  # NHWC memory layout for convolutions (the DCGAN presets: on)
     compile: bool = False        # torch.compile the models for the training step
     threads: int = 0             # CPU threads for torch; 0: auto (gankit.threads)
     ema_decay: float = 0.0       # EMA of G's weights for sampling and evaluation, 0: off
