@@ -5,6 +5,7 @@
     python benchmarks/speed.py --memory           # also peak memory of every preset
     python benchmarks/speed.py --whole --no-speed  # whole `gankit train` vs plain_dcgan.py
     python benchmarks/speed.py --shared --no-speed # images/s alone and beside a busy process
+    python benchmarks/speed.py --startup --no-speed --rounds 5  # start-up against import torch
 
 For each model both sides get the same initial weights, the same Adam optimizers and the same
 batches. The plain loop is the course's week-2 training loop as a student writes it: D's
@@ -206,6 +207,8 @@ def main() -> None:
     ap.add_argument("--shared", action="store_true", help="images/s alone and beside a busy process")
     ap.add_argument("--shared-presets", default="", help="comma list (default: every preset)")
     ap.add_argument("--shared-steps", type=int, default=60)
+    ap.add_argument("--startup", action="store_true",
+                    help="gankit --help and a one-step gankit train against import torch")
     ap.add_argument("--record", action="store_true", help="write the table into docs/benchmarks.md")
     args = ap.parse_args()
     if args.threads:
@@ -222,6 +225,8 @@ def main() -> None:
         record_whole(args)
     if args.shared:
         record_shared(args)
+    if args.startup:
+        record_startup(args)
 
 
 def timed_child(cmd: list[str], cwd: Path) -> tuple[float, float]:
@@ -269,6 +274,33 @@ def record_whole(args) -> None:
                "pairs; gankit with its preset's defaults (health monitor, sample grids, "
                "checkpoints, report), the plain script with torch's default threads as the "
                f"course runs it.\n\n{table}")
+
+
+def record_startup(args) -> None:
+    """Wall seconds of `import torch`, a one-step `gankit train` of the default preset (data,
+    models, one step, sample grid, health check, checkpoint, report) and `gankit --help`, as
+    processes in alternating rounds; the train row also as seconds beyond import torch."""
+    import tempfile
+    gankit = str(Path(sys.executable).parent / "gankit")
+    commands = {"python -c 'import torch'": [sys.executable, "-c", "import torch"],
+                "gankit train --set train.steps=1": [gankit, "train", "--set", "train.steps=1"],
+                "gankit --help": [gankit, "--help"]}
+    times = {label: [] for label in commands}
+    for _ in range(args.rounds):
+        for label, cmd in commands.items():
+            with tempfile.TemporaryDirectory() as tmp:
+                run = cmd + (["--out", str(Path(tmp) / "run")] if "train" in cmd else [])
+                times[label].append(timed_child(run, Path(tmp))[0])
+    base = statistics.median(times["python -c 'import torch'"])
+    rows = [[f"`{label}`", f"{statistics.median(t):.2f}",
+             f"{statistics.median(t) - base:+.2f}" if "train" in label else "",
+             " / ".join(f"{x:.2f}" for x in t)] for label, t in times.items()]
+    table = markdown_table(["command", "median wall s", "beyond import torch", "rounds"], rows)
+    print(table)
+    if args.record:
+        record("speed-startup", f"Command: `python benchmarks/speed.py {' '.join(sys.argv[1:])}`. "
+               f"Machine: {machine()}. Whole processes, {args.rounds} alternating rounds, "
+               f"median.\n\n{table}")
 
 
 def busy() -> subprocess.Popen:
