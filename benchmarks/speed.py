@@ -53,6 +53,7 @@ from gankit.train.gan import GANTrainer as Trainer
 sys.path.insert(0, str(Path(__file__).parent))
 from record import machine, markdown_table, record  # noqa: E402
 
+ABLATIONS = "train.channels_last=false,train.precision=bf16,train.compile=true"
 CASES = [  # (label, preset, batch)
     ("DCGAN-28 (course)", "dcgan-course-exact", 128),
     ("MLP GAN (course)", "mlp-mnist-course-exact", 128),
@@ -117,7 +118,10 @@ def time_case(preset: str, batch: int, device: torch.device, steps: int, rounds:
     data = make_data(preset)
     torch.manual_seed(0)
     trainer = Trainer(cfg, data, device)
-    G, D = copy.deepcopy(trainer.G), copy.deepcopy(trainer.D)  # same initial weights
+    # Same initial weights, in the layout a plain script has (the preset's channels_last is
+    # gankit's, not the course's).
+    G, D = (copy.deepcopy(m).to(memory_format=torch.contiguous_format)
+            for m in (trainer.G, trainer.D))
     o = cfg.optim
     opt_g = torch.optim.Adam(G.parameters(), lr=o.lr_g, betas=(o.beta1, o.beta2))
     opt_d = torch.optim.Adam(D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2))
@@ -198,8 +202,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--memory", action="store_true", help="also record every preset's peak memory")
     ap.add_argument("--no-speed", action="store_true", help="skip the timing (with --memory)")
-    ap.add_argument("--ablate", action="store_true",
-                    help="also time gankit's DCGAN-28 step with channels_last, bf16, compile")
+    ap.add_argument("--ablate", nargs="?", const=ABLATIONS, default="",
+                    help="also time gankit's DCGAN-28 step with each of these comma-separated "
+                    f"overrides (default: {ABLATIONS})")
     ap.add_argument("--whole", action="store_true", help="whole command vs the plain script")
     ap.add_argument("--whole-steps", default="300,3000", help="step counts for --whole")
     ap.add_argument("--whole-presets", default="dcgan-course-exact,mlp-mnist")
@@ -369,8 +374,8 @@ def record_speed(args, device: torch.device, where: str) -> None:
     peak, peak_dtype = matmul_peak(device)  # measured again at the end; the larger counts
     cases = [(label, preset, batch, ()) for label, preset, batch in CASES]
     if args.ablate:
-        cases += [(f"DCGAN-28 + {s}", "dcgan-course-exact", 128, (s,)) for s in
-                  ("train.channels_last=true", "train.precision=bf16", "train.compile=true")]
+        cases += [(f"DCGAN-28 + {s}", "dcgan-course-exact", 128, (s,))
+                  for s in args.ablate.split(",")]
     results = []
     for label, preset, batch, extra in cases:
         results.append((label, preset, batch,
