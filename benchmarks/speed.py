@@ -6,6 +6,7 @@
     python benchmarks/speed.py --whole --no-speed  # whole `gankit train` vs plain_dcgan.py
     python benchmarks/speed.py --shared --no-speed # images/s alone and beside a busy process
     python benchmarks/speed.py --startup --no-speed --rounds 5  # start-up against import torch
+    python benchmarks/speed.py --layout --no-speed --threads 2  # channels_last per DCGAN preset
 
 For each model both sides get the same initial weights, the same Adam optimizers and the same
 batches. The plain loop is the course's week-2 training loop as a student writes it: D's
@@ -212,6 +213,8 @@ def main() -> None:
     ap.add_argument("--shared", action="store_true", help="images/s alone and beside a busy process")
     ap.add_argument("--shared-presets", default="", help="comma list (default: every preset)")
     ap.add_argument("--shared-steps", type=int, default=60)
+    ap.add_argument("--layout", action="store_true",
+                    help="each DCGAN preset's step with and without channels_last")
     ap.add_argument("--startup", action="store_true",
                     help="gankit --help and a one-step gankit train against import torch")
     ap.add_argument("--record", action="store_true", help="write the table into docs/benchmarks.md")
@@ -232,6 +235,8 @@ def main() -> None:
         record_shared(args)
     if args.startup:
         record_startup(args)
+    if args.layout:
+        record_layout(args, device)
 
 
 def timed_child(cmd: list[str], cwd: Path) -> tuple[float, float]:
@@ -279,6 +284,43 @@ def record_whole(args) -> None:
                "pairs; gankit with its preset's defaults (health monitor, sample grids, "
                "checkpoints, report), the plain script with torch's default threads as the "
                f"course runs it.\n\n{table}")
+
+
+def record_layout(args, device: torch.device) -> None:
+    """gankit's training step of every DCGAN preset with train.channels_last false and true,
+    in alternating rounds (ms per step, median), at the benchmark's thread count."""
+    rows = []
+    for preset in preset_names():
+        cfg = load_preset(preset)
+        if not cfg.model.name.startswith("dcgan") or cfg.data.name not in ("mnist", "fashion"):
+            continue
+        extra = ([f"data.path={Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'fashion-mnist-70k.npz'}"]
+                 if cfg.data.name == "fashion" else [])
+        data = apply_overrides(cfg, extra).data.load(seed=0)
+        trainers = {}
+        for layout in ("false", "true"):
+            torch.manual_seed(0)
+            trainers[layout] = Trainer(apply_overrides(cfg, extra + [f"train.channels_last={layout}"]),
+                                       data, device)
+            for _ in range(3):  # warm-up
+                trainers[layout].train_step()
+        ms = {layout: [] for layout in trainers}
+        for _ in range(args.rounds):
+            for layout, trainer in trainers.items():
+                t0 = time.perf_counter()
+                for _ in range(args.steps):
+                    trainer.train_step()
+                ms[layout].append(1000 * (time.perf_counter() - t0) / args.steps)
+        off, on = statistics.median(ms["false"]), statistics.median(ms["true"])
+        rows.append([f"`{preset}`", cfg.train.batch_size, f"{off:.1f}", f"{on:.1f}", f"{off / on:.2f}x"])
+        print(rows[-1], flush=True)
+    table = markdown_table(["preset", "batch", "ms/step contiguous", "ms/step channels_last",
+                            "speed-up"], rows)
+    print(table)
+    if args.record:
+        record("speed-layout", f"Command: `python benchmarks/speed.py {' '.join(sys.argv[1:])}`. "
+               f"Machine: {machine()}. gankit's training step, median of {args.rounds} "
+               f"alternating rounds of {args.steps} steps.\n\n{table}")
 
 
 def record_startup(args) -> None:

@@ -4,7 +4,7 @@ Each is a `train.*` config value and none changes what is computed, only how: th
 keep float32 weights (autocast casts matrix products to bf16 on the fly, and their outputs
 back to float32 here, so the losses stay float32); channels_last only reorders memory.
 They are off by default. The DCGAN presets turn channels_last on: with two threads on this
-project's 2-core CPU their steps ran 1.15x to 1.48x faster with it (torch 2.14; the transposed
+project's 2-core CPU their steps ran 1.16x to 1.39x faster with it (torch 2.14; the transposed
 and resize convolutions of G gain most). bf16 was 14x slower there and compile added a little
 after minutes of compilation (docs/benchmarks.md); bf16 rounding also changes results in the
 last bits.
