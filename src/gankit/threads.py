@@ -6,8 +6,8 @@ short regions: when another process takes one of the cores, the team keeps waiti
 descheduled member, and on this project's 2-core machine two threads fell from about 850 to
 290 images/s (dcgan-course-exact; the MLP GAN from 3,000 to 200). With OMP_WAIT_POLICY=PASSIVE
 the waiting threads sleep instead: two threads then train at 500 images/s beside a busy
-process (one thread: 530) and at 940 alone (one thread: 550). `benchmarks/speed.py --shared`
-measures every preset both ways.
+process (one thread: 530) and at 940 alone (one thread: 550), before channels_last.
+`benchmarks/speed.py --shared` measures every preset these ways (docs/benchmarks.md).
 
 libgomp reads the variable once, when torch loads it, so `gankit` sets it (unless the user
 set it) before anything imports torch; `auto_threads` uses every core only where the policy
