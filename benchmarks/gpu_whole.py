@@ -34,24 +34,18 @@ command run one variant at a time, or `--pairs 1`.
 """
 
 import argparse
-import json
-import os
 import re
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-USER_ENV = dict(os.environ)  # what the children get: nothing gankit sets on import
-
-import torch  # noqa: E402
+import torch  # before gankit (through speed): gankit then leaves OpenMP's settings alone
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from record import machine, markdown_table, record  # noqa: E402
+from speed import flops_per_image, make_data, matmul_peak, median_img_per_s, timed_child  # noqa: E402
 
 VARIANTS = {
     "fp32": [],
@@ -73,30 +67,6 @@ def write_images(root: Path, n: int, seed: int = 0) -> Path:
     return root
 
 
-def run_child(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
-    """(wall s, CPU s, stdout) of one child process, start to exit; stops on failure."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    p = subprocess.run(cmd, cwd=cwd, env=USER_ENV, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if p.returncode != 0:
-        tail = "\n".join(p.stderr.strip().splitlines()[-15:])
-        sys.exit(f"failed ({p.returncode}): {' '.join(cmd)}\n{tail}")
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), p.stdout
-
-
-def gankit_rate(run_dir: Path) -> float:
-    """Median img_per_s of the run's stats.jsonl windows after the first."""
-    rates = []
-    for line in (run_dir / "stats.jsonl").read_text().splitlines():
-        rec = json.loads(line)
-        if "img_per_s" in rec:
-            rates.append(rec["img_per_s"])
-    return statistics.median(rates[1:] or rates)
-
-
 def plain_rate(stdout: str) -> float:
     m = re.search(r"steps in [\d.]+ s, ([\d.]+) img/s", stdout)
     if not m:
@@ -112,7 +82,6 @@ def step_flops(device: torch.device, batch: int) -> tuple[float, float]:
     import plain_dcgan64
     from gankit.config import apply_overrides, load_preset
     from gankit.train.gan import GANTrainer
-    from speed import flops_per_image, make_data
 
     cfg = apply_overrides(load_preset(PRESET), [f"train.batch_size={batch}"])
     data = make_data(PRESET)
@@ -155,7 +124,6 @@ def main() -> None:
 
     peak = None
     if device.type == "cuda":
-        from speed import matmul_peak
         peak = matmul_peak(device)[0]
     flops, plain_flops = step_flops(device, args.batch)
     if device.type == "cuda":
@@ -184,16 +152,15 @@ def main() -> None:
                              "--device", name, "--out", str(png)]
                     order = [("gankit", g_cmd), ("plain", p_cmd)]
                     for side, cmd in (order if pair % 2 == 0 else order[::-1]):
-                        wall, cpu, out = run_child(cmd, tmp)
+                        wall, cpu, out = timed_child(cmd, tmp)
                         if side == "gankit":
-                            g_runs.append((wall, cpu, gankit_rate(run_dir)))
+                            g_runs.append((wall, cpu, median_img_per_s(run_dir)))
                         else:
                             p_runs.append((wall, cpu, plain_rate(out)))
                     print(variant, steps, "pair", pair, "gankit (wall, CPU, img/s)",
                           g_runs[-1], "plain", p_runs[-1], flush=True)
                 results.append((variant, steps, g_runs, p_runs))
     if device.type == "cuda":
-        from speed import matmul_peak
         peak = max(peak, matmul_peak(device)[0])
 
     def share(rate: float) -> str:

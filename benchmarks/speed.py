@@ -41,6 +41,7 @@ import time
 from pathlib import Path
 
 USER_ENV = dict(os.environ)  # before gankit sets OMP_WAIT_POLICY: what the children get
+FASHION = Path(__file__).resolve().parents[2] / "shared" / "data" / "fashion-mnist-70k.npz"
 
 import torch
 import torch.nn.functional as F
@@ -182,8 +183,7 @@ def peak_memory(preset: str, device: str, tmp: Path) -> dict:
                 Image.fromarray(pixels).save(folder / f"{i}.png")
         sets.append(f"data.path={folder}")
     if preset in ("dcgan-fashion", "sngan-fashion", "cdcgan-fashion", "vae-fashion"):
-        sets.append("data.path=" + str(Path(__file__).resolve().parents[2] / "shared" / "data"
-                                       / "fashion-mnist-70k.npz"))
+        sets.append(f"data.path={FASHION}")
     args = ["train", "--preset", preset, "--out", str(tmp / f"run-{preset}")]
     for s in sets:
         args += ["--set", s]
@@ -239,16 +239,35 @@ def main() -> None:
         record_layout(args, device)
 
 
-def timed_child(cmd: list[str], cwd: Path) -> tuple[float, float]:
-    """(wall s, CPU s) of one child process, start to exit."""
+def timed_child(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, float, str]:
+    """(wall s, CPU s, stdout) of one child process, start to exit (the user's environment
+    unless `env`); a failure stops the benchmark with the child's last lines."""
     import resource
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   env=USER_ENV)
+    p = subprocess.run(cmd, cwd=cwd, env=env or USER_ENV, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if p.returncode != 0:
+        tail = "\n".join(p.stderr.strip().splitlines()[-15:])
+        sys.exit(f"failed ({p.returncode}): {' '.join(cmd)}\n{tail}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), p.stdout
+
+
+def median_img_per_s(run_dir: Path) -> float:
+    """Median training images/s of a run's stats.jsonl windows after the first (warm-up)."""
+    rates = [rec["img_per_s"] for rec in map(json.loads, (run_dir / "stats.jsonl").read_text()
+                                             .splitlines()) if "img_per_s" in rec]
+    return statistics.median(rates[1:] or rates)
+
+
+def publish(args, section: str, text: str, table: str) -> None:
+    """Print a table; with --record, write it into docs/benchmarks.md after the command and
+    the machine and `text`."""
+    print(table)
+    if args.record:
+        record(section, f"Command: `python benchmarks/{Path(sys.argv[0]).name} "
+               f"{' '.join(sys.argv[1:])}`. Machine: {machine()}. {text}\n\n{table}")
 
 
 def record_whole(args) -> None:
@@ -267,7 +286,8 @@ def record_whole(args) -> None:
                              ("plain", [sys.executable, plain, "--preset", preset, "--steps",
                                         str(steps), "--out", str(Path(tmp) / "plain.png")])]
                     for side, cmd in (order if pair % 2 == 0 else order[::-1]):
-                        (g_runs if side == "gankit" else p_runs).append(timed_child(cmd, Path(tmp)))
+                        (g_runs if side == "gankit" else p_runs).append(
+                            timed_child(cmd, Path(tmp))[:2])
                 print(preset, steps, "pair", pair, g_runs[-1], p_runs[-1], flush=True)
             gw, gc = (statistics.median(x) for x in zip(*g_runs))
             pw, pc = (statistics.median(x) for x in zip(*p_runs))
@@ -277,13 +297,10 @@ def record_whole(args) -> None:
     table = markdown_table(["preset", "steps", "gankit wall s", "plain wall s",
                             "speed (plain / gankit wall)", "gankit CPU s", "plain CPU s",
                             "CPU ratio", "pairs (wall gankit:plain)"], rows)
-    print(table)
-    if args.record:
-        record("speed-whole", f"Command: `python benchmarks/speed.py {' '.join(sys.argv[1:])}`. "
-               f"Machine: {machine()}. Whole processes, medians of {args.pairs} alternating "
-               "pairs; gankit with its preset's defaults (health monitor, sample grids, "
-               "checkpoints, report), the plain script with torch's default threads as the "
-               f"course runs it.\n\n{table}")
+    publish(args, "speed-whole", f"Whole processes, medians of {args.pairs} alternating pairs; "
+            "gankit with its preset's defaults (health monitor, sample grids, checkpoints, "
+            "report), the plain script with torch's default threads as the course runs it.",
+            table)
 
 
 def record_layout(args, device: torch.device) -> None:
@@ -294,8 +311,7 @@ def record_layout(args, device: torch.device) -> None:
         cfg = load_preset(preset)
         if not cfg.model.name.startswith("dcgan") or cfg.data.name not in ("mnist", "fashion"):
             continue
-        extra = ([f"data.path={Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'fashion-mnist-70k.npz'}"]
-                 if cfg.data.name == "fashion" else [])
+        extra = [f"data.path={FASHION}"] if cfg.data.name == "fashion" else []
         data = apply_overrides(cfg, extra).data.load(seed=0)
         trainers = {}
         for layout in ("false", "true"):
@@ -316,11 +332,8 @@ def record_layout(args, device: torch.device) -> None:
         print(rows[-1], flush=True)
     table = markdown_table(["preset", "batch", "ms/step contiguous", "ms/step channels_last",
                             "speed-up"], rows)
-    print(table)
-    if args.record:
-        record("speed-layout", f"Command: `python benchmarks/speed.py {' '.join(sys.argv[1:])}`. "
-               f"Machine: {machine()}. gankit's training step, median of {args.rounds} "
-               f"alternating rounds of {args.steps} steps.\n\n{table}")
+    publish(args, "speed-layout", f"gankit's training step, median of {args.rounds} alternating "
+            f"rounds of {args.steps} steps.", table)
 
 
 def record_startup(args) -> None:
@@ -343,11 +356,8 @@ def record_startup(args) -> None:
              f"{statistics.median(t) - base:+.2f}" if "train" in label else "",
              " / ".join(f"{x:.2f}" for x in t)] for label, t in times.items()]
     table = markdown_table(["command", "median wall s", "beyond import torch", "rounds"], rows)
-    print(table)
-    if args.record:
-        record("speed-startup", f"Command: `python benchmarks/speed.py {' '.join(sys.argv[1:])}`. "
-               f"Machine: {machine()}. Whole processes, {args.rounds} alternating rounds, "
-               f"median.\n\n{table}")
+    publish(args, "speed-startup", f"Whole processes, {args.rounds} alternating rounds, median.",
+            table)
 
 
 def busy() -> subprocess.Popen:
@@ -369,11 +379,10 @@ def images_per_s(preset: str, steps: int, threads: int, wait: str, tmp: Path) ->
     if threads:
         cmd += ["--set", f"train.threads={threads}"]
     if preset in ("dcgan-fashion", "cdcgan-fashion", "sngan-fashion", "vae-fashion"):
-        cmd += ["--set", f"data.path={Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'fashion-mnist-70k.npz'}"]
+        cmd += ["--set", f"data.path={FASHION}"]
     env = {**USER_ENV, "OMP_WAIT_POLICY": wait}
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    rates = [json.loads(line)["img_per_s"] for line in (out / "stats.jsonl").read_text().splitlines()]
-    return statistics.median(rates[1:] or rates)  # the first window holds the warm-up
+    timed_child(cmd, tmp, env)
+    return median_img_per_s(out)
 
 
 def record_shared(args) -> None:
@@ -401,15 +410,12 @@ def record_shared(args) -> None:
                 print(rows[-1], flush=True)
     table = markdown_table(["preset", "threads", "alone img/s", "beside a busy process img/s",
                             "kept"], rows)
-    print(table)
-    if args.record:
-        record("speed-shared", f"Command: `python benchmarks/speed.py {' '.join(sys.argv[1:])}`. "
-               f"Machine: {machine()}. Training images/s (median of the logged windows after "
-               "the first) of each preset alone, then beside one CPU-bound process (`while True: "
-               "pass`), with the preset's own thread setting (train.threads=0: auto, every core "
-               "with OMP_WAIT_POLICY=PASSIVE, which gankit sets; see gankit/threads.py), with one "
-               f"thread, and with {cores} threads and libgomp's default wait, as a plain script "
-               f"runs.\n\n{table}")
+    publish(args, "speed-shared", "Training images/s (median of the logged windows after the "
+            "first) of each preset alone, then beside one CPU-bound process (`while True: "
+            "pass`), with the preset's own thread setting (train.threads=0: auto, every core "
+            "with OMP_WAIT_POLICY=PASSIVE, which gankit sets; see gankit/threads.py), with one "
+            f"thread, and with {cores} threads and libgomp's default wait, as a plain script "
+            "runs.", table)
 
 
 def record_speed(args, device: torch.device, where: str) -> None:
@@ -466,6 +472,7 @@ def record_memory(args, device: torch.device) -> None:
             f"optimisers and first steps add.\n\n{table}")
     if args.record:
         record("memory-cuda" if device.type == "cuda" else "memory-cpu", body)
+
 
 if __name__ == "__main__":
     main()

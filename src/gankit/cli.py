@@ -6,7 +6,6 @@ code 2; argparse's own usage errors exit with 2 as well.
 
 import argparse
 import sys
-import threading
 from pathlib import Path
 
 from gankit.errors import GankitError
@@ -28,12 +27,6 @@ def cmd_train(args) -> None:
         run_dir, grid = run.resume(args.resume, args.set)
     else:
         cfg = apply_overrides(load_preset(args.preset or DEFAULT_PRESET), args.set)
-        if cfg.train.report:
-            # The report draws with matplotlib (0.6 s to import): import it on a second thread
-            # while the run trains (torch's kernels release the GIL), so the report need not
-            # wait for it. Only third-party modules there: no gankit module is imported from
-            # two threads at once.
-            threading.Thread(target=_import_matplotlib, daemon=True).start()
         run_dir, grid = run.start(cfg, args.out)
     if grid is not None:  # under torchrun, only rank 0 writes and reports
         if run.read_config(run_dir).train.report:
@@ -41,11 +34,6 @@ def cmd_train(args) -> None:
             write_report(run_dir)
         print(f"run directory: {run_dir}")
         print(f"final samples: {grid}")
-
-
-def _import_matplotlib() -> None:
-    import matplotlib.backends.backend_agg  # noqa: F401
-    import matplotlib.figure  # noqa: F401
 
 
 def cmd_sample(args) -> None:

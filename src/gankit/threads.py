@@ -3,11 +3,11 @@
 torch's CPU kernels run on an OpenMP team whose threads, by default, spin at the end of every
 parallel region waiting for the next. gankit's layers are small, so a step is thousands of
 short regions: when another process takes one of the cores, the team keeps waiting for its
-descheduled member, and on this project's 2-core machine two threads fell from about 850 to
-290 images/s (dcgan-course-exact; the MLP GAN from 3,000 to 200). With OMP_WAIT_POLICY=PASSIVE
-the waiting threads sleep instead: two threads then train at 500 images/s beside a busy
-process (one thread: 530) and at 940 alone (one thread: 550), before channels_last.
-`benchmarks/speed.py --shared` measures every preset these ways (docs/benchmarks.md).
+descheduled member: on this project's 2-core machine two threads of dcgan-course-exact fell
+from 1,194 to 371 images/s beside one busy process. With OMP_WAIT_POLICY=PASSIVE the waiting
+threads sleep instead: two threads then trained at 1,224 images/s alone and 644 beside the
+busy process, where one thread did 688 and 702 (`benchmarks/speed.py --shared`, every preset
+in docs/benchmarks.md).
 
 libgomp reads the variable once, when torch loads it, so `gankit` sets it (unless the user
 set it) before anything imports torch; `auto_threads` uses every core only where the policy
