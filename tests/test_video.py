@@ -2,6 +2,7 @@
 
 import io
 import json
+import math
 import re
 
 import numpy as np
@@ -17,7 +18,7 @@ from gankit.errors import GankitError
 from gankit.generator import load
 from gankit.metrics import video as vm
 from gankit.models.video import (ImageGenerator, TemporalGenerator, TGANGenerator,
-                                 VideoDiscriminator)
+                                 VideoDiscriminator, translate)
 from gankit.train import run
 from gankit.video import gif_bytes
 
@@ -108,6 +109,40 @@ def test_module_shapes(shape):
     assert x.shape == (3, *shape) and x.abs().max() <= 1
     assert D(x).shape == (3,)
     assert VideoDiscriminator(shape, hidden=4, frame_branch=True)(x).shape == (3,)
+    warp = TGANGenerator(shape, z_dim=8, hidden=4, t_dim=2, motion="warp")(z)
+    assert warp.shape == (3, *shape) and warp.abs().max() <= 1
+
+
+def test_translate_moves_the_content_and_fills_with_black():
+    content = torch.rand(2, 1, 16, 16) * 2 - 1
+    # 4 pixels right, then 2 up: a shift of 1 is half the side, 8 pixels.
+    clips = translate(content, torch.tensor([[[0.5, 0.0], [0.0, -0.25]]]).expand(2, 2, 2))
+    assert clips.shape == (2, 1, 2, 16, 16)
+    assert torch.allclose(clips[:, :, 0, :, 4:], content[..., :-4], atol=1e-5)
+    assert torch.all(clips[:, :, 0, :, :4] == -1)
+    assert torch.allclose(clips[:, :, 1, :-2], content[:, :, 2:], atol=1e-5)
+    assert torch.all(clips[:, :, 1, -2:] == -1)
+
+
+def test_a_warp_generator_moves_one_image_per_clip():
+    G = TGANGenerator((1, 8, 16, 16), z_dim=8, hidden=4, motion="warp").eval()
+    with torch.no_grad():
+        G.shift[0].weight.zero_()
+        G.shift[0].bias.zero_()                             # no motion: every frame the content
+        z = torch.randn(2, 8)
+        x = G(z)
+        assert torch.allclose(x[:, :, 0:1].expand_as(x), x, atol=1e-5)
+        assert not torch.allclose(x[0], x[1])
+        G.shift[0].bias.fill_(math.atanh(0.25))             # 2 pixels right (and down) for all
+        moved = G(z)
+    assert torch.allclose(moved[:, :, 0:1].expand_as(moved), moved, atol=1e-5)
+    assert not torch.allclose(moved, x)
+    assert torch.allclose(moved[..., 2:, 2:], x[..., :-2, :-2], atol=1e-4)
+
+
+def test_an_unknown_motion_is_one_line():
+    with pytest.raises(GankitError, match="model.motion must be one of frames, warp"):
+        TGANGenerator((1, 8, 16, 16), motion="flow")
 
 
 def test_z_sets_the_whole_clip_and_frames_differ():

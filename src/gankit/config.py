@@ -84,6 +84,7 @@ class ModelConfig:
     n_classes: int = 0           # conditional GAN on this many classes (the data's), 0: unconditional
     t_dim: int = 0               # tgan: size of the per-frame latent z_t, 0: z_dim (TGAN's)
     d_frame: bool = False        # tgan: D also judges every frame alone (MoCoGAN's image D)
+    motion: str = "frames"       # tgan: frames (TGAN: each frame drawn) | warp (content moved)
 
     def validate(self) -> None:
         # Which keys an architecture takes, and their meaning, belong to the model classes:

@@ -7,6 +7,14 @@ digit) and z_t what changes (where it is), but nothing forces that split: a G ca
 change the digit too, which `gankit.metrics.video`'s identity consistency catches. D judges
 the whole clip with 3D convolutions (and, optionally, each frame alone).
 
+G's motion is TGAN's by default (model.motion=frames): every frame drawn anew from (z, z_t).
+model.motion=warp draws the clip's content once, from z alone, and moves it: frame t is that
+image translated by an offset computed from z_t, sampled bilinearly (a spatial transformer,
+Jaderberg et al. 2015; predicting a transformation per frame instead of its pixels is the
+transformation-based video model of van Amersfoort et al. 2017). What the content shows then
+cannot change from frame to frame, only where it is: the right prior for Moving MNIST's rigid
+digits, and a wrong one for clips whose content deforms.
+
 Clips are (B, C, T, H, W) in [-1, 1]: torch's Conv3d layout. T and the frame side must be
 powers of two (T >= 4, side >= 8), since every layer doubles or halves them.
 """
@@ -14,9 +22,13 @@ powers of two (T >= 4, side >= 8), since every layer doubles or halves them.
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from gankit.errors import GankitError
+
+
+MOTIONS = ("frames", "warp")
 
 
 def _power_of_two(n: int) -> bool:
@@ -79,28 +91,55 @@ class ImageGenerator(nn.Module):
         return self.net(x)
 
 
+def translate(content: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """content (B, C, H, W) moved by shift (B, T, 2) -> clips (B, C, T, H, W).
+
+    shift is (x, y) in units of half the side (affine_grid's), so 1 moves the content half a
+    frame right or down; what moves in from outside the frame is black (-1)."""
+    b, t = shift.shape[:2]
+    _, c, h, w = content.shape
+    eye = torch.eye(2, dtype=shift.dtype, device=shift.device).expand(b * t, 2, 2)
+    # affine_grid maps output coordinates to where they read from: moving by +s reads from -s.
+    theta = torch.cat([eye, -shift.reshape(b * t, 2, 1)], dim=2)       # (B*T, 2, 3)
+    grid = F.affine_grid(theta, [b * t, c, h, w], align_corners=False)  # (B*T, H, W, 2)
+    # Sampled as content + 1, so the zeros grid_sample pads with come out black.
+    src = (content + 1).unsqueeze(1).expand(b, t, c, h, w).reshape(b * t, c, h, w)
+    frames = F.grid_sample(src, grid, padding_mode="zeros", align_corners=False) - 1
+    return frames.view(b, t, c, h, w).transpose(1, 2)                  # (B, C, T, H, W)
+
+
 class TGANGenerator(nn.Module):
     """G(z) -> clips (B, C, T, H, W): T latent frames z_t from z, each drawn from (z, z_t).
 
     t_dim, the size of z_t, is TGAN's z_dim when 0. A smaller one (MoCoGAN's motion codes
     have 10 dimensions) leaves less room for a frame to differ from the others in anything
-    but where the digit is."""
+    but where the digit is. motion="warp" draws the content once from z and moves it by an
+    offset per frame read from z_t (the module docstring)."""
 
-    config_args = {"z_dim": "z_dim", "hidden": "g_hidden", "t_dim": "t_dim"}
+    config_args = {"z_dim": "z_dim", "hidden": "g_hidden", "t_dim": "t_dim", "motion": "motion"}
     n_classes = 0  # unconditional (the conditional variant is not built)
 
-    def __init__(self, shape: tuple, z_dim: int = 64, hidden: int = 32, t_dim: int = 0):
+    def __init__(self, shape: tuple, z_dim: int = 64, hidden: int = 32, t_dim: int = 0,
+                 motion: str = "frames"):
         super().__init__()
         check_clip_shape(tuple(shape))
-        self.shape, self.z_dim = tuple(shape), z_dim
+        if motion not in MOTIONS:
+            raise GankitError(f"model.motion must be one of {', '.join(MOTIONS)}, got {motion!r}")
+        self.shape, self.z_dim, self.motion = tuple(shape), z_dim, motion
         channels, frames, size, _ = self.shape
         t_dim = t_dim or z_dim
         self.temporal = TemporalGenerator(z_dim, frames, hidden, t_dim)
-        self.image = ImageGenerator(z_dim + t_dim, size, channels, hidden)
+        if motion == "frames":
+            self.image = ImageGenerator(z_dim + t_dim, size, channels, hidden)
+        else:  # one image per clip, and an offset per frame in (-1, 1) half-sides
+            self.image = ImageGenerator(z_dim, size, channels, hidden)
+            self.shift = nn.Sequential(nn.Linear(t_dim, 2), nn.Tanh())
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         b, (c, t, h, w) = len(z), self.shape
-        z_t = self.temporal(z)                                         # (B, T, Z)
+        z_t = self.temporal(z)                                         # (B, T, Zt)
+        if self.motion == "warp":
+            return translate(self.image(z), self.shift(z_t))           # (B, C, T, H, W)
         zz = torch.cat([z.unsqueeze(1).expand(-1, t, -1), z_t], dim=2)  # (B, T, Z + Zt)
         frames = self.image(zz.reshape(b * t, -1))                     # (B*T, C, H, W)
         return frames.view(b, t, c, h, w).transpose(1, 2)              # (B, C, T, H, W)
