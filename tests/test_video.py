@@ -180,7 +180,8 @@ def test_image_settings_are_refused_for_video(tmp_path):
     with pytest.raises(GankitError, match="train.diffaugment"):
         run.start(apply_overrides(tiny(1), ["train.diffaugment=color"]), str(tmp_path / "r"))
     with pytest.raises(GankitError, match="model.name=tgan"):
-        run.start(apply_overrides(tiny(1), ["model.name=dcgan28", "model.d_frame=false"]),
+        run.start(apply_overrides(tiny(1), ["model.name=dcgan28", "model.d_frame=false",
+                                            "model.motion=frames"]),
                   str(tmp_path / "r2"))
     assert not (tmp_path / "r").exists() and not (tmp_path / "r2").exists()
 
