@@ -509,6 +509,20 @@ z_t = G.temporal(z)                                       # (B, T, Zt): one late
 x = G(z)                                                  # (B, C, T, H, W)
 print("z", tuple(z.shape), "-> z_t", tuple(z_t.shape), "-> clips", tuple(x.shape), "-> D", tuple(D(x).shape))
 print(f"G {sum(p.numel() for p in G.parameters()):,} parameters, D {sum(p.numel() for p in D.parameters()):,}")''',
+    "md: Nothing in TGAN's G keeps the digit the same from frame to frame: z_t may change *what* "
+    "is drawn as well as *where*, and on this CPU TGAN's G learned exactly that, strokes that "
+    "turn from one digit into another. `model.motion=warp` builds the prior in: the image "
+    "generator draws the clip's content once, from z alone, and frame t is that image moved by "
+    "an offset read from z_t (a spatial transformer: `F.affine_grid` and `F.grid_sample`). The "
+    "content cannot change, only its place; the small preset uses it.",
+    '''from gankit.models.video import translate
+W = TGANGenerator(shape, z_dim=64, hidden=32, motion="warp")
+content = W.image(z)                                      # (B, C, H, W): drawn once per clip
+shift = W.shift(W.temporal(z))                            # (B, T, 2): (x, y) in half-sides, per frame
+x = translate(content, shift)                             # (B, C, T, H, W), the same as W(z)
+print("content", tuple(content.shape), "+ shifts", tuple(shift.shape), "-> clips", tuple(x.shape))
+one = -torch.ones(1, 1, 32, 32); one[..., 12:20, 14:18] = 1  # a bar, moved 8 px right over 4 frames
+gankit.show(translate(one, torch.tensor([[[k / 8, 0.0] for k in range(4)]])), nrow=1)''',
     "## A short run",
     "md: The small preset (16 frames of 32x32, one digit) trains with the same alternating "
     "update as any GAN: a clip is one sample to D. A couple of hundred steps only start to "
