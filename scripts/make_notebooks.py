@@ -367,8 +367,10 @@ z_path = torch.stack([slerp(za, zb, float(t)) for t in ts])
 gankit.show(g.render(z_path, torch.full((10,), 7)), nrow=10, title="class 7, seed 1 to seed 2 (slerp)")
 y_path = torch.stack([(1 - t) * one_hot([3], 10)[0] + t * one_hot([8], 10)[0] for t in ts])
 gankit.show(g.render(za.expand(10, -1), y_path), nrow=10, title="seed 1, class 3 to class 8")''',
-    "md: Truncation: each row is the same 8 samples with z truncated to [-ψ, ψ]; small ψ "
-    "trades variety for typical-looking digits.",
+    "md: Truncation: each row is the same 8 samples with z truncated to [-ψ, ψ] and scaled "
+    "back to its own norm (G never saw a z much shorter than sqrt(z_dim)); small ψ evens out "
+    "z's outlying coordinates for typical-looking digits. `truncate(z, psi, keep_norm=False)` "
+    "is BigGAN's raw form, which squeezes every seed toward G(0).",
     '''psis = [0.25, 0.5, 1.0, 2.0, float("inf")]
 rows = [g.generate(8, seed=0, y=5, psi=psi) for psi in psis]
 gankit.show(torch.cat(rows), nrow=8,

@@ -73,24 +73,44 @@ def test_interpolated_images_start_and_end_at_the_seeds_images(uncond):
         assert not torch.equal(frames[1], frames[0])
 
 
-def test_truncation_bounds_shrinks_monotonically_and_inf_is_untruncated():
+def test_raw_truncation_bounds_shrinks_monotonically_and_inf_is_untruncated():
     z = torch.randn(1000, 16, generator=torch.Generator().manual_seed(0))
-    assert torch.equal(latent.truncate(z, math.inf), z)
+    assert torch.equal(latent.truncate(z, math.inf, keep_norm=False), z)
     prev = torch.zeros_like(z)
     for psi in (0.1, 0.5, 1.0, 2.0, 4.0):
-        t = latent.truncate(z, psi)
+        t = latent.truncate(z, psi, keep_norm=False)
         assert t.abs().max() <= psi
         assert torch.all(t.sign() == z.sign())           # the same sample, moved toward 0
         assert torch.all(t.abs() >= prev.abs() - 1e-6)   # and less so as psi grows
         prev = t
     # at a large threshold it is nearly the untruncated draw
-    assert (latent.truncate(z, 6.0) - z).abs().max() < 1e-3
+    assert (latent.truncate(z, 6.0, keep_norm=False) - z).abs().max() < 1e-3
 
 
-def test_truncation_toward_zero_gives_one_image_for_every_seed(uncond):
+def test_truncation_keeps_each_seeds_norm_and_tends_to_a_direction_at_zero():
+    z = torch.randn(500, 64, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(latent.truncate(z, math.inf), z)
+    for psi in (0.0, 1e-4, 0.5, 1.0, 3.0):
+        t = latent.truncate(z, psi)
+        assert torch.allclose(t.norm(dim=1), z.norm(dim=1), rtol=1e-5)   # still on z's sphere
+        assert torch.all(t.sign() == z.sign())
+        if psi:  # the raw truncation's direction
+            raw = latent.truncate(z, psi, keep_norm=False)
+            assert torch.allclose(t / t.norm(dim=1, keepdim=True),
+                                  raw / raw.norm(dim=1, keepdim=True), atol=1e-5)
+    # psi 0 is the limit of small psi, not one point for every seed
+    assert torch.allclose(latent.truncate(z, 0.0), latent.truncate(z, 1e-4), atol=1e-4)
+    assert (latent.truncate(z, 0.0)[0] - latent.truncate(z, 0.0)[1]).abs().max() > 0.1
+    # the largest coordinates shrink most: truncation evens out z's coordinates
+    t = latent.truncate(z, 0.5)
+    assert torch.all(t.abs().amax(1) / t.norm(dim=1) < z.abs().amax(1) / z.norm(dim=1))
+
+
+def test_raw_truncation_toward_zero_gives_one_image_for_every_seed(uncond):
     g, _ = uncond
     seeds = list(range(8))
-    rows = pictures.truncation_images(g, [0.0, 1e-4, math.inf], seeds).view(3, 8, 1, 28, 28)
+    rows = pictures.truncation_images(g, [0.0, 1e-4, math.inf], seeds,
+                                      keep_norm=False).view(3, 8, 1, 28, 28)
     assert all(torch.equal(rows[0, 0], rows[0, i]) for i in seeds)
     assert torch.allclose(rows[1], rows[0].expand_as(rows[1]), atol=1e-3)
     assert (rows[2] - rows[2, :1]).abs().amax() > 0.05   # untruncated seeds do differ
@@ -163,6 +183,7 @@ def test_every_explore_command_writes_its_picture(uncond, cond, tmp_path, capsys
         (("classes", c, "--from", "0", "--to", "owl", "--steps", "5"), "c.gif", None),
         (("classes", c, "--from", "0", "--to", "2", "--steps", "5"), "c.png", (5, 1)),
         (("truncation", u, "--psi", "0,0.5,inf", "--seeds", "0-3"), "t.png", (4, 3)),
+        (("truncation", u, "--psi", "0,inf", "--seeds", "0-2", "--to-zero"), "t0.png", (3, 2)),
         (("truncation", c, "--class", "1"), "t2.png", (8, 7)),
         (("control", u, "--target", "7", "--n", "4", "--steps", "3"), "ctl.png", (4, 2)),
     ]

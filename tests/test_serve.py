@@ -59,9 +59,9 @@ def test_info_and_image_endpoints(server):
                                 "shape": [1, 28, 28]}
     _, kind, png = get(server + "/image.png?seed=3&class=owl&psi=0.5&seed_b=4&t=0.3")
     assert kind == "image/png" and png[:8] == b"\x89PNG\r\n\x1a\n"
-    # at t=1 the interpolation is seed B's image; at psi=0 every seed gives the same image
+    # at t=1 the interpolation is seed B's image; psi truncates (keeping z's norm)
     assert get(server + "/image.png?seed=3&seed_b=4&t=1")[2] == get(server + "/image.png?seed=4")[2]
-    assert get(server + "/image.png?seed=3&psi=0")[2] == get(server + "/image.png?seed=9&psi=0")[2]
+    assert get(server + "/image.png?seed=3&psi=0")[2] != get(server + "/image.png?seed=3")[2]
     assert get(server + "/image.png?seed=3")[2] != get(server + "/image.png?seed=9")[2]
 
 
@@ -133,10 +133,11 @@ def test_page_redraws_when_controls_move(chromium, server):
     at_b = drawn_after(lambda: page.fill("#t", "1"), "seed=0&seed_b=5&t=1")
     at_5 = drawn_after(lambda: (page.fill("#t", "0"), page.fill("#seed", "5")), "seed=5&seed_b=5&t=0")
     assert at_b == at_5
-    # truncation at psi = 0: every seed draws the same image
+    # truncation at psi = 0 redraws seed 5 (truncated on its own sphere), and seeds still differ
     page.check("#truncate")
     trunc = drawn_after(lambda: page.fill("#psi", "0"), "psi=0&")
-    assert drawn_after(lambda: page.fill("#seed", "1"), "seed=1&") == trunc
+    assert trunc != at_5
+    assert drawn_after(lambda: page.fill("#seed", "1"), "seed=1&") != trunc
     assert errors == [] and page.text_content("#status").startswith("seed=1")
     page.close()
 

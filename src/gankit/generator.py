@@ -14,11 +14,18 @@ pictures truncate the same way.
 Truncation (the "truncation trick" of BigGAN, Brock et al. 2019): every coordinate of z comes
 from a standard normal truncated to [-psi, psi]. It is drawn by the inverse CDF from the
 same seed's normal draw, not by resampling: a seed's z at threshold psi is its untruncated z
-moved monotonically toward 0, so a row over psi shows one sample being truncated, psi = inf
-is exactly the untruncated z, and psi -> 0 squeezes every seed's z into [-psi, psi]^d and
-thus onto z = 0: the same image for every seed. (StyleGAN's truncation pulls toward the mean
-of an intermediate w space these generators do not have; in z space its mean is 0 and it
-would only rescale z, which is not "a truncated normal".)
+moved monotonically toward 0, so a row over psi shows one sample being truncated, and psi =
+inf is exactly the untruncated z. By default the truncated z is then scaled back to the
+seed's own norm (`keep_norm`): a d-dimensional normal lies near the sphere of radius sqrt(d)
+(White 2016, "Sampling generative networks"), and these generators never saw a z far inside
+it; truncated to [-0.5, 0.5]^64 its norm is about 2.3 instead of 8, which the first
+BatchNorm layer, in eval mode, passes on as a washed-out mean image (the shipped mnist-dcgan
+drew blobs for every psi <= 0.75). Kept on the sphere, truncation removes z's outlying
+coordinates and keeps G on the inputs it was trained on; psi -> 0 tends to each seed's
+direction (2 Phi(z_i) - 1)_i, so seeds still differ. keep_norm=False is BigGAN's raw
+truncation: psi -> 0 squeezes every seed onto z = 0, the same image G(0) for every seed.
+(StyleGAN's truncation pulls toward the mean of an intermediate w space these generators do
+not have; in z space its mean is 0 and it would only rescale z.)
 """
 
 import math
@@ -54,23 +61,28 @@ def check_psi(psi: float) -> float:
     return psi
 
 
-def truncate(z: torch.Tensor, psi: float) -> torch.Tensor:
-    """Map standard normal z (any shape) to a normal truncated to [-psi, psi], per coordinate.
+def truncate(z: torch.Tensor, psi: float, keep_norm: bool = True) -> torch.Tensor:
+    """Map standard normal z (..., d) to a normal truncated to [-psi, psi] per coordinate,
+    then (keep_norm) scaled back to each z's own norm over the last dimension.
 
     Inverse CDF, u = Phi(z) -> Phi^-1(Phi(-psi) + u (Phi(psi) - Phi(-psi))), in float64 so the
     tails survive; hand-written (torch.nn.init.trunc_normal_ draws fresh uniforms, which
-    would lose the link between a seed's truncated and untruncated z).
+    would lose the link between a seed's truncated and untruncated z). As psi -> 0 the map
+    tends to psi (2u - 1), so psi = 0 with keep_norm is the direction 2u - 1 at z's norm.
     """
     psi = check_psi(psi)
     if math.isinf(psi):
         return z.clone()
-    if psi == 0:
-        return torch.zeros_like(z)
     z64 = z.double()
-    lo, hi = torch.special.ndtr(torch.tensor(-psi, dtype=torch.float64)), torch.special.ndtr(
-        torch.tensor(psi, dtype=torch.float64))
-    out = torch.special.ndtri(lo + torch.special.ndtr(z64) * (hi - lo))
-    return out.clamp(-psi, psi).to(z.dtype)
+    if psi == 0:
+        out = 2 * torch.special.ndtr(z64) - 1 if keep_norm else torch.zeros_like(z64)
+    else:
+        lo, hi = (torch.special.ndtr(torch.tensor(v, dtype=torch.float64)) for v in (-psi, psi))
+        out = torch.special.ndtri(lo + torch.special.ndtr(z64) * (hi - lo)).clamp(-psi, psi)
+    if keep_norm:
+        norm = out.norm(dim=-1, keepdim=True)
+        out = out * torch.where(norm > 0, z64.norm(dim=-1, keepdim=True) / norm, 0.0)
+    return out.to(z.dtype)
 
 
 def parse_class(value, names: list[str], flag: str = "--class") -> int:

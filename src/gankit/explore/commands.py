@@ -159,7 +159,8 @@ def cmd_truncation(args) -> None:
     g = _load(args, "explore")
     psis = parse_psis(args.psi)
     seeds = parse_ints(args.seeds, "--seeds")
-    images = pictures.truncation_images(g, psis, seeds, _class_of(g, args.class_))
+    images = pictures.truncation_images(g, psis, seeds, _class_of(g, args.class_),
+                                        keep_norm=not args.to_zero)
     _done(pictures.write_grid(images, args.out, nrow=len(seeds),
                               row_labels=[_psi_label(p) for p in psis]))
 
@@ -270,6 +271,9 @@ def add_parsers(sub, positive_int, add_force) -> None:
                    help="comma list of thresholds >= 0, inf for none (default 0,0.25,0.5,1,1.5,2,inf)")
     p.add_argument("--seeds", default="0-7")
     p.add_argument("--class", dest="class_", help="class, for a conditional generator")
+    p.add_argument("--to-zero", action="store_true",
+                   help="BigGAN's raw truncation: z stays in [-psi, psi]^d, its norm not kept "
+                        "(psi 0 gives one image, G(0), for every seed)")
 
     p = cmd("control", cmd_control, "steer samples toward a class with the evaluator's gradient")
     p.add_argument("--target", required=True, help="class to steer toward (index or name)")

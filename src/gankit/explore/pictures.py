@@ -19,9 +19,9 @@ from gankit.viz import grid_image, save_grid
 GIF_SCALE = 4  # one image a frame: a 28x28 digit drawn 112x112
 
 
-def noise(g: Generator, seeds, psi: float = math.inf) -> torch.Tensor:
-    """(len(seeds), z_dim): each seed's z, truncated at psi."""
-    return truncate(torch.stack([seed_z(g.z_dim, s) for s in seeds]), psi)
+def noise(g: Generator, seeds, psi: float = math.inf, keep_norm: bool = True) -> torch.Tensor:
+    """(len(seeds), z_dim): each seed's z, truncated at psi (`gankit.generator.truncate`)."""
+    return truncate(torch.stack([seed_z(g.z_dim, s) for s in seeds]), psi, keep_norm)
 
 
 def class_seed_images(g: Generator, classes: list[int], seeds: list[int],
@@ -51,9 +51,9 @@ def class_interpolation_images(g: Generator, seed: int, c_from: int, c_to: int, 
 
 
 def truncation_images(g: Generator, psis: list[float], seeds: list[int],
-                      y: int | None = None) -> torch.Tensor:
+                      y: int | None = None, keep_norm: bool = True) -> torch.Tensor:
     """Row k: every seed truncated at psis[k]."""
-    rows = [g.render(noise(g, seeds, check_psi(p)),
+    rows = [g.render(noise(g, seeds, check_psi(p), keep_norm),
                      None if y is None else torch.full((len(seeds),), y)) for p in psis]
     return torch.cat(rows)
 
