@@ -1,0 +1,92 @@
+"""Truncation: what psi does to the shipped generators' samples, norm kept or raw.
+
+    python benchmarks/truncation.py [--n 5000] [--psi 0,0.25,0.5,0.75,1,1.5,inf] [--record]
+
+For each shipped image generator and each psi, N samples (seed 123, as `gankit eval`) are drawn
+with z truncated the default way (`gankit.generator.truncate`: per coordinate to [-psi, psi],
+then scaled back to the seed's own norm) and BigGAN's raw way (`keep_norm=False`, what
+`explore truncation --to-zero` draws), and measured as `gankit eval` measures: FID,
+precision and recall in the data set's evaluator's feature space against its held-out split,
+classes covered, and for a conditional G the share drawn as the class asked for. With
+--record the table goes into docs/benchmarks.md and the default-truncation grid of each
+generator (psi 0.5 and 0.75 rows among them) into docs/truncation-NAME.png.
+"""
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from record import DOC, machine, markdown_table, record  # noqa: E402
+
+from gankit import pretrained  # noqa: E402
+from gankit.explore import pictures  # noqa: E402
+from gankit.generator import load, truncate  # noqa: E402
+from gankit.metrics import evaluate  # noqa: E402
+
+HEADER = ["generator", "psi", "FID", "precision", "recall", "classes", "class acc.",
+          "FID raw", "precision raw", "recall raw", "classes raw", "class acc. raw"]
+
+
+def measure(name: str, psi: float, keep_norm: bool, n: int) -> dict:
+    """`gankit eval`'s default metrics of `name` with every z truncated at psi."""
+    g = load(None, name)
+    plain = g.noise
+    g.noise = lambda k, seed=0, psi_=None: truncate(plain(k, seed), psi, keep_norm)
+    metrics = ["fid", "pr", "coverage"] + (["class_acc"] if g.n_classes else [])
+    return evaluate(g, None, metrics, n=n)["metrics"]
+
+
+def cells(m: dict) -> list:
+    acc = m.get("class_acc", {}).get("overall")
+    return [f"{m['fid']:.1f}", f"{m['precision']:.2f}", f"{m['recall']:.2f}",
+            f"{m['coverage']['covered']}/{m['coverage']['n_classes']}",
+            "" if acc is None else f"{acc:.1%}"]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--n", type=int, default=5000, help="samples per measurement")
+    p.add_argument("--psi", default="0,0.25,0.5,0.75,1,1.5,inf")
+    p.add_argument("--only", help="comma list of shipped generators (default: every image one)")
+    p.add_argument("--record", action="store_true")
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    psis = [float(v) for v in args.psi.split(",")]
+    names = args.only.split(",") if args.only else [
+        n for n in pretrained.names() if not load(None, n).is_video]
+    rows = []
+    for name in names:
+        for psi in psis:
+            kept, raw = (measure(name, psi, keep, args.n) for keep in (True, False))
+            rows.append([f"`{name}`", "inf" if math.isinf(psi) else f"{psi:g}",
+                         *cells(kept), *cells(raw)])
+            print(" | ".join(rows[-1]), flush=True)
+        if args.record:
+            g = load(None, name)
+            y = 3 if g.n_classes else None  # one class per grid: the row is the seed's change
+            images = pictures.truncation_images(g, psis, list(range(10)), y)
+            out = DOC.parent / f"truncation-{name}.png"
+            pictures.write_grid(images, out, nrow=10,
+                                row_labels=["ψ = ∞" if math.isinf(v) else f"ψ = {v:g}"
+                                            for v in psis])
+            print(f"wrote {out}")
+    table = markdown_table(HEADER, rows)
+    print(table)
+    if args.record:
+        record("truncation", (
+            f"## Truncation (`python benchmarks/truncation.py --n {args.n} --record`)\n\n"
+            f"Machine: {machine()}. {args.n:,} samples (seed 123) per cell, each z truncated at psi "
+            "per coordinate and then scaled back to its own norm (the default), or left inside "
+            "[-psi, psi]^d (raw, BigGAN's, `explore truncation --to-zero`); FID, precision and "
+            "recall in the data set's evaluator's feature space against its held-out split; "
+            "class acc.: the share drawn as the class asked for (conditional G). Grids: "
+            + ", ".join(f"[{n}](truncation-{n}.png)" for n in names) + " (class 3 for a "
+            "conditional G).\n\n" + table))
+
+
+if __name__ == "__main__":
+    main()
