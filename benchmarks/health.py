@@ -96,6 +96,8 @@ def main() -> None:
             print(rows[-1], flush=True)
             if args.record:  # after every row: a long benchmark cut short keeps what it ran
                 write(rows, len(jobs), args.section)
+    if args.record:  # and at the end: rows reused after the last run are written too
+        write(rows, len(jobs), args.section)
     print(markdown_table(HEADER, rows))
 
 
