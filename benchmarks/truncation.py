@@ -83,8 +83,8 @@ def main() -> None:
     if args.record:
         record("truncation", (
             f"## Truncation (`python benchmarks/truncation.py --n {args.n} --record`)\n\n"
-            f"Machine: {machine()}. {args.n:,} samples (seed 123) per cell, each z truncated at psi "
-            "per coordinate and then scaled back to its own norm (the default), or left inside "
+            f"Machine: {machine()}. {args.n:,} samples (seed 123) per cell, each z truncated at "
+            "psi per coordinate and then scaled back to its own norm (the default), or left inside "
             "[-psi, psi]^d (raw, BigGAN's, `explore truncation --to-zero`); FID, precision and "
             "recall in the data set's evaluator's feature space against its held-out split; "
             "class acc.: the share drawn as the class asked for (conditional G). Grids: "
