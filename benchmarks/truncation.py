@@ -24,7 +24,7 @@ from record import DOC, machine, markdown_table, record  # noqa: E402
 
 from gankit import pretrained  # noqa: E402
 from gankit.explore import pictures  # noqa: E402
-from gankit.generator import load, truncate  # noqa: E402
+from gankit.generator import Generator, load, truncate  # noqa: E402
 from gankit.metrics import evaluate  # noqa: E402
 
 FASHION = Path(__file__).resolve().parents[2] / "shared" / "data" / "fashion-mnist-70k.npz"
@@ -32,15 +32,15 @@ HEADER = ["generator", "psi", "FID", "precision", "recall", "classes", "class ac
           "FID raw", "precision raw", "recall raw", "classes raw", "class acc. raw"]
 
 
-def measure(name: str, psi: float, keep_norm: bool, n: int, fashion: str) -> dict:
-    """`gankit eval`'s default metrics of `name` with every z truncated at psi."""
-    g = load(None, name)
-    if g.card["data"]["name"] == "fashion":  # its card names the file, not where it is here
-        g.card["data"]["path"] = fashion
-    plain = g.noise
-    g.noise = lambda k, seed=0, psi_=None: truncate(plain(k, seed), psi, keep_norm)
-    metrics = ["fid", "pr", "coverage"] + (["class_acc"] if g.n_classes else [])
-    return evaluate(g, None, metrics, n=n)["metrics"]
+def measure(g: Generator, psi: float, keep_norm: bool, n: int) -> dict:
+    """`gankit eval`'s default metrics of `g` with every z truncated at psi: `evaluate` draws
+    through `g.noise`, which is wrapped here for one call."""
+    g.noise = lambda k, seed=0, psi_=None: truncate(Generator.noise(g, k, seed), psi, keep_norm)
+    try:
+        metrics = ["fid", "pr", "coverage"] + (["class_acc"] if g.n_classes else [])
+        return evaluate(g, None, metrics, n=n)["metrics"]
+    finally:
+        del g.noise
 
 
 def cells(m: dict) -> list:
@@ -60,17 +60,21 @@ def main() -> None:
     args = p.parse_args()
     torch.set_num_threads(1)
     psis = [float(v) for v in args.psi.split(",")]
-    names = args.only.split(",") if args.only else [
-        n for n in pretrained.names() if not load(None, n).is_video]
-    rows = []
+    names = args.only.split(",") if args.only else pretrained.names()
+    rows, drawn = [], []
     for name in names:
+        g = load(None, name)
+        if g.is_video:
+            continue
+        if g.card["data"]["name"] == "fashion":  # its card names the file, not where it is here
+            g.card["data"]["path"] = args.fashion
+        drawn.append(name)
         for psi in psis:
-            kept, raw = (measure(name, psi, keep, args.n, args.fashion) for keep in (True, False))
+            kept, raw = (measure(g, psi, keep, args.n) for keep in (True, False))
             rows.append([f"`{name}`", "inf" if math.isinf(psi) else f"{psi:g}",
                          *cells(kept), *cells(raw)])
             print(" | ".join(rows[-1]), flush=True)
         if args.record:
-            g = load(None, name)
             y = 3 if g.n_classes else None  # one class per grid: the row is the seed's change
             images = pictures.truncation_images(g, psis, list(range(10)), y)
             out = DOC.parent / f"truncation-{name}.png"
@@ -88,7 +92,7 @@ def main() -> None:
             "[-psi, psi]^d (raw, BigGAN's, `explore truncation --to-zero`); FID, precision and "
             "recall in the data set's evaluator's feature space against its held-out split; "
             "class acc.: the share drawn as the class asked for (conditional G). Grids: "
-            + ", ".join(f"[{n}](truncation-{n}.png)" for n in names) + " (class 3 for a "
+            + ", ".join(f"[{n}](truncation-{n}.png)" for n in drawn) + " (class 3 for a "
             "conditional G).\n\n" + table))
 
 
