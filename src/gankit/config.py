@@ -85,6 +85,8 @@ class ModelConfig:
     t_dim: int = 0               # tgan: size of the per-frame latent z_t, 0: z_dim (TGAN's)
     d_frame: bool = False        # tgan: D also judges every frame alone (MoCoGAN's image D)
     motion: str = "frames"       # tgan: frames (TGAN: each frame drawn) | warp (content moved)
+    content: str = ""            # tgan warp: a shipped image generator as the content (frozen)
+    content_side: int = 0        # tgan content: its image's side in the frame, 0: the frame's
 
     def validate(self) -> None:
         # Which keys an architecture takes, and their meaning, belong to the model classes:

@@ -15,6 +15,12 @@ transformation-based video model of van Amersfoort et al. 2017). What the conten
 cannot change from frame to frame, only where it is: the right prior for Moving MNIST's rigid
 digits, and a wrong one for clips whose content deforms.
 
+With warp motion, model.content=NAME takes the content from a shipped image generator
+(`gankit pretrained`) instead of training one: its image, resized to model.content_side pixels
+and centred on a black frame, is what the clip moves, and its weights stay frozen, so only the
+motion is learned (MoCoGAN-HD, Tian et al. 2021: a good image generator is what a video
+generator needs; they too keep it fixed and learn a motion generator in its latent space).
+
 Clips are (B, C, T, H, W) in [-1, 1]: torch's Conv3d layout. T and the frame side must be
 powers of two (T >= 4, side >= 8), since every layer doubles or halves them.
 """
@@ -108,23 +114,68 @@ def translate(content: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
     return frames.view(b, t, c, h, w).transpose(1, 2)                  # (B, C, T, H, W)
 
 
+class PretrainedContent(nn.Module):
+    """z (B, Z) -> a frame (B, C, S, S): a shipped image generator's image of z, resized to
+    `side` and centred on a black S x S frame. Its weights are frozen and it always runs in
+    eval mode (its BatchNorm keeps the statistics it was shipped with)."""
+
+    def __init__(self, name: str, z_dim: int, size: int, channels: int, side: int = 0):
+        super().__init__()
+        from gankit.models.snapshot import load_snapshot  # here: gankit.models imports this file
+        from gankit.pretrained import snapshot_path
+        G, card = load_snapshot(snapshot_path(name))
+        shape, g_z = tuple(card["data_shape"]), getattr(G, "z_dim", None)
+        if len(shape) != 3 or getattr(G, "n_classes", 0) or shape[0] != channels:
+            raise GankitError(f"model.content {name!r} is not an unconditional image generator "
+                              f"of {channels}-channel images: choose one that is "
+                              "(gankit pretrained lists them)")
+        if g_z != z_dim:
+            raise GankitError(f"model.content {name!r} takes z of {g_z} dimensions: set "
+                              f"model.z_dim={g_z}")
+        side = side or size
+        if not 1 <= side <= size:
+            raise GankitError(f"model.content_side must be in 1..{size} (the frame's side), "
+                              f"got {side}")
+        self.g, self.side, self.size = G.requires_grad_(False), side, size
+
+    def train(self, mode: bool = True) -> "PretrainedContent":
+        super().train(mode)
+        self.g.eval()
+        return self
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = self.g(z)                                                  # (B, C, h, w)
+        if x.shape[-1] != self.side:
+            # antialias, as the data's digits are resized (gankit.data.video.digit_bank)
+            x = F.interpolate(x, size=(self.side, self.side), mode="bilinear", antialias=True,
+                              align_corners=False)                     # (B, C, side, side)
+        a = (self.size - self.side) // 2
+        b = self.size - self.side - a
+        return F.pad(x, (a, b, a, b), value=-1.0)                      # (B, C, S, S)
+
+
 class TGANGenerator(nn.Module):
     """G(z) -> clips (B, C, T, H, W): T latent frames z_t from z, each drawn from (z, z_t).
 
     t_dim, the size of z_t, is TGAN's z_dim when 0. A smaller one (MoCoGAN's motion codes
     have 10 dimensions) leaves less room for a frame to differ from the others in anything
     but where the digit is. motion="warp" draws the content once from z and moves it by an
-    offset per frame read from z_t (the module docstring)."""
+    offset per frame read from z_t; with `content` (a shipped image generator's name) that
+    content is the shipped generator's image at `content_side` pixels (the module docstring)."""
 
-    config_args = {"z_dim": "z_dim", "hidden": "g_hidden", "t_dim": "t_dim", "motion": "motion"}
+    config_args = {"z_dim": "z_dim", "hidden": "g_hidden", "t_dim": "t_dim", "motion": "motion",
+                   "content": "content", "content_side": "content_side"}
     n_classes = 0  # unconditional (the conditional variant is not built)
 
     def __init__(self, shape: tuple, z_dim: int = 64, hidden: int = 32, t_dim: int = 0,
-                 motion: str = "frames"):
+                 motion: str = "frames", content: str = "", content_side: int = 0):
         super().__init__()
         check_clip_shape(tuple(shape))
         if motion not in MOTIONS:
             raise GankitError(f"model.motion must be one of {', '.join(MOTIONS)}, got {motion!r}")
+        if content and motion != "warp":
+            raise GankitError("model.content (a shipped image generator as the clip's content) "
+                              "needs model.motion=warp")
         self.shape, self.z_dim, self.motion = tuple(shape), z_dim, motion
         channels, frames, size, _ = self.shape
         t_dim = t_dim or z_dim
@@ -132,7 +183,8 @@ class TGANGenerator(nn.Module):
         if motion == "frames":
             self.image = ImageGenerator(z_dim + t_dim, size, channels, hidden)
         else:  # one image per clip, and an offset per frame in (-1, 1) half-sides
-            self.image = ImageGenerator(z_dim, size, channels, hidden)
+            self.image = (PretrainedContent(content, z_dim, size, channels, content_side)
+                          if content else ImageGenerator(z_dim, size, channels, hidden))
             self.shift = nn.Sequential(nn.Linear(t_dim, 2), nn.Tanh())
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
