@@ -44,18 +44,23 @@ FIX = "run scripts/train_video_evaluator.py (or reinstall gankit)"
 
 
 class FrameEvaluator(nn.Module):
-    """Which digits a frame shows: (B, 1, 32, 32) in [-1, 1] -> (B, 10) logits, one per digit."""
+    """Which digits a frame shows: (B, 1, 32, 32) in [-1, 1] -> (B, 10) logits, one per digit.
+
+    The first layer keeps the full 32 x 32 (a frame's digit is only 14 pixels), and each
+    stride-2 layer is followed by one at its side; global features come from a 4 x 4 pool."""
 
     def __init__(self, channels: int = 32, feature_dim: int = 128):
         super().__init__()
         c = channels
+
+        def conv(c_in, c_out, stride):
+            return [nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out),
+                    nn.ReLU(True)]
+
         self.body = nn.Sequential(  # one flat list: the shipped weights' names follow it
-            nn.Conv2d(1, c, 3, 2, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(True),
-            # (B, c, 16, 16)
-            nn.Conv2d(c, 2 * c, 3, 1, 1, bias=False), nn.BatchNorm2d(2 * c), nn.ReLU(True),
-            # (B, 2c, 16, 16)
-            nn.Conv2d(2 * c, 4 * c, 3, 2, 1, bias=False), nn.BatchNorm2d(4 * c), nn.ReLU(True),
-            # (B, 4c, 8, 8)
+            *conv(1, c, 1),                             # (B, c, 32, 32)
+            *conv(c, 2 * c, 2), *conv(2 * c, 2 * c, 1),  # (B, 2c, 16, 16)
+            *conv(2 * c, 4 * c, 2), *conv(4 * c, 4 * c, 1),  # (B, 4c, 8, 8)
             nn.AdaptiveAvgPool2d(4), nn.Flatten(),      # (B, 64c)
         )
         self.feature = nn.Sequential(nn.Linear(64 * c, feature_dim), nn.ReLU(True))  # (B, F)
