@@ -17,14 +17,17 @@ from gankit.data.video import digit_bank, moving_mnist, trajectories
 from gankit.errors import GankitError
 from gankit.generator import load
 from gankit.metrics import video as vm
-from gankit.models.video import (ImageGenerator, TemporalGenerator, TGANGenerator,
+from gankit.models.video import (ImageGenerator, fold, TemporalGenerator, TGANGenerator,
                                  VideoDiscriminator, translate)
 from gankit.train import run
 from gankit.video import gif_bytes
 
-# A clip small enough to train in a second: 4 frames of 8x8, one digit (3 pixels wide).
+# A clip small enough to train in a second: 4 frames of 8x8, one digit (3 pixels wide), the
+# preset's content (the shipped mnist-dcgan, which takes z of 64) drawn at 3 pixels. Offsets are
+# not rounded: an untrained G moves less than a pixel, and Pillow merges identical GIF frames.
 TINY = ["data.image_size=8", "data.frames=4", "data.digits=1", "data.n_clips=64",
-        "model.g_hidden=4", "model.d_hidden=4", "model.z_dim=8", "train.batch_size=4",
+        "model.g_hidden=4", "model.d_hidden=4", "model.content_side=3",
+        "model.whole_pixels=false", "train.batch_size=4",
         "train.n_samples=2", "train.device=cpu", "train.log_every=2", "train.sample_every=2",
         "train.ckpt_every=2"]
 
@@ -127,17 +130,70 @@ def test_translate_moves_the_content_and_fills_with_black():
 def test_a_warp_generator_moves_one_image_per_clip():
     G = TGANGenerator((1, 8, 16, 16), z_dim=8, hidden=4, motion="warp").eval()
     with torch.no_grad():
-        G.shift[0].weight.zero_()
-        G.shift[0].bias.zero_()                             # no motion: every frame the content
+        for layer in (G.start, G.step):
+            layer.weight.zero_()
+            layer.bias.zero_()                              # no motion: every frame the content
         z = torch.randn(2, 8)
         x = G(z)
         assert torch.allclose(x[:, :, 0:1].expand_as(x), x, atol=1e-5)
         assert not torch.allclose(x[0], x[1])
-        G.shift[0].bias.fill_(math.atanh(0.25))             # 2 pixels right (and down) for all
+        G.start.bias.fill_(0.25)                            # starts 2 pixels right and down
         moved = G(z)
-    assert torch.allclose(moved[:, :, 0:1].expand_as(moved), moved, atol=1e-5)
-    assert not torch.allclose(moved, x)
-    assert torch.allclose(moved[..., 2:, 2:], x[..., :-2, :-2], atol=1e-4)
+        assert torch.allclose(moved[:, :, 0:1].expand_as(moved), moved, atol=1e-5)
+        assert torch.allclose(moved[..., 2:, 2:], x[..., :-2, :-2], atol=1e-4)
+        G.start.bias.zero_()
+        G.step.bias.fill_(0.125)                            # then 1 pixel right and down a frame
+        walked = G(z)
+    for t in range(1, 4):
+        assert torch.allclose(walked[:, :, t, t:, t:], x[:, :, t, :-t, :-t], atol=1e-4)
+
+
+def test_fold_bounces_off_the_walls():
+    u = torch.tensor([0.0, 0.3, 0.5, 0.7, 1.5, -0.7, 2.1])
+    assert torch.allclose(fold(u, 0.5), torch.tensor([0.0, 0.3, 0.5, 0.3, -0.5, -0.3, 0.1]),
+                          atol=1e-6)
+
+
+def test_whole_pixel_motion_rounds_offsets_and_keeps_a_gradient():
+    G = TGANGenerator((1, 8, 16, 16), z_dim=8, hidden=4, motion="warp", whole_pixels=True)
+    with torch.no_grad():
+        G.start.bias.fill_(0.3 / 8)                         # 0.3 pixels: rounded to none
+        G.start.weight.zero_()
+        G.step.weight.zero_()
+        G.step.bias.zero_()
+    x = G(torch.randn(2, 8))
+    still = G.image(torch.randn(2, 8))
+    assert torch.all((x == x[:, :, :1]))                    # whole pixels: no blur, no motion
+    x.sum().backward()
+    assert G.start.bias.grad is not None and G.start.bias.grad.abs().sum() > 0
+    assert still.shape == (2, 1, 16, 16)
+
+
+def test_pretrained_content_is_frozen_and_centred():
+    G = TGANGenerator((1, 16, 32, 32), z_dim=64, hidden=4, motion="warp",
+                      content="mnist-dcgan", content_side=14).train()
+    assert not any(p.requires_grad for p in G.image.parameters())
+    assert not G.image.g.training                           # its BatchNorm keeps its statistics
+    frame = G.image(torch.randn(3, 64))
+    assert frame.shape == (3, 1, 32, 32)
+    assert torch.all(frame[..., :9, :] == -1) and torch.all(frame[..., 23:, :] == -1)
+    assert torch.all(frame[..., :9] == -1) and torch.all(frame[..., 23:] == -1)
+    assert (frame[..., 9:23, 9:23] > 0).any()               # a digit's ink in the middle
+    clips = G(torch.randn(3, 64))
+    assert clips.shape == (3, 1, 16, 32, 32)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(content="mnist-cdcgan"), "not an unconditional image generator"),
+    (dict(content="mnist-dcgan", z_dim=32), "set model.z_dim=64"),
+    (dict(content="mnist-dcgan", content_side=40), "model.content_side must be in 1..32"),
+    (dict(content="mnist-dcgan", motion="frames"), "need model.motion=warp"),
+    (dict(content="no-such"), "no pretrained generator 'no-such'"),
+])
+def test_bad_content_is_one_line(kwargs, match):
+    kwargs = {"z_dim": 64, "hidden": 4, "motion": "warp", **kwargs}
+    with pytest.raises(GankitError, match=match):
+        TGANGenerator((1, 16, 32, 32), **kwargs)
 
 
 def test_an_unknown_motion_is_one_line():
@@ -181,7 +237,8 @@ def test_image_settings_are_refused_for_video(tmp_path):
         run.start(apply_overrides(tiny(1), ["train.diffaugment=color"]), str(tmp_path / "r"))
     with pytest.raises(GankitError, match="model.name=tgan"):
         run.start(apply_overrides(tiny(1), ["model.name=dcgan28", "model.d_frame=false",
-                                            "model.motion=frames"]),
+                                            "model.motion=frames", "model.content=",
+                                            "model.content_side=0", "model.whole_pixels=false"]),
                   str(tmp_path / "r2"))
     assert not (tmp_path / "r").exists() and not (tmp_path / "r2").exists()
 

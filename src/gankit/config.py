@@ -87,6 +87,7 @@ class ModelConfig:
     motion: str = "frames"       # tgan: frames (TGAN: each frame drawn) | warp (content moved)
     content: str = ""            # tgan warp: a shipped image generator as the content (frozen)
     content_side: int = 0        # tgan content: its image's side in the frame, 0: the frame's
+    whole_pixels: bool = False   # tgan warp: move the content by whole pixels (straight-through)
 
     def validate(self) -> None:
         # Which keys an architecture takes, and their meaning, belong to the model classes:

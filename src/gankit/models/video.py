@@ -20,6 +20,8 @@ With warp motion, model.content=NAME takes the content from a shipped image gene
 and centred on a black frame, is what the clip moves, and its weights stay frozen, so only the
 motion is learned (MoCoGAN-HD, Tian et al. 2021: a good image generator is what a video
 generator needs; they too keep it fixed and learn a motion generator in its latent space).
+model.whole_pixels rounds each offset to whole pixels, as Moving MNIST's synthesis places its
+digits: a fractional offset blurs the content, which D sees at once in clips that never blur.
 
 Clips are (B, C, T, H, W) in [-1, 1]: torch's Conv3d layout. T and the frame side must be
 powers of two (T >= 4, side >= 8), since every layer doubles or halves them.
@@ -114,6 +116,15 @@ def translate(content: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
     return frames.view(b, t, c, h, w).transpose(1, 2)                  # (B, C, T, H, W)
 
 
+def fold(u: torch.Tensor, reach: float) -> torch.Tensor:
+    """u folded into [-reach, reach] as a ball bounces off two walls: the identity between them,
+    mirrored beyond (a triangle wave). Unlike tanh it never saturates: an offset pushed past a
+    wall comes back with a full gradient, where tanh's would vanish and leave the content stuck
+    at the edge (or, with reach 1, off the frame)."""
+    x = (u / reach + 1).remainder(4)                                   # in [0, 4)
+    return reach * (1 - (x - 2).abs())
+
+
 class PretrainedContent(nn.Module):
     """z (B, Z) -> a frame (B, C, S, S): a shipped image generator's image of z, resized to
     `side` and centred on a black S x S frame. Its weights are frozen and it always runs in
@@ -164,18 +175,21 @@ class TGANGenerator(nn.Module):
     content is the shipped generator's image at `content_side` pixels (the module docstring)."""
 
     config_args = {"z_dim": "z_dim", "hidden": "g_hidden", "t_dim": "t_dim", "motion": "motion",
-                   "content": "content", "content_side": "content_side"}
+                   "content": "content", "content_side": "content_side",
+                   "whole_pixels": "whole_pixels"}
     n_classes = 0  # unconditional (the conditional variant is not built)
 
     def __init__(self, shape: tuple, z_dim: int = 64, hidden: int = 32, t_dim: int = 0,
-                 motion: str = "frames", content: str = "", content_side: int = 0):
+                 motion: str = "frames", content: str = "", content_side: int = 0,
+                 whole_pixels: bool = False):
         super().__init__()
         check_clip_shape(tuple(shape))
         if motion not in MOTIONS:
             raise GankitError(f"model.motion must be one of {', '.join(MOTIONS)}, got {motion!r}")
-        if content and motion != "warp":
-            raise GankitError("model.content (a shipped image generator as the clip's content) "
-                              "needs model.motion=warp")
+        if (content or whole_pixels) and motion != "warp":
+            raise GankitError("model.content and model.whole_pixels (how the content is moved) "
+                              "need model.motion=warp")
+        self.whole_pixels = whole_pixels
         self.shape, self.z_dim, self.motion = tuple(shape), z_dim, motion
         channels, frames, size, _ = self.shape
         t_dim = t_dim or z_dim
@@ -185,13 +199,28 @@ class TGANGenerator(nn.Module):
         else:  # one image per clip, and an offset per frame in (-1, 1) half-sides
             self.image = (PretrainedContent(content, z_dim, size, channels, content_side)
                           if content else ImageGenerator(z_dim, size, channels, hidden))
-            self.shift = nn.Sequential(nn.Linear(t_dim, 2), nn.Tanh())
+            # Where the content starts, from z, and how far it moves in each frame, from z_t:
+            # the offsets are the start plus the steps so far, folded at the walls (`fold`),
+            # which is how the data's digits move. Small steps at first: the clip starts still.
+            self.start = nn.Linear(z_dim, 2)
+            self.step = nn.Linear(t_dim, 2)
+            with torch.no_grad():
+                self.step.weight.mul_(0.1)
+                self.step.bias.zero_()
+            # A content smaller than the frame moves at most to the frame's edge.
+            self.reach = (size - content_side) / size if content and content_side else 1.0
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         b, (c, t, h, w) = len(z), self.shape
         z_t = self.temporal(z)                                         # (B, T, Zt)
         if self.motion == "warp":
-            return translate(self.image(z), self.shift(z_t))           # (B, C, T, H, W)
+            step = self.step(z_t)                                      # (B, T, 2)
+            steps = step.cumsum(1) - step[:, :1]                       # (B, T, 2), 0 at t=0
+            shift = fold(self.start(z).unsqueeze(1) + steps, self.reach)  # (B, T, 2) half-sides
+            if self.whole_pixels:  # rounded forward, the identity backward (straight-through)
+                half = w / 2
+                shift = shift + (torch.round(shift * half) / half - shift).detach()
+            return translate(self.image(z), shift)                     # (B, C, T, H, W)
         zz = torch.cat([z.unsqueeze(1).expand(-1, t, -1), z_t], dim=2)  # (B, T, Z + Zt)
         frames = self.image(zz.reshape(b * t, -1))                     # (B*T, C, H, W)
         return frames.view(b, t, c, h, w).transpose(1, 2)              # (B, C, T, H, W)
