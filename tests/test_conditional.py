@@ -117,6 +117,37 @@ def test_conditional_resume_is_bit_identical(tmp_path):
             assert torch.equal(a[part][key], b[part][key]), f"{part}.{key} differs"
 
 
+def test_a_projection_d_reads_the_class_through_its_features():
+    torch.manual_seed(0)
+    D = DCGANDiscriminator28(hidden=4, n_classes=K, input_bn=False, cond="projection")
+    first = next(m for m in D.modules() if isinstance(m, torch.nn.Conv2d))
+    assert first.in_channels == 1                      # no class maps at the input
+    with torch.no_grad():
+        D.embed.weight.normal_()
+    x = torch.randn(6, 1, 28, 28)
+    y = torch.arange(6)
+    logits = D(x, y)
+    assert logits.shape == (6,)
+    assert not torch.allclose(logits, D(x, (y + 1) % K))  # the class changes the verdict
+    # A float class vector is used as is: one-hot gives the index's logit, a mix lies between.
+    onehot = torch.nn.functional.one_hot(y, K).float()
+    assert torch.allclose(D(x, onehot), logits, atol=1e-5)
+    unconditional = D.net[-1](D.net[:-1](x)).view(6)
+    assert torch.allclose(D(x, torch.zeros(6, K)), unconditional, atol=1e-5)
+    with pytest.raises(GankitError, match="model.d_cond must be one of concat, projection"):
+        DCGANDiscriminator28(n_classes=K, cond="proj")
+
+
+def test_a_projection_preset_trains_and_resumes(tmp_path):
+    cfg = apply_overrides(load_preset("cdcgan-mnist"),
+                          ["train.steps=2", "train.batch_size=8", "model.g_hidden=4",
+                           "model.d_hidden=4", "model.d_cond=projection", "train.device=cpu",
+                           "train.sample_every=2", "train.n_samples=10"])
+    out, _ = run.start(cfg, str(tmp_path / "p"))
+    D = torch.load(out / "state.pt", weights_only=True)["trainer"]["D"]
+    assert "embed.weight" in D and D["net.0.0.weight"].shape[1] == 1
+
+
 def test_conditional_needs_labelled_data_with_matching_classes(tmp_path, image_folder):
     cfg = apply_overrides(load_preset("cdcgan-mnist"), ["model.n_classes=5"])
     with pytest.raises(GankitError, match="set model.n_classes=10"):

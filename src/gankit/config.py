@@ -82,6 +82,7 @@ class ModelConfig:
     d_bn: bool = True            # dcgan28/64: BatchNorm in D at all (WGAN-GP needs false)
     d_spectral_norm: bool = False  # spectral normalisation of every D weight (Miyato et al. 2018)
     n_classes: int = 0           # conditional GAN on this many classes (the data's), 0: unconditional
+    d_cond: str = "concat"       # dcgan28 conditional D: concat (class maps) | projection
     t_dim: int = 0               # tgan: size of the per-frame latent z_t, 0: z_dim (TGAN's)
     d_frame: bool = False        # tgan: D also judges every frame alone (MoCoGAN's image D)
     motion: str = "frames"       # tgan: frames (TGAN: each frame drawn) | warp (content moved)

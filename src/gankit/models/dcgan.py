@@ -5,7 +5,9 @@ BatchNorm in G and D, no fully connected hidden layers, ReLU in G with a Tanh ou
 LeakyReLU(0.2) in D with a raw logit output (the sigmoid lives in the loss).
 
 With `n_classes > 0` a model is conditional (`models/conditional.py`): G's input map has
-z_dim + n_classes channels, D's input image C + n_classes channels.
+z_dim + n_classes channels, D's input image C + n_classes channels (model.d_cond=concat, the
+course's), or DCGAN-28's D projects its last features on a learned class embedding instead
+(model.d_cond=projection, Miyato & Koyama 2018).
 """
 
 import math
@@ -14,8 +16,12 @@ import torch
 from torch import nn
 
 from gankit.models.blocks import up_conv
-from gankit.models.conditional import with_class, with_class_maps
+from gankit.errors import GankitError
+from gankit.models.conditional import class_vector, with_class, with_class_maps
 from gankit.models.init import dcgan_init
+
+
+D_CONDS = ("concat", "projection")
 
 
 def _g_block(c_in, c_out, kernel, stride, padding, size_in, upsample, last=False):
@@ -81,26 +87,41 @@ class DCGANDiscriminator28(nn.Module):
     The course keeps it (`input_bn=True`). `bn=False` drops BatchNorm everywhere, as a
     WGAN-GP critic must (its gradient penalty is per sample). `mbstd` > 0 adds a minibatch
     standard deviation channel (groups of `mbstd` samples) before the last conv.
+
+    A conditional D sees the class as maps beside the image (`cond="concat"`), or, with
+    `cond="projection"` (Miyato & Koyama 2018), the logit gains the inner product of a learned
+    class embedding with the last conv's input features summed over space: the class then
+    speaks to what D has seen, not to its first layer only, which makes G draw the class it is
+    asked for more faithfully.
     """
     config_args = {"hidden": "d_hidden", "bn_mean": "bn_init_mean", "input_bn": "d_input_bn",
-                   "bn": "d_bn", "mbstd": "d_mbstd", "n_classes": "n_classes"}
+                   "bn": "d_bn", "mbstd": "d_mbstd", "n_classes": "n_classes", "cond": "d_cond"}
 
     def __init__(self, channels: int = 1, hidden: int = 16, bn_mean: float = 1.0,
-                 input_bn: bool = True, bn: bool = True, n_classes: int = 0, mbstd: int = 0):
+                 input_bn: bool = True, bn: bool = True, n_classes: int = 0, mbstd: int = 0,
+                 cond: str = "concat"):
         super().__init__()
-        self.n_classes = n_classes
-        h = hidden
+        if cond not in D_CONDS:
+            raise GankitError(f"model.d_cond must be one of {', '.join(D_CONDS)}, got {cond!r}")
+        self.n_classes, self.cond = n_classes, cond
+        h, maps = hidden, n_classes if cond == "concat" else 0
         self.net = nn.Sequential(
-            _d_block(channels + n_classes, h, 4, 2, bn=input_bn and bn),  # (B, h, 13, 13)
+            _d_block(channels + maps, h, 4, 2, bn=input_bn and bn),  # (B, h, 13, 13)
             _d_block(h, h * 2, 4, 2, bn=bn),              # (B, 2h, 5, 5)
             *([MinibatchStd(mbstd)] if mbstd else []),    # (B, 2h + 1, 5, 5)
             nn.Conv2d(h * 2 + bool(mbstd), 1, 4, 2),      # (B, 1, 1, 1)
         )
+        if n_classes and cond == "projection":            # (B, K) class vector -> (B, 2h)
+            self.embed = nn.Linear(n_classes, h * 2 + bool(mbstd), bias=False)
         dcgan_init(self, bn_mean)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        x = with_class_maps(x, y, self.n_classes)         # (B, C + K, H, W)
-        return self.net(x).view(len(x))                   # (B,) logits
+        if self.cond == "concat" or not self.n_classes:
+            x = with_class_maps(x, y, self.n_classes)     # (B, C + K, H, W)
+            return self.net(x).view(len(x))               # (B,) logits
+        feats = self.net[:-1](x)                          # (B, 2h, 5, 5)
+        e = self.embed(class_vector(y, self.n_classes, len(x)).to(x))  # (B, 2h)
+        return self.net[-1](feats).view(len(x)) + (e * feats.sum((2, 3))).sum(1)  # (B,)
 
 
 class DCGANGenerator64(nn.Module):
