@@ -182,8 +182,23 @@ def test_pretrained_content_is_frozen_and_centred():
     assert clips.shape == (3, 1, 16, 32, 32)
 
 
+def test_a_conditional_content_takes_a_uniform_class_from_z():
+    content = TGANGenerator((1, 16, 32, 32), z_dim=64, hidden=4, motion="warp",
+                            content="mnist-cdcgan", content_side=14).image
+    torch.manual_seed(0)
+    z = torch.randn(20_000, 64)
+    y, z2 = content.class_of(z)
+    counts = torch.bincount(y, minlength=10).float() / len(y)
+    assert torch.all((counts - 0.1).abs() < 0.01)           # uniform over the 10 classes
+    assert torch.equal(z2[:, 1:], z[:, 1:])
+    assert abs(z2[:, 0].mean()) < 0.03 and abs(z2[:, 0].std() - 1) < 0.03  # normal again
+    assert abs(torch.corrcoef(torch.stack([z2[:, 0], y.float()]))[0, 1]) < 0.03
+    frame = content(z[:3])
+    assert frame.shape == (3, 1, 32, 32) and torch.all(frame[..., :9, :] == -1)
+
+
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(content="mnist-cdcgan"), "not an unconditional image generator"),
+    (dict(content="moving-mnist-tgan"), "not an image generator of 1-channel images"),
     (dict(content="mnist-dcgan", z_dim=32), "set model.z_dim=64"),
     (dict(content="mnist-dcgan", content_side=40), "model.content_side must be in 1..32"),
     (dict(content="mnist-dcgan", motion="frames"), "need model.motion=warp"),

@@ -128,7 +128,12 @@ def fold(u: torch.Tensor, reach: float) -> torch.Tensor:
 class PretrainedContent(nn.Module):
     """z (B, Z) -> a frame (B, C, S, S): a shipped image generator's image of z, resized to
     `side` and centred on a black S x S frame. Its weights are frozen and it always runs in
-    eval mode (its BatchNorm keeps the statistics it was shipped with)."""
+    eval mode (its BatchNorm keeps the statistics it was shipped with).
+
+    A conditional image generator draws the class z says, so the video generator stays
+    unconditional: u = Phi(z_0) is uniform, the class is floor(K u) (uniform over the K
+    classes), and z_0 becomes Phi^-1(K u - class), a standard normal again and independent of
+    the class, so the image generator still gets the noise it was trained on."""
 
     def __init__(self, name: str, z_dim: int, size: int, channels: int, side: int = 0):
         super().__init__()
@@ -136,9 +141,9 @@ class PretrainedContent(nn.Module):
         from gankit.pretrained import snapshot_path
         G, card = load_snapshot(snapshot_path(name))
         shape, g_z = tuple(card["data_shape"]), getattr(G, "z_dim", None)
-        if len(shape) != 3 or getattr(G, "n_classes", 0) or shape[0] != channels:
-            raise GankitError(f"model.content {name!r} is not an unconditional image generator "
-                              f"of {channels}-channel images: choose one that is "
+        if len(shape) != 3 or shape[0] != channels:
+            raise GankitError(f"model.content {name!r} is not an image generator of "
+                              f"{channels}-channel images: choose one that is "
                               "(gankit pretrained lists them)")
         if g_z != z_dim:
             raise GankitError(f"model.content {name!r} takes z of {g_z} dimensions: set "
@@ -148,14 +153,27 @@ class PretrainedContent(nn.Module):
             raise GankitError(f"model.content_side must be in 1..{size} (the frame's side), "
                               f"got {side}")
         self.g, self.side, self.size = G.requires_grad_(False), side, size
+        self.n_classes = getattr(G, "n_classes", 0)
 
     def train(self, mode: bool = True) -> "PretrainedContent":
         super().train(mode)
         self.g.eval()
         return self
 
+    def class_of(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(the class z_0 picks (B,), z with z_0 made standard normal again (B, Z))."""
+        normal = torch.distributions.Normal(0.0, 1.0)
+        u = normal.cdf(z[:, 0]) * self.n_classes                       # (B,) in [0, K]
+        y = u.floor().clamp(0, self.n_classes - 1)
+        z0 = normal.icdf((u - y).clamp(1e-6, 1 - 1e-6))
+        return y.long(), torch.cat([z0.unsqueeze(1), z[:, 1:]], dim=1)
+
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        x = self.g(z)                                                  # (B, C, h, w)
+        if self.n_classes:
+            y, z = self.class_of(z)
+            x = self.g(z, y)                                           # (B, C, h, w)
+        else:
+            x = self.g(z)                                              # (B, C, h, w)
         if x.shape[-1] != self.side:
             # antialias, as the data's digits are resized (gankit.data.video.digit_bank)
             x = F.interpolate(x, size=(self.side, self.side), mode="bilinear", antialias=True,
