@@ -515,20 +515,35 @@ print(f"G {sum(p.numel() for p in G.parameters()):,} parameters, D {sum(p.numel(
     "is drawn as well as *where*, and on this CPU TGAN's G learned exactly that, strokes that "
     "turn from one digit into another. `model.motion=warp` builds the prior in: the image "
     "generator draws the clip's content once, from z alone, and frame t is that image moved by "
-    "an offset read from z_t (a spatial transformer: `F.affine_grid` and `F.grid_sample`). The "
-    "content cannot change, only its place; the small preset uses it.",
-    '''from gankit.models.video import translate
+    "an offset (a spatial transformer: `F.affine_grid` and `F.grid_sample`): it starts where z "
+    "says and moves by a step read from each z_t, folded back at the walls as the data's digits "
+    "bounce (a triangle wave, which unlike tanh never saturates). The content cannot change, "
+    "only its place.",
+    '''from gankit.models.video import fold, translate
 W = TGANGenerator(shape, z_dim=64, hidden=32, motion="warp")
 content = W.image(z)                                      # (B, C, H, W): drawn once per clip
-shift = W.shift(W.temporal(z))                            # (B, T, 2): (x, y) in half-sides, per frame
+step = W.step(W.temporal(z))                              # (B, T, 2): how far it moves in each frame
+shift = fold(W.start(z).unsqueeze(1) + step.cumsum(1) - step[:, :1], W.reach)  # (B, T, 2) half-sides
 x = translate(content, shift)                             # (B, C, T, H, W), the same as W(z)
 print("content", tuple(content.shape), "+ shifts", tuple(shift.shape), "-> clips", tuple(x.shape))
 one = -torch.ones(1, 1, 32, 32); one[..., 12:20, 14:18] = 1  # a bar, moved 8 px right over 4 frames
 gankit.show(translate(one, torch.tensor([[[k / 8, 0.0] for k in range(4)]])), nrow=1)''',
+    "md: A G trained from scratch on this CPU still drew many digits badly (its clips: "
+    "`docs/benchmarks.md`). The small preset therefore takes its content from a shipped image "
+    "generator, as MoCoGAN-HD (Tian et al. 2021) does: `model.content=mnist-cdcgan`, frozen, its "
+    "digit resized to the data's 14 pixels, its class read from z. Only the motion is learned, "
+    "in whole pixels as the data's digits move (`model.whole_pixels`, rounded forward and "
+    "straight-through backward). Untrained, its digits are already digits; they just jump about:",
+    '''P = TGANGenerator(shape, z_dim=64, hidden=32, motion="warp", content="mnist-cdcgan",
+                  content_side=14, whole_pixels=True).eval()
+print("trainable:", sum(p.numel() for p in P.parameters() if p.requires_grad), "of",
+      sum(p.numel() for p in P.parameters()), "parameters")
+gankit.show(P(torch.randn(4, 64)).detach(), nrow=4)''',
     "## A short run",
     "md: The small preset (16 frames of 32x32, one digit) trains with the same alternating "
-    "update as any GAN: a clip is one sample to D. A couple of hundred steps only start to "
-    "draw moving blobs; the shipped generator below trained for over an hour.",
+    "update as any GAN: a clip is one sample to D. Its digits are mnist-cdcgan's from the "
+    "first step; a hundred steps only begin to smooth their motion. The shipped generator "
+    "below trained for 50 minutes.",
     '''run = gankit.train("tgan-moving-mnist-small", {"train.steps": small(120, 4), "train.log_every": small(20, 2),
                                                "train.sample_every": small(60, 2), "train.n_samples": 4,
                                                "train.report": False})
