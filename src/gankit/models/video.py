@@ -36,7 +36,7 @@ from torch import nn
 from gankit.errors import GankitError
 
 
-MOTIONS = ("frames", "warp")
+MOTIONS = ("frames", "warp", "bounce")
 
 
 def _power_of_two(n: int) -> bool:
@@ -204,14 +204,16 @@ class TGANGenerator(nn.Module):
         check_clip_shape(tuple(shape))
         if motion not in MOTIONS:
             raise GankitError(f"model.motion must be one of {', '.join(MOTIONS)}, got {motion!r}")
-        if (content or whole_pixels) and motion != "warp":
+        if (content or whole_pixels) and motion == "frames":
             raise GankitError("model.content and model.whole_pixels (how the content is moved) "
-                              "need model.motion=warp")
+                              "need model.motion=warp or bounce")
         self.whole_pixels = whole_pixels
         self.shape, self.z_dim, self.motion = tuple(shape), z_dim, motion
         channels, frames, size, _ = self.shape
         t_dim = t_dim or z_dim
-        self.temporal = TemporalGenerator(z_dim, frames, hidden, t_dim)
+        # bounce reads its whole motion from z: no latent frames
+        self.temporal = (TemporalGenerator(z_dim, frames, hidden, t_dim) if motion != "bounce"
+                         else None)
         if motion == "frames":
             self.image = ImageGenerator(z_dim + t_dim, size, channels, hidden)
         else:  # one image per clip, and an offset per frame in (-1, 1) half-sides
@@ -220,8 +222,9 @@ class TGANGenerator(nn.Module):
             # Where the content starts, from z, and how far it moves in each frame, from z_t:
             # the offsets are the start plus the steps so far, folded at the walls (`fold`),
             # which is how the data's digits move. Small steps at first: the clip starts still.
+            # bounce: one step for the whole clip, from z (a straight line at a fixed speed).
             self.start = nn.Linear(z_dim, 2)
-            self.step = nn.Linear(t_dim, 2)
+            self.step = nn.Linear(z_dim if motion == "bounce" else t_dim, 2)
             with torch.no_grad():
                 self.step.weight.mul_(0.1)
                 self.step.bias.zero_()
@@ -230,15 +233,19 @@ class TGANGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         b, (c, t, h, w) = len(z), self.shape
-        z_t = self.temporal(z)                                         # (B, T, Zt)
-        if self.motion == "warp":
-            step = self.step(z_t)                                      # (B, T, 2)
+        if self.motion == "bounce":
+            ts = torch.arange(t, dtype=z.dtype, device=z.device).view(1, t, 1)
+            steps = self.step(z).unsqueeze(1) * ts                     # (B, T, 2), 0 at t=0
+        elif self.motion == "warp":
+            step = self.step(self.temporal(z))                         # (B, T, 2)
             steps = step.cumsum(1) - step[:, :1]                       # (B, T, 2), 0 at t=0
+        if self.motion != "frames":
             shift = fold(self.start(z).unsqueeze(1) + steps, self.reach)  # (B, T, 2) half-sides
             if self.whole_pixels:  # rounded forward, the identity backward (straight-through)
                 half = w / 2
                 shift = shift + (torch.round(shift * half) / half - shift).detach()
             return translate(self.image(z), shift)                     # (B, C, T, H, W)
+        z_t = self.temporal(z)                                         # (B, T, Zt)
         zz = torch.cat([z.unsqueeze(1).expand(-1, t, -1), z_t], dim=2)  # (B, T, Z + Zt)
         frames = self.image(zz.reshape(b * t, -1))                     # (B*T, C, H, W)
         return frames.view(b, t, c, h, w).transpose(1, 2)              # (B, C, T, H, W)
