@@ -533,8 +533,11 @@ gankit.show(translate(one, torch.tensor([[[k / 8, 0.0] for k in range(4)]])), nr
     "generator, as MoCoGAN-HD (Tian et al. 2021) does: `model.content=mnist-cdcgan`, frozen, its "
     "digit resized to the data's 14 pixels, its class read from z. Only the motion is learned, "
     "in whole pixels as the data's digits move (`model.whole_pixels`, rounded forward and "
-    "straight-through backward). Untrained, its digits are already digits; they just jump about:",
-    '''P = TGANGenerator(shape, z_dim=64, hidden=32, motion="warp", content="mnist-cdcgan",
+    "straight-through backward). With warp's per-frame steps that motion collapsed to one "
+    "jerky path for every clip, so the preset uses `model.motion=bounce`: a start, a speed and "
+    "a direction read from z, a straight line folded at the walls, the data's own physics with "
+    "its parameters learned. Untrained, its digits are already digits and barely move:",
+    '''P = TGANGenerator(shape, z_dim=64, hidden=32, motion="bounce", content="mnist-cdcgan",
                   content_side=14, whole_pixels=True).eval()
 print("trainable:", sum(p.numel() for p in P.parameters() if p.requires_grad), "of",
       sum(p.numel() for p in P.parameters()), "parameters")
@@ -542,8 +545,8 @@ gankit.show(P(torch.randn(4, 64)).detach(), nrow=4)''',
     "## A short run",
     "md: The small preset (16 frames of 32x32, one digit) trains with the same alternating "
     "update as any GAN: a clip is one sample to D. Its digits are mnist-cdcgan's from the "
-    "first step; a hundred steps only begin to smooth their motion. The shipped generator "
-    "below trained for 50 minutes.",
+    "first step; a hundred steps only begin to set their speeds and directions. The shipped "
+    "generator below trained for 35 minutes.",
     '''run = gankit.train("tgan-moving-mnist-small", {"train.steps": small(120, 4), "train.log_every": small(20, 2),
                                                "train.sample_every": small(60, 2), "train.n_samples": 4,
                                                "train.report": False})

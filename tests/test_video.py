@@ -147,6 +147,27 @@ def test_a_warp_generator_moves_one_image_per_clip():
         assert torch.allclose(walked[:, :, t, t:, t:], x[:, :, t, :-t, :-t], atol=1e-4)
 
 
+def test_a_bounce_generator_moves_in_a_straight_line_and_bounces():
+    G = TGANGenerator((1, 8, 16, 16), z_dim=8, hidden=4, motion="bounce").eval()
+    assert G.temporal is None                               # the whole motion comes from z
+    with torch.no_grad():
+        for layer in (G.start, G.step):
+            layer.weight.zero_()
+            layer.bias.zero_()
+        z = torch.randn(2, 8)
+        still = G(z)
+        G.step.bias.fill_(0.125)                            # 1 pixel right and down a frame
+        moving = G(z)
+    assert torch.allclose(still[:, :, :1].expand_as(still), still, atol=1e-5)
+    for t in range(1, 4):
+        assert torch.allclose(moving[:, :, t, t:, t:], still[:, :, t, :-t, :-t], atol=1e-4)
+    with torch.no_grad():
+        G.step.bias.fill_(0.375)                            # 3 pixels a frame: past the wall
+        fast = G(z)
+    # reach 1 (the whole frame, 8 px): at t = 3 it would be 9 px out; it folds back to 7
+    assert torch.allclose(fast[:, :, 3, 7:, 7:], still[:, :, 3, :-7, :-7], atol=1e-4)
+
+
 def test_fold_bounces_off_the_walls():
     u = torch.tensor([0.0, 0.3, 0.5, 0.7, 1.5, -0.7, 2.1])
     assert torch.allclose(fold(u, 0.5), torch.tensor([0.0, 0.3, 0.5, 0.3, -0.5, -0.3, 0.1]),
@@ -201,7 +222,7 @@ def test_a_conditional_content_takes_a_uniform_class_from_z():
     (dict(content="moving-mnist-tgan"), "not an image generator of 1-channel images"),
     (dict(content="mnist-dcgan", z_dim=32), "set model.z_dim=64"),
     (dict(content="mnist-dcgan", content_side=40), "model.content_side must be in 1..32"),
-    (dict(content="mnist-dcgan", motion="frames"), "need model.motion=warp"),
+    (dict(content="mnist-dcgan", motion="frames"), "need model.motion=warp or bounce"),
     (dict(content="no-such"), "no pretrained generator 'no-such'"),
 ])
 def test_bad_content_is_one_line(kwargs, match):
