@@ -7,6 +7,7 @@ gankit version. Nothing else is needed to sample. Cards written before the artif
 (no `kind`, no `weights_sha256`) load the same way.
 """
 
+from importlib import resources
 from pathlib import Path
 
 import torch
@@ -39,6 +40,19 @@ def snapshot_paths(path) -> tuple[Path, Path]:
         raise GankitError(f"{path} is not a generator snapshot: expected {weights.name} and "
                           f"{meta.name} in {weights.parent} (a run directory written by gankit train)")
     return weights, meta
+
+
+def shipped_snapshot(name: str) -> Path:
+    """NAME.json of a generator shipped in gankit/pretrained, for a model built on one (a video
+    G's content): read as package data, since models sit below `gankit.pretrained`, which
+    lists and loads them for users."""
+    folder = Path(str(resources.files("gankit").joinpath("pretrained")))
+    available = sorted(p.stem for p in folder.glob("*.json")
+                       if (folder / f"{p.stem}.safetensors").is_file())
+    if name not in available:
+        raise GankitError(f"no pretrained generator {name!r}: choose one of "
+                          f"{', '.join(available) or '(none shipped)'} (gankit pretrained lists them)")
+    return folder / f"{name}.json"
 
 
 def load_snapshot(path, device="cpu") -> tuple[torch.nn.Module, dict]:

@@ -137,9 +137,9 @@ class PretrainedContent(nn.Module):
 
     def __init__(self, name: str, z_dim: int, size: int, channels: int, side: int = 0):
         super().__init__()
-        from gankit.models.snapshot import load_snapshot  # here: gankit.models imports this file
-        from gankit.pretrained import snapshot_path
-        G, card = load_snapshot(snapshot_path(name))
+        # here, not at the top: gankit.models (which snapshot imports) imports this file
+        from gankit.models.snapshot import load_snapshot, shipped_snapshot
+        G, card = load_snapshot(shipped_snapshot(name))
         shape, g_z = tuple(card["data_shape"]), getattr(G, "z_dim", None)
         if len(shape) != 3 or shape[0] != channels:
             raise GankitError(f"model.content {name!r} is not an image generator of "
