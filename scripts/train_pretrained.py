@@ -40,7 +40,7 @@ RECIPES = {
     "fashion-cdcgan": ("cdcgan-fashion", ["data.path={fashion}"],
                        "conditional DCGAN-28 on Fashion-MNIST, 10 clothing classes"),
     "moving-mnist-tgan": ("tgan-moving-mnist-small", [],
-                          "TGAN on Moving MNIST, warp motion of mnist-cdcgan's digits: 16 frames of 32x32"),
+                          "TGAN-style G on Moving MNIST, mnist-cdcgan's digits bounced: 16 frames of 32x32"),
 }
 
 
