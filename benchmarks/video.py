@@ -18,24 +18,23 @@ the data).
 """
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from record import DOC, machine, markdown_table, record  # noqa: E402
 
 from gankit import pretrained  # noqa: E402
+from gankit.artifacts import read_card  # noqa: E402
 from gankit.data.video import DIGIT_SHARE, digit_bank, trajectories  # noqa: E402
 from gankit.generator import load  # noqa: E402
 from gankit.metrics import evaluate  # noqa: E402
 from gankit.metrics.video import identity_consistency, judge_frames, load_frame_evaluator  # noqa: E402
-from gankit.models.video import translate  # noqa: E402
+from gankit.models.video import centre, translate  # noqa: E402
 from gankit.video import save_clips_gif  # noqa: E402
 
 GIF = DOC.parent / "video-samples.gif"
@@ -50,15 +49,12 @@ def ceiling(n: int, size: int = 32, frames: int = 16) -> list[list]:
     bank, _ = digit_bank(size, "test")
     sources = {"held-out MNIST digits": torch.from_numpy(bank[:n]).float().unsqueeze(1) / 127.5 - 1}
     for name in pretrained.names():
-        card = json.loads(pretrained.snapshot_path(name).read_text())
+        card = read_card(pretrained.snapshot_path(name), kind="generator")
         if len(card["data_shape"]) == 3 and card.get("data", {}).get("name") == "mnist":
-            x = load(None, name).generate(n, seed=0)                               # (n, 1, 28, 28), balanced classes
-            sources[f"`{name}`"] = F.interpolate(x, size=(d, d), mode="bilinear", antialias=True,
-                                                 align_corners=False)
+            sources[f"`{name}`"] = load(None, name).generate(n, seed=0)  # balanced classes
     rows = []
     for name, digits in sources.items():
-        a = (size - d) // 2
-        content = F.pad(digits[:n], (a, size - d - a, a, size - d - a), value=-1.0)
+        content = centre(digits[:n], d, size)                         # (n, 1, size, size)
         probs = judge_frames(net, translate(content, shift))["probs"]
         rows.append([name, f"{100 * identity_consistency(probs):.1f} %"])
     return rows

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from gankit import artifacts
 from gankit.data.video import moving_mnist
 from gankit.metrics.video import MODEL, FrameEvaluator, frames_of, multi_hot
+from gankit.models.video import translate
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "src" / "gankit" / "metrics" / "weights" / "moving-mnist-frame-evaluator"
@@ -56,11 +57,10 @@ def jitter(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     """Half of the frames (N, 1, S, S) moved by a uniform offset in (-0.5, 0.5) pixels each way,
     sampled bilinearly; black comes in at the edges."""
     n, s = len(x), x.shape[-1]
-    shift = (torch.rand(n, 2, generator=g) - 0.5) * (2 / s)           # half a pixel, in [-1, 1] units
+    shift = (torch.rand(n, 2, generator=g) - 0.5) * (2 / s)           # half a pixel, in half-sides
     shift[torch.rand(n, generator=g) < 0.5] = 0
-    theta = torch.cat([torch.eye(2).expand(n, 2, 2), shift.unsqueeze(2)], dim=2)  # (N, 2, 3)
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    return F.grid_sample(x + 1, grid, padding_mode="zeros", align_corners=False) - 1
+    # -shift: the offsets the shipped weights were trained with (the same draws)
+    return translate(x, -shift.unsqueeze(1))[:, :, 0]                 # (N, 1, S, S)
 
 
 @torch.no_grad()

@@ -225,6 +225,7 @@ def test_a_conditional_content_takes_a_uniform_class_from_z():
     (dict(content="mnist-dcgan", content_side=40), "model.content_side must be in 1..32"),
     (dict(content="mnist-dcgan", motion="frames"), "need model.motion=warp or bounce"),
     (dict(content="no-such"), "no pretrained generator 'no-such'"),
+    (dict(content_side=14), "model.content_side is the side of model.content's image"),
 ])
 def test_bad_content_is_one_line(kwargs, match):
     kwargs = {"z_dim": 64, "hidden": 4, "motion": "warp", **kwargs}

@@ -85,10 +85,10 @@ class ModelConfig:
     d_cond: str = "concat"       # dcgan28 conditional D: concat (class maps) | projection
     t_dim: int = 0               # tgan: size of the per-frame latent z_t, 0: z_dim (TGAN's)
     d_frame: bool = False        # tgan: D also judges every frame alone (MoCoGAN's image D)
-    motion: str = "frames"       # tgan: frames (TGAN: each frame drawn) | warp (content moved)
-    content: str = ""            # tgan warp: a shipped image generator as the content (frozen)
+    motion: str = "frames"       # tgan: frames (TGAN: each frame drawn) | warp | bounce (content moved)
+    content: str = ""            # tgan warp/bounce: a shipped image generator as the content (frozen)
     content_side: int = 0        # tgan content: its image's side in the frame, 0: the frame's
-    whole_pixels: bool = False   # tgan warp: move the content by whole pixels (straight-through)
+    whole_pixels: bool = False   # tgan warp/bounce: move the content by whole pixels (straight-through)
 
     def validate(self) -> None:
         # Which keys an architecture takes, and their meaning, belong to the model classes:

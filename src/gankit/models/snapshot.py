@@ -42,13 +42,23 @@ def snapshot_paths(path) -> tuple[Path, Path]:
     return weights, meta
 
 
-def shipped_snapshot(name: str) -> Path:
-    """NAME.json of a generator shipped in gankit/pretrained, for a model built on one (a video
-    G's content): read as package data, since models sit below `gankit.pretrained`, which
-    lists and loads them for users."""
-    folder = Path(str(resources.files("gankit").joinpath("pretrained")))
-    available = sorted(p.stem for p in folder.glob("*.json")
-                       if (folder / f"{p.stem}.safetensors").is_file())
+def shipped_folder() -> Path:
+    """gankit/pretrained, where the shipped generators live (read as package data: models sit
+    below `gankit.pretrained`, which lists and loads them for users through the two below)."""
+    return Path(str(resources.files("gankit").joinpath("pretrained")))
+
+
+def shipped_names(folder: Path) -> list[str]:
+    """The generators in `folder` (those with both their weights and their card)."""
+    return sorted(p.stem for p in folder.glob("*.json")
+                  if (folder / f"{p.stem}.safetensors").is_file())
+
+
+def shipped_snapshot(name: str, folder: Path | None = None) -> Path:
+    """NAME.json of a shipped generator (what `load_snapshot` takes), or one line naming those
+    there are."""
+    folder = folder or shipped_folder()
+    available = shipped_names(folder)
     if name not in available:
         raise GankitError(f"no pretrained generator {name!r}: choose one of "
                           f"{', '.join(available) or '(none shipped)'} (gankit pretrained lists them)")

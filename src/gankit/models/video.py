@@ -15,7 +15,12 @@ transformation-based video model of van Amersfoort et al. 2017). What the conten
 cannot change from frame to frame, only where it is: the right prior for Moving MNIST's rigid
 digits, and a wrong one for clips whose content deforms.
 
-With warp motion, model.content=NAME takes the content from a shipped image generator
+model.motion=bounce moves the content in a straight line at a speed and direction read from z,
+folded at the walls (`fold`): Moving MNIST's own physics, with its start, speed and direction
+learned. Warp's per-frame steps, with a frozen content, collapsed to one jerky path for every
+clip on this CPU (docs/benchmarks.md).
+
+With warp or bounce motion, model.content=NAME takes the content from a shipped image generator
 (`gankit pretrained`) instead of training one: its image, resized to model.content_side pixels
 and centred on a black frame, is what the clip moves, and its weights stay frozen, so only the
 motion is learned (MoCoGAN-HD, Tian et al. 2021: a good image generator is what a video
@@ -125,6 +130,18 @@ def fold(u: torch.Tensor, reach: float) -> torch.Tensor:
     return reach * (1 - (x - 2).abs())
 
 
+def centre(x: torch.Tensor, side: int, size: int) -> torch.Tensor:
+    """Images (B, C, h, w) in [-1, 1] resized to side x side and centred on a black size x size
+    frame: (B, C, size, size). Resized with antialiasing, as the data's digits are
+    (gankit.data.video.digit_bank)."""
+    if x.shape[-1] != side:
+        x = F.interpolate(x, size=(side, side), mode="bilinear", antialias=True,
+                          align_corners=False)                         # (B, C, side, side)
+    a = (size - side) // 2
+    b = size - side - a
+    return F.pad(x, (a, b, a, b), value=-1.0)                          # (B, C, size, size)
+
+
 class PretrainedContent(nn.Module):
     """z (B, Z) -> a frame (B, C, S, S): a shipped image generator's image of z, resized to
     `side` and centred on a black S x S frame. Its weights are frozen and it always runs in
@@ -174,13 +191,7 @@ class PretrainedContent(nn.Module):
             x = self.g(z, y)                                           # (B, C, h, w)
         else:
             x = self.g(z)                                              # (B, C, h, w)
-        if x.shape[-1] != self.side:
-            # antialias, as the data's digits are resized (gankit.data.video.digit_bank)
-            x = F.interpolate(x, size=(self.side, self.side), mode="bilinear", antialias=True,
-                              align_corners=False)                     # (B, C, side, side)
-        a = (self.size - self.side) // 2
-        b = self.size - self.side - a
-        return F.pad(x, (a, b, a, b), value=-1.0)                      # (B, C, S, S)
+        return centre(x, self.side, self.size)                         # (B, C, S, S)
 
 
 class TGANGenerator(nn.Module):
@@ -188,8 +199,9 @@ class TGANGenerator(nn.Module):
 
     t_dim, the size of z_t, is TGAN's z_dim when 0. A smaller one (MoCoGAN's motion codes
     have 10 dimensions) leaves less room for a frame to differ from the others in anything
-    but where the digit is. motion="warp" draws the content once from z and moves it by an
-    offset per frame read from z_t; with `content` (a shipped image generator's name) that
+    but where the digit is. motion="warp" draws the content once from z and moves it by a
+    step per frame read from z_t; motion="bounce" moves it in a straight line read from z
+    (no z_t); with `content` (a shipped image generator's name) that
     content is the shipped generator's image at `content_side` pixels (the module docstring)."""
 
     config_args = {"z_dim": "z_dim", "hidden": "g_hidden", "t_dim": "t_dim", "motion": "motion",
@@ -207,6 +219,9 @@ class TGANGenerator(nn.Module):
         if (content or whole_pixels) and motion == "frames":
             raise GankitError("model.content and model.whole_pixels (how the content is moved) "
                               "need model.motion=warp or bounce")
+        if content_side and not content:
+            raise GankitError("model.content_side is the side of model.content's image: set "
+                              "model.content too, or remove model.content_side")
         self.whole_pixels = whole_pixels
         self.shape, self.z_dim, self.motion = tuple(shape), z_dim, motion
         channels, frames, size, _ = self.shape
@@ -229,7 +244,7 @@ class TGANGenerator(nn.Module):
                 self.step.weight.mul_(0.1)
                 self.step.bias.zero_()
             # A content smaller than the frame moves at most to the frame's edge.
-            self.reach = (size - content_side) / size if content and content_side else 1.0
+            self.reach = (size - content_side) / size if content_side else 1.0
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         b, (c, t, h, w) = len(z), self.shape

@@ -16,7 +16,7 @@ import torch
 
 from gankit import artifacts
 from gankit.errors import GankitError
-from gankit.models.snapshot import load_snapshot
+from gankit.models.snapshot import load_snapshot, shipped_names, shipped_snapshot
 
 
 def _folder() -> Path:
@@ -25,18 +25,12 @@ def _folder() -> Path:
 
 def names() -> list[str]:
     """The shipped generators (those with both their weights and their card)."""
-    folder = _folder()
-    return sorted(p.stem for p in folder.glob("*.json")
-                  if (folder / f"{p.stem}.safetensors").is_file())
+    return shipped_names(_folder())
 
 
 def snapshot_path(name: str) -> Path:
     """NAME.json inside the package (what `gankit.models.snapshot.load_snapshot` takes)."""
-    available = names()
-    if name not in available:
-        raise GankitError(f"no pretrained generator {name!r}: choose one of "
-                          f"{', '.join(available) or '(none shipped)'} (gankit pretrained lists them)")
-    return _folder() / f"{name}.json"
+    return shipped_snapshot(name, _folder())
 
 
 def load(name: str, device: str | torch.device = "cpu") -> tuple[torch.nn.Module, dict]:
