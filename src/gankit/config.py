@@ -82,7 +82,8 @@ class ModelConfig:
     d_bn: bool = True            # dcgan28/64: BatchNorm in D at all (WGAN-GP needs false)
     d_spectral_norm: bool = False  # spectral normalisation of every D weight (Miyato et al. 2018)
     n_classes: int = 0           # conditional GAN on this many classes (the data's), 0: unconditional
-    d_cond: str = "concat"       # dcgan28 conditional D: concat (class maps) | projection
+    d_cond: str = "concat"       # dcgan28 conditional D: concat (class maps) | projection | none
+    d_classify: bool = False     # dcgan28: D also names the class (AC-GAN's head; loss.ac_weight)
     t_dim: int = 0               # tgan: size of the per-frame latent z_t, 0: z_dim (TGAN's)
     d_frame: bool = False        # tgan: D also judges every frame alone (MoCoGAN's image D)
     motion: str = "frames"       # tgan: frames (TGAN: each frame drawn) | warp | bounce (content moved)
@@ -112,13 +113,14 @@ class LossConfig:
     r1_gamma: float = 0.0           # R1 gradient penalty on real data (Mescheder et al. 2018), 0: off
     r1_every: int = 1               # lazy R1: apply every this many D steps (StyleGAN2 uses 16)
     gp_lambda: float = 10.0         # WGAN-GP's gradient penalty weight (d_loss=wgan-gp)
+    ac_weight: float = 1.0          # AC-GAN's class term (cross-entropy), with model.d_classify
     instance_noise: float = 0.0     # std of Gaussian noise on D's inputs at the start, 0: off
     noise_kimg: float = 100.0       # instance noise falls linearly to 0 over this many kimg
 
     def validate(self) -> None:
         if not 0.0 <= self.label_smoothing < 0.5:
             raise GankitError(f"loss.label_smoothing must be in [0, 0.5), got {self.label_smoothing}")
-        for key in ("r1_gamma", "gp_lambda", "instance_noise"):
+        for key in ("r1_gamma", "gp_lambda", "instance_noise", "ac_weight"):
             if not 0 <= getattr(self, key) < math.inf:
                 raise GankitError(f"loss.{key} must be >= 0 and finite, got {getattr(self, key)}")
         if self.r1_every < 1:

@@ -7,7 +7,8 @@ LeakyReLU(0.2) in D with a raw logit output (the sigmoid lives in the loss).
 With `n_classes > 0` a model is conditional (`models/conditional.py`): G's input map has
 z_dim + n_classes channels, D's input image C + n_classes channels (model.d_cond=concat, the
 course's), or DCGAN-28's D projects its last features on a learned class embedding instead
-(model.d_cond=projection, Miyato & Koyama 2018).
+(model.d_cond=projection, Miyato & Koyama 2018). DCGAN-28's D can also name the class itself
+(model.d_classify, the auxiliary classifier of AC-GAN, Odena et al. 2017).
 """
 
 import math
@@ -21,7 +22,7 @@ from gankit.models.conditional import class_vector, with_class, with_class_maps
 from gankit.models.init import dcgan_init
 
 
-D_CONDS = ("concat", "projection")
+D_CONDS = ("concat", "projection", "none")
 
 
 def _g_block(c_in, c_out, kernel, stride, padding, size_in, upsample, last=False):
@@ -93,35 +94,62 @@ class DCGANDiscriminator28(nn.Module):
     class embedding with the last conv's input features summed over space: the class then
     speaks to what D has seen, not to its first layer only, which makes G draw the class it is
     asked for more faithfully.
+
+    `classify=True` adds a second head beside the logit: K class logits from the same
+    features (AC-GAN's auxiliary classifier, Odena et al. 2017), which the trainer fits to the
+    real images' labels and G is asked to satisfy (loss.ac_weight). It needs features that have
+    not seen the label (a D given class maps could read the class off its input), so it goes
+    with `cond="projection"` or `cond="none"` (AC-GAN's own D: the class only in the head).
+    `forward(x, y, classes=True)` returns (logits (B,), class logits (B, K)).
     """
     config_args = {"hidden": "d_hidden", "bn_mean": "bn_init_mean", "input_bn": "d_input_bn",
-                   "bn": "d_bn", "mbstd": "d_mbstd", "n_classes": "n_classes", "cond": "d_cond"}
+                   "bn": "d_bn", "mbstd": "d_mbstd", "n_classes": "n_classes", "cond": "d_cond",
+                   "classify": "d_classify"}
 
     def __init__(self, channels: int = 1, hidden: int = 16, bn_mean: float = 1.0,
                  input_bn: bool = True, bn: bool = True, n_classes: int = 0, mbstd: int = 0,
-                 cond: str = "concat"):
+                 cond: str = "concat", classify: bool = False):
         super().__init__()
         if cond not in D_CONDS:
             raise GankitError(f"model.d_cond must be one of {', '.join(D_CONDS)}, got {cond!r}")
-        self.n_classes, self.cond = n_classes, cond
+        if classify and not n_classes:
+            raise GankitError("model.d_classify needs a conditional model: set model.n_classes "
+                              "to the number of classes")
+        if classify and cond == "concat":
+            raise GankitError("model.d_classify needs a D whose features have not seen the class "
+                              "(class maps at its input give it away): set model.d_cond="
+                              "projection or none")
+        if n_classes and cond == "none" and not classify:
+            raise GankitError("model.d_cond=none leaves D blind to the class: set "
+                              "model.d_classify=true (AC-GAN) or model.d_cond=concat or projection")
+        self.n_classes, self.cond, self.classifies = n_classes, cond, classify
         h, maps = hidden, n_classes if cond == "concat" else 0
+        width = h * 2 + bool(mbstd)
         self.net = nn.Sequential(
             _d_block(channels + maps, h, 4, 2, bn=input_bn and bn),  # (B, h, 13, 13)
             _d_block(h, h * 2, 4, 2, bn=bn),              # (B, 2h, 5, 5)
             *([MinibatchStd(mbstd)] if mbstd else []),    # (B, 2h + 1, 5, 5)
-            nn.Conv2d(h * 2 + bool(mbstd), 1, 4, 2),      # (B, 1, 1, 1)
+            nn.Conv2d(width, 1, 4, 2),                    # (B, 1, 1, 1)
         )
         if n_classes and cond == "projection":            # (B, K) class vector -> (B, 2h)
-            self.embed = nn.Linear(n_classes, h * 2 + bool(mbstd), bias=False)
+            self.embed = nn.Linear(n_classes, width, bias=False)
+        if classify:
+            self.classifier = nn.Conv2d(width, n_classes, 4, 2)  # (B, K, 1, 1)
         dcgan_init(self, bn_mean)
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None,
+                classes: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        if classes and not self.classifies:
+            raise GankitError("this D has no class head: build it with model.d_classify=true")
         if self.cond == "concat" or not self.n_classes:
             x = with_class_maps(x, y, self.n_classes)     # (B, C + K, H, W)
             return self.net(x).view(len(x))               # (B,) logits
         feats = self.net[:-1](x)                          # (B, 2h, 5, 5)
-        e = self.embed(class_vector(y, self.n_classes, len(x)).to(x))  # (B, 2h)
-        return self.net[-1](feats).view(len(x)) + (e * feats.sum((2, 3))).sum(1)  # (B,)
+        logits = self.net[-1](feats).view(len(x))         # (B,)
+        if self.cond == "projection":
+            e = self.embed(class_vector(y, self.n_classes, len(x)).to(x))  # (B, 2h)
+            logits = logits + (e * feats.sum((2, 3))).sum(1)
+        return (logits, self.classifier(feats).flatten(1)) if classes else logits  # (B, K)
 
 
 class DCGANGenerator64(nn.Module):

@@ -15,7 +15,7 @@ from torch import nn
 
 
 class Autocast(nn.Module):
-    """Runs `module` under bf16 autocast and hands back float32."""
+    """Runs `module` under bf16 autocast and hands back float32 (each of a tuple's tensors)."""
 
     def __init__(self, module: nn.Module, device_type: str):
         super().__init__()
@@ -23,7 +23,8 @@ class Autocast(nn.Module):
 
     def forward(self, *args, **kwargs):
         with torch.autocast(self.device_type, dtype=torch.bfloat16):
-            return self.module(*args, **kwargs).float()
+            out = self.module(*args, **kwargs)
+        return tuple(o.float() for o in out) if isinstance(out, tuple) else out.float()
 
 
 def accelerate(module: nn.Module, train, device: torch.device) -> nn.Module:

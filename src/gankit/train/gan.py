@@ -5,7 +5,11 @@ One `train_step` is `d_steps` discriminator updates followed by one generator up
 2. G through D with D's parameters frozen, so D is a fixed judge and only G moves.
 
 A conditional GAN (model.n_classes > 0) draws each real batch with its labels and gives the
-fakes labels drawn uniformly; D judges every image together with its label.
+fakes labels drawn uniformly; D judges every image together with its label. A D with a class
+head (model.d_classify) adds AC-GAN's term (Odena et al. 2017), weighted by loss.ac_weight:
+D learns to name the class of the real images, and G to draw fakes that D names as the class
+they were asked for. Unlike AC-GAN's paper, D fits its head on real images only, so G is
+judged by a classifier of the data rather than one that also learns G's own mistakes.
 
 The generator update reuses the fakes of the last D update, whose graph through G is still
 intact (as pytorch/examples' DCGAN does): no second forward pass through G.
@@ -17,6 +21,7 @@ instance noise) the same way to real, fake and the gradient penalty's interpolat
 import functools
 
 import torch
+import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel
 
 from gankit.augment import diff_augment, instance_noise_sigma, parse_policy
@@ -93,6 +98,9 @@ class GANTrainer:
         if cfg.loss.label_smoothing and not objective.smoothing:
             raise GankitError(f"loss.label_smoothing has no meaning for loss.d_loss="
                               f"{cfg.loss.d_loss}: set it to 0 or use bce or least-squares")
+        if cfg.loss.ac_weight != 1.0 and not getattr(models[1], "classifies", False):
+            raise GankitError("loss.ac_weight weighs the class head's term: set "
+                              "model.d_classify=true (with model.d_cond=projection or none)")
         if parse_policy(cfg.train.diffaugment) and data.is_points:
             raise GankitError("train.diffaugment works on images only: leave it empty for toy data")
         class_labels(cfg.model.n_classes, data)
@@ -116,6 +124,7 @@ class GANTrainer:
         self.opt_d = Adam(self.D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2))
         self.objective, self.g_loss = get_losses(cfg.loss.d_loss, cfg.loss.g_loss)
         self.policy = parse_policy(cfg.train.diffaugment)
+        self.ac_weight = cfg.loss.ac_weight if getattr(self.D, "classifies", False) else 0.0
         # Batches from memory on the device, or streamed from disk for a big image folder.
         self.n_classes = cfg.model.n_classes
         labels = class_labels(self.n_classes, data)                  # (N,) or None
@@ -154,15 +163,24 @@ class GANTrainer:
         return instance_noise_sigma(self.cfg.loss.instance_noise, self.cfg.loss.noise_kimg, kimg)
 
     def judge(self, x: torch.Tensor, y: torch.Tensor | None = None,
-              net: torch.nn.Module | None = None) -> torch.Tensor:
-        """D as every loss term sees it, the one place D is called in training: (B, ...) -> (B,).
+              net: torch.nn.Module | None = None, classes: bool = False):
+        """D as every loss term sees it, the one place D is called in training: (B, ...) -> (B,),
+        or with `classes` (a D with a class head) -> ((B,), class logits (B, K)).
         `net` is D_net (D's steps) unless given (G's step: D_frozen). With class labels y, the
         gradient penalty gets `functools.partial(self.judge, y=y)`."""
         x = diff_augment(x, self.policy)
         sigma = self.noise_sigma
         if sigma > 0:
             x = x + sigma * torch.randn_like(x)
-        return (self.D_net if net is None else net)(x, y)
+        net = self.D_net if net is None else net
+        return net(x, y, classes=True) if classes else net(x, y)
+
+    def class_term(self, verdict, y: torch.Tensor | None):
+        """(D's logits, the AC-GAN term): judge's output split, the term 0 without a class head."""
+        if not self.ac_weight:
+            return verdict, 0.0
+        logits, classes = verdict
+        return logits, self.ac_weight * F.cross_entropy(classes, y)
 
     def real_batch(self):
         """(real images (B, ...), their labels (B,) or None, uniform labels for the fakes or None)."""
@@ -184,9 +202,10 @@ class GANTrainer:
                 fake = self.G_net(z, y_fake)
             r1 = self.cfg.loss.r1_gamma > 0 and self.d_updates % self.cfg.loss.r1_every == 0
             real.requires_grad_(r1)
-            real_logits = self.judge(real, y_real)                   # (B,)
+            real_logits, ac_d = self.class_term(                     # (B,), AC-GAN's term
+                self.judge(real, y_real, classes=bool(self.ac_weight)), y_real)
             fake_logits = self.judge(fake.detach(), y_fake)          # (B,)
-            loss_d = obj.d_loss(real_logits, fake_logits, self.cfg.loss.label_smoothing)
+            loss_d = obj.d_loss(real_logits, fake_logits, self.cfg.loss.label_smoothing) + ac_d
             if obj.needs_gp:
                 loss_d = loss_d + self.cfg.loss.gp_lambda * gradient_penalty(
                     self.judge if y_real is None else functools.partial(self.judge, y=y_real),
@@ -201,7 +220,9 @@ class GANTrainer:
             self.opt_d.step()
 
         self.D.requires_grad_(False)                                 # freeze the judge
-        loss_g = self.g_loss(self.judge(fake, y_fake, net=self.D_frozen))
+        fake_logits_g, ac_g = self.class_term(
+            self.judge(fake, y_fake, net=self.D_frozen, classes=bool(self.ac_weight)), y_fake)
+        loss_g = self.g_loss(fake_logits_g) + ac_g
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         g_grad = grad_norm(self.G)
