@@ -134,7 +134,7 @@ def test_a_projection_d_reads_the_class_through_its_features():
     assert torch.allclose(D(x, onehot), logits, atol=1e-5)
     unconditional = D.net[-1](D.net[:-1](x)).view(6)
     assert torch.allclose(D(x, torch.zeros(6, K)), unconditional, atol=1e-5)
-    with pytest.raises(GankitError, match="model.d_cond must be one of concat, projection"):
+    with pytest.raises(GankitError, match="model.d_cond must be one of concat, projection, none"):
         DCGANDiscriminator28(n_classes=K, cond="proj")
 
 
@@ -146,6 +146,79 @@ def test_a_projection_preset_trains_and_resumes(tmp_path):
     out, _ = run.start(cfg, str(tmp_path / "p"))
     D = torch.load(out / "state.pt", weights_only=True)["trainer"]["D"]
     assert "embed.weight" in D and D["net.0.0.weight"].shape[1] == 1
+
+
+@pytest.mark.parametrize("cond", ["projection", "none"])
+def test_a_classifying_d_names_the_class_from_features_blind_to_it(cond):
+    torch.manual_seed(0)
+    D = DCGANDiscriminator28(hidden=4, n_classes=K, input_bn=False, cond=cond, classify=True)
+    x, y = torch.randn(6, 1, 28, 28), torch.arange(6)
+    logits, classes = D(x, y, classes=True)
+    assert logits.shape == (6,) and classes.shape == (6, K)
+    assert torch.equal(logits, D(x, y))                  # the head adds, never changes, the logit
+    assert torch.equal(classes, D(x, (y + 1) % K, classes=True)[1])  # the head never sees y
+    if cond == "none":                                   # AC-GAN's D: the logit ignores y too
+        assert torch.equal(logits, D(x, (y + 1) % K))
+
+
+def test_a_class_head_is_refused_where_it_cannot_work():
+    with pytest.raises(GankitError, match="set model.d_cond=projection or none"):
+        DCGANDiscriminator28(n_classes=K, classify=True)          # concat: y is at the input
+    with pytest.raises(GankitError, match="set model.n_classes"):
+        DCGANDiscriminator28(cond="projection", classify=True)
+    with pytest.raises(GankitError, match="set model.d_classify=true"):
+        DCGANDiscriminator28(n_classes=K, cond="none")
+    with pytest.raises(GankitError, match="no class head"):
+        DCGANDiscriminator28(n_classes=K, cond="projection")(torch.randn(2, 1, 28, 28),
+                                                             torch.arange(2), classes=True)
+    cfg = apply_overrides(load_preset("cdcgan-mnist"), ["loss.ac_weight=2", "train.device=cpu"])
+    with pytest.raises(GankitError, match="loss.ac_weight.*model.d_classify=true"):
+        run.start(cfg, "/nonexistent/never-written")
+
+
+def _ac_step(weight: float):
+    """One step of a tiny classifying cDCGAN with AC weight `weight`: (D before, trainer)."""
+    from gankit.train.gan import GANTrainer as Trainer
+    cfg = apply_overrides(load_preset("cdcgan-mnist"),
+                          ["train.batch_size=16", "model.g_hidden=4", "model.d_hidden=4",
+                           "model.d_cond=projection", "model.d_classify=true",
+                           f"loss.ac_weight={weight}", "train.device=cpu"])
+    torch.manual_seed(0)
+    t = Trainer(cfg, load_data("mnist"), torch.device("cpu"))
+    before = {k: v.clone() for k, v in t.D.state_dict().items()}
+    torch.manual_seed(1)
+    t.train_step()
+    return before, t
+
+
+def test_the_ac_term_trains_d_on_real_labels_and_pulls_g_towards_its_class(monkeypatch):
+    before, off = _ac_step(0.0)
+    assert torch.equal(off.D.classifier.weight, before["classifier.weight"])  # weight 0: unused
+    before, on = _ac_step(5.0)
+    assert not torch.equal(on.D.classifier.weight, before["classifier.weight"])
+    # Same seeds, same batches: only the class term tells the two G's apart.
+    assert any(not torch.equal(a, b) for a, b in zip(on.G.parameters(), off.G.parameters()))
+    # The term is the cross-entropy of D's class logits: the real labels on D's side, the
+    # labels G was asked for on G's side.
+    logits, classes = torch.randn(4), torch.randn(4, K)
+    y = torch.tensor([1, 2, 3, 4])
+    out, term = on.class_term((logits, classes), y)
+    assert torch.equal(out, logits)
+    assert torch.allclose(term, 5.0 * torch.nn.functional.cross_entropy(classes, y))
+    assert off.class_term(logits, y) == (logits, 0.0)
+
+
+def test_an_ac_preset_trains_and_resumes(tmp_path):
+    cfg = apply_overrides(load_preset("cdcgan-mnist"),
+                          ["train.steps=2", "train.batch_size=8", "model.g_hidden=4",
+                           "model.d_hidden=4", "model.d_cond=none", "model.d_classify=true",
+                           "train.device=cpu", "train.sample_every=2", "train.n_samples=10"])
+    out, _ = run.start(cfg, str(tmp_path / "a"))
+    half, _ = run.start(apply_overrides(cfg, ["train.steps=1"]), str(tmp_path / "b"))
+    run.resume(str(half), ["train.steps=2"])
+    a = torch.load(out / "state.pt", weights_only=True)["trainer"]["D"]
+    b = torch.load(half / "state.pt", weights_only=True)["trainer"]["D"]
+    assert "classifier.weight" in a and all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_conditional_needs_labelled_data_with_matching_classes(tmp_path, image_folder):
