@@ -248,6 +248,24 @@ def test_wgan_gp_step_updates_the_critic_five_times_with_a_penalty(tmp_path, mon
     assert int(next(iter(t.opt_d.state_dict()["state"].values()))["step"]) == 5
 
 
+def test_a_lazy_gradient_penalty_comes_every_gp_every_steps_scaled_up(tmp_path, monkeypatch):
+    cfg = tiny(1, "loss.d_loss=wgan-gp", "model.d_bn=false", "train.d_steps=1",
+               "loss.gp_every=3", "loss.gp_lambda=10")
+    t = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed)).trainer
+    import gankit.train.gan as trainer_module
+    calls = []
+
+    def planted(critic, real, fake):         # a penalty of 1000: its weight shows in D's loss
+        calls.append(t.d_updates)
+        return torch.tensor(1000.0)
+
+    monkeypatch.setattr(trainer_module, "gradient_penalty", planted)
+    d_losses = [float(t.train_step()[0]) for _ in range(4)]
+    assert calls == [0, 3]                   # D updates 0 and 3 of 0..3
+    assert d_losses[0] == pytest.approx(10 * 3 * 1000, abs=10)   # lambda * gp_every * penalty
+    assert abs(d_losses[1]) < 10 and abs(d_losses[2]) < 10      # the critic's gap alone
+
+
 def test_wgan_with_batchnorm_in_the_critic_is_refused(tmp_path):
     from gankit.errors import GankitError
     cfg = tiny(1, "loss.d_loss=wgan-gp")      # dcgan28's D keeps BatchNorm by default

@@ -113,6 +113,7 @@ class LossConfig:
     r1_gamma: float = 0.0           # R1 gradient penalty on real data (Mescheder et al. 2018), 0: off
     r1_every: int = 1               # lazy R1: apply every this many D steps (StyleGAN2 uses 16)
     gp_lambda: float = 10.0         # WGAN-GP's gradient penalty weight (d_loss=wgan-gp)
+    gp_every: int = 1               # lazy gradient penalty: every this many D steps, scaled up
     ac_weight: float = 1.0          # AC-GAN's class term (cross-entropy), with model.d_classify
     instance_noise: float = 0.0     # std of Gaussian noise on D's inputs at the start, 0: off
     noise_kimg: float = 100.0       # instance noise falls linearly to 0 over this many kimg
@@ -123,8 +124,9 @@ class LossConfig:
         for key in ("r1_gamma", "gp_lambda", "instance_noise", "ac_weight"):
             if not 0 <= getattr(self, key) < math.inf:
                 raise GankitError(f"loss.{key} must be >= 0 and finite, got {getattr(self, key)}")
-        if self.r1_every < 1:
-            raise GankitError(f"loss.r1_every must be at least 1, got {self.r1_every}")
+        for key in ("r1_every", "gp_every"):
+            if getattr(self, key) < 1:
+                raise GankitError(f"loss.{key} must be at least 1, got {getattr(self, key)}")
         if not 0 < self.noise_kimg < math.inf:
             raise GankitError(f"loss.noise_kimg must be positive and finite, got {self.noise_kimg}")
 

@@ -206,8 +206,9 @@ class GANTrainer:
                 self.judge(real, y_real, classes=bool(self.ac_weight)), y_real)
             fake_logits = self.judge(fake.detach(), y_fake)          # (B,)
             loss_d = obj.d_loss(real_logits, fake_logits, self.cfg.loss.label_smoothing) + ac_d
-            if obj.needs_gp:
-                loss_d = loss_d + self.cfg.loss.gp_lambda * gradient_penalty(
+            gp_every = self.cfg.loss.gp_every
+            if obj.needs_gp and self.d_updates % gp_every == 0:  # lazy, scaled up as R1 is
+                loss_d = loss_d + self.cfg.loss.gp_lambda * gp_every * gradient_penalty(
                     self.judge if y_real is None else functools.partial(self.judge, y=y_real),
                     real, fake)
             if r1:  # lazy R1 (StyleGAN2): every r1_every D steps, scaled up to compensate
