@@ -5,7 +5,8 @@ from gankit.config import (DEFAULT_PRESET, apply_overrides, from_dict, load_pres
 from gankit.errors import GankitError
 
 REQUIRED_PRESETS = {"mlp-mnist", "dcgan-mnist", "dcgan-fashion", "dcgan64-folder", "toy-ring",
-                    "toy-grid", "dcgan-course", "dcgan-course-exact", "mlp-mnist-course-exact"}
+                    "toy-grid", "dcgan-course", "dcgan-course-exact", "mlp-mnist-course-exact",
+                    "wgan-gp-mnist-course-exact"}
 
 
 def test_required_presets_exist_and_validate():
@@ -29,6 +30,12 @@ def test_course_exact_presets_are_the_course():
     assert m.train.batch_size == 128 and m.train.steps == 200 * 469  # 200 epochs of 60k
     assert (m.optim.lr_g, m.optim.lr_d, m.optim.beta1, m.optim.beta2) == (1e-5, 1e-5, 0.9, 0.999)
     assert m.loss.d_loss == "bce"
+    w = load_preset("wgan-gp-mnist-course-exact")  # week 3 (its critic without BatchNorm)
+    assert (w.model.name, w.model.z_dim, w.model.g_hidden, w.model.d_hidden) == ("dcgan28", 64, 64, 64)
+    assert w.model.upsample == "transposed" and w.model.bn_init_mean == 0.0 and not w.model.d_bn
+    assert w.train.batch_size == 128 and w.train.d_steps == 5 and w.train.steps == 100 * 469
+    assert (w.optim.lr_g, w.optim.lr_d, w.optim.beta1, w.optim.beta2) == (2e-4, 2e-4, 0.5, 0.999)
+    assert (w.loss.d_loss, w.loss.gp_lambda) == ("wgan-gp", 10.0)
 
 
 def test_course_presets_keep_the_course_networks():
