@@ -84,6 +84,7 @@ class ModelConfig:
     n_classes: int = 0           # conditional GAN on this many classes (the data's), 0: unconditional
     d_cond: str = "concat"       # dcgan28 conditional D: concat (class maps) | projection | none
     d_classify: bool = False     # dcgan28: D also names the class (AC-GAN's head; loss.ac_weight)
+    d_full_view: bool = False    # dcgan28: D sees every pixel (the course's D: only the top-left 22x22)
     t_dim: int = 0               # tgan: size of the per-frame latent z_t, 0: z_dim (TGAN's)
     d_frame: bool = False        # tgan: D also judges every frame alone (MoCoGAN's image D)
     motion: str = "frames"       # tgan: frames (TGAN: each frame drawn) | warp | bounce (content moved)

@@ -89,6 +89,12 @@ class DCGANDiscriminator28(nn.Module):
     WGAN-GP critic must (its gradient penalty is per sample). `mbstd` > 0 adds a minibatch
     standard deviation channel (groups of `mbstd` samples) before the last conv.
 
+    The course's D (28 -> 13 -> 5 -> 1, 4x4 kernels, stride 2, no padding) sees only the top-left
+    22x22 pixels: the last conv reads rows 0-3 of the 5x5 map, which cover pixels 0-21, so G is
+    free to draw anything in the right and bottom six pixels (a digit's stroke can reach
+    them). `full_view=True` pads the second conv by one (13 -> 6) and gives the last conv a
+    6x6 kernel, so every pixel reaches the logit.
+
     A conditional D sees the class as maps beside the image (`cond="concat"`), or, with
     `cond="projection"` (Miyato & Koyama 2018), the logit gains the inner product of a learned
     class embedding with the last conv's input features summed over space: the class then
@@ -104,11 +110,11 @@ class DCGANDiscriminator28(nn.Module):
     """
     config_args = {"hidden": "d_hidden", "bn_mean": "bn_init_mean", "input_bn": "d_input_bn",
                    "bn": "d_bn", "mbstd": "d_mbstd", "n_classes": "n_classes", "cond": "d_cond",
-                   "classify": "d_classify"}
+                   "classify": "d_classify", "full_view": "d_full_view"}
 
     def __init__(self, channels: int = 1, hidden: int = 16, bn_mean: float = 1.0,
                  input_bn: bool = True, bn: bool = True, n_classes: int = 0, mbstd: int = 0,
-                 cond: str = "concat", classify: bool = False):
+                 cond: str = "concat", classify: bool = False, full_view: bool = False):
         super().__init__()
         if cond not in D_CONDS:
             raise GankitError(f"model.d_cond must be one of {', '.join(D_CONDS)}, got {cond!r}")
@@ -125,16 +131,17 @@ class DCGANDiscriminator28(nn.Module):
         self.n_classes, self.cond, self.classifies = n_classes, cond, classify
         h, maps = hidden, n_classes if cond == "concat" else 0
         width = h * 2 + bool(mbstd)
+        last = 6 if full_view else 4                      # the last map's side and kernel
         self.net = nn.Sequential(
             _d_block(channels + maps, h, 4, 2, bn=input_bn and bn),  # (B, h, 13, 13)
-            _d_block(h, h * 2, 4, 2, bn=bn),              # (B, 2h, 5, 5)
+            _d_block(h, h * 2, 4, 2, padding=int(full_view), bn=bn),  # (B, 2h, 5, 5) or 6x6
             *([MinibatchStd(mbstd)] if mbstd else []),    # (B, 2h + 1, 5, 5)
-            nn.Conv2d(width, 1, 4, 2),                    # (B, 1, 1, 1)
+            nn.Conv2d(width, 1, last, 2),                 # (B, 1, 1, 1)
         )
         if n_classes and cond == "projection":            # (B, K) class vector -> (B, 2h)
             self.embed = nn.Linear(n_classes, width, bias=False)
         if classify:
-            self.classifier = nn.Conv2d(width, n_classes, 4, 2)  # (B, K, 1, 1)
+            self.classifier = nn.Conv2d(width, n_classes, last, 2)  # (B, K, 1, 1)
         dcgan_init(self, bn_mean)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None,
