@@ -91,6 +91,28 @@ def test_d_input_bn_switch():
     assert any(isinstance(m, nn.BatchNorm2d) for m in without.modules())  # still in later layers
 
 
+def _seen_pixels(D) -> torch.Tensor:
+    """(28, 28) bool: the pixels whose value can change D's logit."""
+    x = torch.randn(1, 1, 28, 28, requires_grad=True)
+    D(x).sum().backward()
+    return x.grad[0, 0] != 0
+
+
+@pytest.mark.parametrize("cond", ["concat", "projection"])
+def test_the_course_d_is_blind_to_the_right_and_bottom_and_full_view_sees_all(cond):
+    torch.manual_seed(0)
+    kw = dict(hidden=4, bn=False, n_classes=0)
+    course = _seen_pixels(DCGANDiscriminator28(**kw))
+    assert course[:22, :22].all() and not course[22:].any() and not course[:, 22:].any()
+    assert _seen_pixels(DCGANDiscriminator28(full_view=True, **kw)).all()
+    D = DCGANDiscriminator28(hidden=4, bn=False, n_classes=3, cond=cond, full_view=True,
+                             classify=cond == "projection")
+    x, y = torch.randn(2, 1, 28, 28), torch.tensor([0, 2])
+    assert D(x, y).shape == (2,)
+    if cond == "projection":
+        assert D(x, y, classes=True)[1].shape == (2, 3)
+
+
 def test_d_mbstd_sees_batch_variety():
     torch.manual_seed(0)
     x = torch.rand(8, 1, 28, 28) * 2 - 1
