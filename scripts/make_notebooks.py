@@ -223,6 +223,27 @@ for ax, (kind, im) in zip(axes, images.items()):
 plt.show()''',
     "md: The DCGAN presets' G up-samples by resize + convolution for this reason "
     "(`model.upsample=resize`); `gankit eval RUN --metrics checkerboard` measures a trained G.",
+    "md: Convolution arithmetic decides what D can see. The course's D takes 28 -> 13 -> 5 -> 1 "
+    "with 4x4 kernels at stride 2 and no padding: the last conv reads rows 0-3 of the 5x5 map, "
+    "so the right and bottom six pixels never reach D's logit, and G is free to draw anything "
+    "there. Which pixels can move the logit is the gradient's support. `model.d_full_view=true` "
+    "pads the second conv and widens the last kernel to 6 so every pixel counts.",
+    '''from gankit.models.dcgan import DCGANDiscriminator28
+
+def seen(D):
+    """The pixels whose value can change D's logit: where its input gradient is non-zero."""
+    x = torch.randn(1, 1, 28, 28, requires_grad=True)
+    D(x).sum().backward()
+    return (x.grad[0, 0] != 0).float()
+
+fig, axes = plt.subplots(1, 2, figsize=(8, 4))
+for ax, full in zip(axes, (False, True)):
+    mask = seen(DCGANDiscriminator28(hidden=8, bn=False, full_view=full))
+    ax.imshow(mask, cmap="gray", vmin=0, vmax=1)
+    ax.set_title(f"{'full view' if full else 'the course D'}: {int(mask.sum())} of 784 pixels", fontsize=10)
+    ax.set_xlabel("white: seen, black: blind")
+    ax.set_xticks([0, 21, 27]); ax.set_yticks([0, 21, 27])
+plt.show()''',
 )
 
 NOTEBOOKS["05-mlp-gan-and-dcgan"] = notebook(
