@@ -174,6 +174,10 @@ def test_a_class_head_is_refused_where_it_cannot_work():
     cfg = apply_overrides(load_preset("cdcgan-mnist"), ["loss.ac_weight=2", "train.device=cpu"])
     with pytest.raises(GankitError, match="loss.ac_weight.*model.d_classify=true"):
         run.start(cfg, "/nonexistent/never-written")
+    cfg = apply_overrides(load_preset("cdcgan-fashion"), ["loss.ac_weight=0", "train.device=cpu",
+                                                          "data.name=mnist"])
+    with pytest.raises(GankitError, match="nothing trains: set loss.ac_weight > 0"):
+        run.start(cfg, "/nonexistent/never-written")
 
 
 def _ac_step(weight: float):

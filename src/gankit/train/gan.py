@@ -98,9 +98,13 @@ class GANTrainer:
         if cfg.loss.label_smoothing and not objective.smoothing:
             raise GankitError(f"loss.label_smoothing has no meaning for loss.d_loss="
                               f"{cfg.loss.d_loss}: set it to 0 or use bce or least-squares")
-        if cfg.loss.ac_weight != 1.0 and not getattr(models[1], "classifies", False):
+        classifies = getattr(models[1], "classifies", False)
+        if cfg.loss.ac_weight != 1.0 and not classifies:
             raise GankitError("loss.ac_weight weighs the class head's term: set "
                               "model.d_classify=true (with model.d_cond=projection or none)")
+        if classifies and not cfg.loss.ac_weight:
+            raise GankitError("model.d_classify with loss.ac_weight=0 builds a class head that "
+                              "nothing trains: set loss.ac_weight > 0 or model.d_classify=false")
         if parse_policy(cfg.train.diffaugment) and data.is_points:
             raise GankitError("train.diffaugment works on images only: leave it empty for toy data")
         class_labels(cfg.model.n_classes, data)
