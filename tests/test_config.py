@@ -40,7 +40,8 @@ def test_course_exact_presets_are_the_course():
 
 def test_course_presets_keep_the_course_networks():
     """The recipe presets may train differently, but their networks are the course's."""
-    for name, exact in (("dcgan-course", "dcgan-course-exact"), ("mlp-mnist", "mlp-mnist-course-exact")):
+    for name, exact in (("dcgan-course", "dcgan-course-exact"), ("mlp-mnist", "mlp-mnist-course-exact"),
+                        ("wgan-gp-mnist", "wgan-gp-mnist-course-exact")):
         a, b = load_preset(name).model, load_preset(exact).model
         assert (a.name, a.z_dim, a.g_hidden, a.d_hidden, a.upsample) == \
             (b.name, b.z_dim, b.g_hidden, b.d_hidden, b.upsample)
