@@ -16,6 +16,7 @@ learns within 500 steps.
 
 import argparse
 import json
+import signal
 import subprocess
 import sys
 import tempfile
@@ -64,6 +65,9 @@ def run(preset: str, overrides: list[str], tmp: Path) -> tuple[float, list[dict]
 
 
 def main() -> None:
+    # A killed benchmark must not leave its training run behind: as an exception, SIGTERM
+    # reaches subprocess.run, which kills the child before re-raising.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     from gankit.config import preset_names
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--presets", default="", help="comma list (default: every preset but "
