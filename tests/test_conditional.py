@@ -204,12 +204,15 @@ def test_the_ac_term_trains_d_on_real_labels_and_pulls_g_towards_its_class(monke
     assert any(not torch.equal(a, b) for a, b in zip(on.G.parameters(), off.G.parameters()))
     # The term is the cross-entropy of D's class logits: the real labels on D's side, the
     # labels G was asked for on G's side.
-    logits, classes = torch.randn(4), torch.randn(4, K)
-    y = torch.tensor([1, 2, 3, 4])
-    out, term = on.class_term((logits, classes), y)
-    assert torch.equal(out, logits)
-    assert torch.allclose(term, 5.0 * torch.nn.functional.cross_entropy(classes, y))
-    assert off.class_term(logits, y) == (logits, 0.0)
+    x, y = torch.randn(4, 1, 28, 28), torch.tensor([1, 2, 3, 4])
+    on.D.eval(), off.D.eval()                   # BatchNorm's running statistics: one answer
+    with torch.no_grad():
+        logits, classes = on.D(x, y, classes=True)
+        out, term = on.judge_with_classes(x, y)
+        assert torch.equal(out, logits)
+        assert torch.allclose(term, 5.0 * torch.nn.functional.cross_entropy(classes, y))
+        out, term = off.judge_with_classes(x, y)
+        assert torch.equal(out, off.D(x, y)) and term == 0.0
 
 
 def test_an_ac_preset_trains_and_resumes(tmp_path):

@@ -135,7 +135,7 @@ class DCGANDiscriminator28(nn.Module):
         self.net = nn.Sequential(
             _d_block(channels + maps, h, 4, 2, bn=input_bn and bn),  # (B, h, 13, 13)
             _d_block(h, h * 2, 4, 2, padding=int(full_view), bn=bn),  # (B, 2h, 5, 5) or 6x6
-            *([MinibatchStd(mbstd)] if mbstd else []),    # (B, 2h + 1, 5, 5)
+            *([MinibatchStd(mbstd)] if mbstd else []),    # (B, 2h + 1, ...)
             nn.Conv2d(width, 1, last, 2),                 # (B, 1, 1, 1)
         )
         if n_classes and cond == "projection":            # (B, K) class vector -> (B, 2h)
@@ -151,7 +151,7 @@ class DCGANDiscriminator28(nn.Module):
         if self.cond == "concat" or not self.n_classes:
             x = with_class_maps(x, y, self.n_classes)     # (B, C + K, H, W)
             return self.net(x).view(len(x))               # (B,) logits
-        feats = self.net[:-1](x)                          # (B, 2h, 5, 5)
+        feats = self.net[:-1](x)                          # (B, 2h, 5, 5) or 6x6
         logits = self.net[-1](feats).view(len(x))         # (B,)
         if self.cond == "projection":
             e = self.embed(class_vector(y, self.n_classes, len(x)).to(x))  # (B, 2h)

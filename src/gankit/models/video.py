@@ -248,22 +248,22 @@ class TGANGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         b, (c, t, h, w) = len(z), self.shape
+        if self.motion == "frames":
+            z_t = self.temporal(z)                                     # (B, T, Zt)
+            zz = torch.cat([z.unsqueeze(1).expand(-1, t, -1), z_t], dim=2)  # (B, T, Z + Zt)
+            frames = self.image(zz.reshape(b * t, -1))                 # (B*T, C, H, W)
+            return frames.view(b, t, c, h, w).transpose(1, 2)          # (B, C, T, H, W)
         if self.motion == "bounce":
             ts = torch.arange(t, dtype=z.dtype, device=z.device).view(1, t, 1)
             steps = self.step(z).unsqueeze(1) * ts                     # (B, T, 2), 0 at t=0
-        elif self.motion == "warp":
+        else:  # warp
             step = self.step(self.temporal(z))                         # (B, T, 2)
             steps = step.cumsum(1) - step[:, :1]                       # (B, T, 2), 0 at t=0
-        if self.motion != "frames":
-            shift = fold(self.start(z).unsqueeze(1) + steps, self.reach)  # (B, T, 2) half-sides
-            if self.whole_pixels:  # rounded forward, the identity backward (straight-through)
-                half = w / 2
-                shift = shift + (torch.round(shift * half) / half - shift).detach()
-            return translate(self.image(z), shift)                     # (B, C, T, H, W)
-        z_t = self.temporal(z)                                         # (B, T, Zt)
-        zz = torch.cat([z.unsqueeze(1).expand(-1, t, -1), z_t], dim=2)  # (B, T, Z + Zt)
-        frames = self.image(zz.reshape(b * t, -1))                     # (B*T, C, H, W)
-        return frames.view(b, t, c, h, w).transpose(1, 2)              # (B, C, T, H, W)
+        shift = fold(self.start(z).unsqueeze(1) + steps, self.reach)  # (B, T, 2) half-sides
+        if self.whole_pixels:  # rounded forward, the identity backward (straight-through)
+            half = w / 2
+            shift = shift + (torch.round(shift * half) / half - shift).detach()
+        return translate(self.image(z), shift)                         # (B, C, T, H, W)
 
 
 class FrameDiscriminator(nn.Module):

@@ -179,11 +179,13 @@ class GANTrainer:
         net = self.D_net if net is None else net
         return net(x, y, classes=True) if classes else net(x, y)
 
-    def class_term(self, verdict, y: torch.Tensor | None):
-        """(D's logits, the AC-GAN term): judge's output split, the term 0 without a class head."""
+    def judge_with_classes(self, x: torch.Tensor, y: torch.Tensor | None,
+                           net: torch.nn.Module | None = None):
+        """(D's logits (B,), AC-GAN's term: loss.ac_weight times the cross-entropy of D's class
+        head against y; 0 for a D without a head)."""
         if not self.ac_weight:
-            return verdict, 0.0
-        logits, classes = verdict
+            return self.judge(x, y, net), 0.0
+        logits, classes = self.judge(x, y, net, classes=True)       # (B,), (B, K)
         return logits, self.ac_weight * F.cross_entropy(classes, y)
 
     def real_batch(self):
@@ -206,8 +208,7 @@ class GANTrainer:
                 fake = self.G_net(z, y_fake)
             r1 = self.cfg.loss.r1_gamma > 0 and self.d_updates % self.cfg.loss.r1_every == 0
             real.requires_grad_(r1)
-            real_logits, ac_d = self.class_term(                     # (B,), AC-GAN's term
-                self.judge(real, y_real, classes=bool(self.ac_weight)), y_real)
+            real_logits, ac_d = self.judge_with_classes(real, y_real)  # (B,), AC-GAN's term
             fake_logits = self.judge(fake.detach(), y_fake)          # (B,)
             loss_d = obj.d_loss(real_logits, fake_logits, self.cfg.loss.label_smoothing) + ac_d
             gp_every = self.cfg.loss.gp_every
@@ -225,8 +226,7 @@ class GANTrainer:
             self.opt_d.step()
 
         self.D.requires_grad_(False)                                 # freeze the judge
-        fake_logits_g, ac_g = self.class_term(
-            self.judge(fake, y_fake, net=self.D_frozen, classes=bool(self.ac_weight)), y_fake)
+        fake_logits_g, ac_g = self.judge_with_classes(fake, y_fake, net=self.D_frozen)
         loss_g = self.g_loss(fake_logits_g) + ac_g
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
