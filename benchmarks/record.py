@@ -38,6 +38,31 @@ def record(section: str, body: str) -> None:
         _replace(section, body)
 
 
+def record_rows(section: str, rows: list[list], note: str) -> None:
+    """Replace, in a recorded table, the rows whose first cell is one of `rows`' first cells
+    (all of a preset's rows at once), keep every other row, and add `note` (which command
+    re-measured which rows, when) below the table: a rerun of a few presets need not redo a
+    table that takes half an hour."""
+    with open(DOC.parent / ".benchmarks.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        text = DOC.read_text()
+        start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
+        if start not in text:
+            raise SystemExit(f"no recorded section {section!r} in {DOC}: record the whole "
+                             "table first (without a preset list)")
+        body = text[text.index(start) + len(start):text.index(end)].strip("\n")
+        lines = body.splitlines()
+        rerun = {str(r[0]) for r in rows}
+        table = [i for i, line in enumerate(lines) if line.startswith("|")]
+        first, last = table[0], table[-1]
+        kept = [line for line in lines[first + 2:last + 1]
+                if line.split("|")[1].strip() not in rerun]
+        new = ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+        ordered = sorted(kept + new, key=lambda line: line.split("|")[1].strip().strip("`"))
+        out = lines[:first + 2] + ordered + lines[last + 1:] + ["", note]
+        _replace(section, "\n".join(out))
+
+
 def _replace(section: str, body: str) -> None:
     text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
     start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"

@@ -53,7 +53,7 @@ from gankit.data import ImageData, load_data
 from gankit.train.gan import GANTrainer as Trainer
 
 sys.path.insert(0, str(Path(__file__).parent))
-from record import machine, markdown_table, record  # noqa: E402
+from record import machine, markdown_table, record, record_rows  # noqa: E402
 
 ABLATIONS = "train.channels_last=false,train.precision=bf16,train.compile=true"
 CASES = [  # (label, preset, batch)
@@ -408,6 +408,13 @@ def record_shared(args) -> None:
                 rows.append([f"`{preset}`", label, f"{alone:.0f}", f"{shared:.0f}",
                              f"{shared / alone:.2f}"])
                 print(rows[-1], flush=True)
+    if args.shared_presets and args.record:  # a few presets rerun: their rows only
+        print(markdown_table(["preset", "threads", "alone img/s", "beside a busy process img/s",
+                              "kept"], rows))
+        record_rows("speed-shared", rows, f"Rows of {', '.join(presets)} rerun on "
+                    f"{time.strftime('%Y-%m-%d')} (`python benchmarks/speed.py "
+                    f"{' '.join(sys.argv[1:])}`), the others as recorded above.")
+        return
     table = markdown_table(["preset", "threads", "alone img/s", "beside a busy process img/s",
                             "kept"], rows)
     publish(args, "speed-shared", "Training images/s (median of the logged windows after the "
