@@ -6,7 +6,7 @@ from gankit.errors import GankitError
 
 REQUIRED_PRESETS = {"mlp-mnist", "dcgan-mnist", "dcgan-fashion", "dcgan64-folder", "toy-ring",
                     "toy-grid", "dcgan-course", "dcgan-course-exact", "mlp-mnist-course-exact",
-                    "wgan-gp-mnist-course-exact"}
+                    "wgan-gp-mnist-course-exact", "cgan-mnist-course-exact"}
 
 
 def test_required_presets_exist_and_validate():
@@ -36,15 +36,23 @@ def test_course_exact_presets_are_the_course():
     assert w.train.batch_size == 128 and w.train.d_steps == 5 and w.train.steps == 100 * 469
     assert (w.optim.lr_g, w.optim.lr_d, w.optim.beta1, w.optim.beta2) == (2e-4, 2e-4, 0.5, 0.999)
     assert (w.loss.d_loss, w.loss.gp_lambda) == ("wgan-gp", 10.0)
+    c = load_preset("cgan-mnist-course-exact")  # week 4: week 2's networks, both 64 wide
+    assert (c.model.name, c.model.z_dim, c.model.g_hidden, c.model.d_hidden) == ("dcgan28", 64, 64, 64)
+    assert (c.model.n_classes, c.model.d_cond, c.model.upsample) == (10, "concat", "transposed")
+    assert c.model.d_input_bn and c.model.bn_init_mean == 0.0 and not c.model.d_full_view
+    assert c.train.batch_size == 128 and c.train.steps == 200 * 469  # 200 epochs of 60k
+    assert (c.optim.lr_g, c.optim.lr_d, c.optim.beta1, c.optim.beta2) == (2e-4, 2e-4, 0.9, 0.999)
+    assert c.loss.d_loss == "bce" and c.train.ema_decay == 0
 
 
 def test_course_presets_keep_the_course_networks():
     """The recipe presets may train differently, but their networks are the course's."""
     for name, exact in (("dcgan-course", "dcgan-course-exact"), ("mlp-mnist", "mlp-mnist-course-exact"),
-                        ("wgan-gp-mnist", "wgan-gp-mnist-course-exact")):
+                        ("wgan-gp-mnist", "wgan-gp-mnist-course-exact"),
+                        ("cgan-mnist", "cgan-mnist-course-exact")):
         a, b = load_preset(name).model, load_preset(exact).model
-        assert (a.name, a.z_dim, a.g_hidden, a.d_hidden, a.upsample) == \
-            (b.name, b.z_dim, b.g_hidden, b.d_hidden, b.upsample)
+        assert (a.name, a.z_dim, a.g_hidden, a.d_hidden, a.upsample, a.n_classes, a.d_cond) == \
+            (b.name, b.z_dim, b.g_hidden, b.d_hidden, b.upsample, b.n_classes, b.d_cond)
 
 
 def test_every_preset_picks_threads_that_hold_up_on_a_shared_machine():
