@@ -89,7 +89,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for label, preset, overrides in jobs:
-            cell = f"`{preset}`" + (" " + " ".join(overrides) if overrides else "")
+            cell = run_cell(preset, overrides)
             if (label, cell) in done:
                 rows.append(done[label, cell])
                 continue
@@ -98,14 +98,22 @@ def main() -> None:
             said = ", ".join(f"{d['diagnosis']} at {d['step']}" for d in diagnoses) or "none"
             rows.append([label, cell, steps, f"{wall:.0f}", said])
             print(rows[-1], flush=True)
-            if args.record:  # after every row: a long benchmark cut short keeps what it ran
-                write(rows, len(jobs), args.section)
+            if args.record:  # after every row: a long benchmark cut short keeps what it ran,
+                # and the recorded rows it has not reached yet
+                later = [done[lb, run_cell(p, o)] for lb, p, o in jobs[len(rows):]
+                         if (lb, run_cell(p, o)) in done]
+                write(rows + later, len(jobs), args.section)
     if args.record:  # and at the end: rows reused after the last run are written too
         write(rows, len(jobs), args.section)
     print(markdown_table(HEADER, rows))
 
 
 HEADER = ["run", "preset and overrides", "steps", "wall s", "diagnoses"]
+
+
+def run_cell(preset: str, overrides: list) -> str:
+    """The table's "preset and overrides" cell, also the key of a recorded row."""
+    return f"`{preset}`" + (" " + " ".join(overrides) if overrides else "")
 
 
 def monitored(preset: str) -> bool:

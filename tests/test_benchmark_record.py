@@ -46,3 +46,29 @@ def test_record_rows_needs_the_whole_table_first(tmp_path, monkeypatch):
     with pytest.raises(SystemExit, match="record the whole table first"):
         record.record_rows("speed-shared", [["`b`", "own", 30]], "note")
     assert record.DOC.read_text() == "# Benchmarks\n"
+
+
+def test_a_stopped_health_rerun_keeps_the_rows_it_had_not_reached(tmp_path, monkeypatch):
+    """health.py --resume reruns the rows missing from its table; stopped during a later run,
+    the table must still hold every recorded row, not only those before the last new one."""
+    import health
+    doc = tmp_path / "benchmarks.md"
+    monkeypatch.setattr(record, "DOC", doc)
+    monkeypatch.setattr(health, "DOC", doc)
+    monkeypatch.setattr(health, "PLANTED", {})
+    monkeypatch.setattr(health, "monitored", lambda p: True)
+    rows = [["a", "`a`", 10, "1", "none"], ["c", "`c`", 30, "3", "none"]]
+    health.write(rows, 4, "health-runs")                 # b and d not recorded yet
+
+    def fake_run(preset, overrides, tmp):
+        if preset == "d":
+            raise KeyboardInterrupt                        # stopped during d's run
+        return 2.0, [], [{"step": 20}]
+    monkeypatch.setattr(health, "run", fake_run)
+    monkeypatch.setattr(sys, "argv", ["health.py", "--presets", "a,b,c,d", "--planted", "none",
+                                      "--record", "--resume"])
+    with pytest.raises(KeyboardInterrupt):
+        health.main()
+    table = [line for line in doc.read_text().splitlines() if line.startswith("| ")][1:]
+    assert [line.split("|")[1].strip() for line in table] == ["a", "b", "c"]
+    assert "| b | `b` | 20 | 2 | none |" in table
