@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from record import DOC, machine, markdown_table, record  # noqa: E402
+from record import machine, markdown_table, record, section_body  # noqa: E402
 
 FASHION = Path(__file__).resolve().parents[2] / "shared" / "data" / "fashion-mnist-70k.npz"
 # The default's R1 and fast Adam keep D from winning the planted way, so that run pins the
@@ -86,10 +86,10 @@ def main() -> None:
     if args.planted == "all":  # the planted runs are short: first
         jobs = [(label, preset, o) for label, (preset, o) in PLANTED.items()] + jobs
     done = recorded(args.section) if args.resume else {}
+    keys = [(label, run_cell(preset, overrides)) for label, preset, overrides in jobs]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for label, preset, overrides in jobs:
-            cell = run_cell(preset, overrides)
+        for (label, cell), (_, preset, overrides) in zip(keys, jobs):
             if (label, cell) in done:
                 rows.append(done[label, cell])
                 continue
@@ -100,9 +100,8 @@ def main() -> None:
             print(rows[-1], flush=True)
             if args.record:  # after every row: a long benchmark cut short keeps what it ran,
                 # and the recorded rows it has not reached yet
-                later = [done[lb, run_cell(p, o)] for lb, p, o in jobs[len(rows):]
-                         if (lb, run_cell(p, o)) in done]
-                write(rows + later, len(jobs), args.section)
+                write(rows + [done[k] for k in keys[len(rows):] if k in done], len(jobs),
+                      args.section)
     if args.record:  # and at the end: rows reused after the last run are written too
         write(rows, len(jobs), args.section)
     print(markdown_table(HEADER, rows))
@@ -125,11 +124,7 @@ def monitored(preset: str) -> bool:
 
 def recorded(section: str) -> dict:
     """The rows of the section's table in docs/benchmarks.md, by (run, preset and overrides)."""
-    text = DOC.read_text() if DOC.is_file() else ""
-    start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
-    if start not in text:
-        return {}
-    body = text.split(start, 1)[1].split(end, 1)[0]
+    body = section_body(section) or ""
     rows = [[c.strip() for c in line.strip().strip("|").split("|")]
             for line in body.splitlines() if line.startswith("| ") and not line.startswith("| run")]
     return {(r[0], r[1]): [r[0], r[1], int(r[2]), r[3], r[4]] for r in rows if len(r) == 5}

@@ -24,9 +24,16 @@ def machine() -> str:
 
 
 def markdown_table(header: list[str], rows: list[list]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    lines = [table_row(header), "|" + "---|" * len(header)] + [table_row(r) for r in rows]
     return "\n".join(lines)
+
+
+def table_row(cells: list) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def first_cell(line: str) -> str:
+    return line.split("|")[1].strip()
 
 
 def record(section: str, body: str) -> None:
@@ -38,6 +45,19 @@ def record(section: str, body: str) -> None:
         _replace(section, body)
 
 
+def markers(section: str) -> tuple[str, str]:
+    return f"<!-- {section}:start -->", f"<!-- {section}:end -->"
+
+
+def section_body(section: str) -> str | None:
+    """The text between a section's markers in docs/benchmarks.md; None where it has none."""
+    text = DOC.read_text() if DOC.is_file() else ""
+    start, end = markers(section)
+    if start not in text:
+        return None
+    return text.split(start, 1)[1].split(end, 1)[0].strip("\n")
+
+
 def record_rows(section: str, rows: list[list], note: str) -> None:
     """Replace, in a recorded table, the rows whose first cell is one of `rows`' first cells
     (all of a preset's rows at once), keep every other row, and add `note` (which command
@@ -45,27 +65,23 @@ def record_rows(section: str, rows: list[list], note: str) -> None:
     table that takes half an hour."""
     with open(DOC.parent / ".benchmarks.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        text = DOC.read_text()
-        start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
-        if start not in text:
+        body = section_body(section)
+        if body is None:
             raise SystemExit(f"no recorded section {section!r} in {DOC}: record the whole "
                              "table first (without a preset list)")
-        body = text[text.index(start) + len(start):text.index(end)].strip("\n")
         lines = body.splitlines()
-        rerun = {str(r[0]) for r in rows}
         table = [i for i, line in enumerate(lines) if line.startswith("|")]
-        first, last = table[0], table[-1]
-        kept = [line for line in lines[first + 2:last + 1]
-                if line.split("|")[1].strip() not in rerun]
-        new = ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-        ordered = sorted(kept + new, key=lambda line: line.split("|")[1].strip().strip("`"))
-        out = lines[:first + 2] + ordered + lines[last + 1:] + ["", note]
-        _replace(section, "\n".join(out))
+        first, last = table[0], table[-1]                  # header, separator, rows..., last row
+        rerun = {str(r[0]) for r in rows}
+        kept = [line for line in lines[first + 2:last + 1] if first_cell(line) not in rerun]
+        ordered = sorted(kept + [table_row(r) for r in rows],
+                         key=lambda line: first_cell(line).strip("`"))
+        _replace(section, "\n".join(lines[:first + 2] + ordered + lines[last + 1:] + ["", note]))
 
 
 def _replace(section: str, body: str) -> None:
     text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
+    start, end = markers(section)
     block = f"{start}\n{body.strip()}\n{end}"
     pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
     text = pattern.sub(lambda _: block, text) if pattern.search(text) else f"{text.rstrip()}\n\n{block}\n"

@@ -408,15 +408,14 @@ def record_shared(args) -> None:
                 rows.append([f"`{preset}`", label, f"{alone:.0f}", f"{shared:.0f}",
                              f"{shared / alone:.2f}"])
                 print(rows[-1], flush=True)
+    table = markdown_table(["preset", "threads", "alone img/s", "beside a busy process img/s",
+                            "kept"], rows)
     if args.shared_presets and args.record:  # a few presets rerun: their rows only
-        print(markdown_table(["preset", "threads", "alone img/s", "beside a busy process img/s",
-                              "kept"], rows))
+        print(table)
         record_rows("speed-shared", rows, f"Rows of {', '.join(presets)} rerun on "
                     f"{time.strftime('%Y-%m-%d')} (`python benchmarks/speed.py "
                     f"{' '.join(sys.argv[1:])}`), the others as recorded above.")
         return
-    table = markdown_table(["preset", "threads", "alone img/s", "beside a busy process img/s",
-                            "kept"], rows)
     publish(args, "speed-shared", "Training images/s (median of the logged windows after the "
             "first) of each preset alone, then beside one CPU-bound process (`while True: "
             "pass`), with the preset's own thread setting (train.threads=0: auto, every core "

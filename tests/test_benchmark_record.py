@@ -54,7 +54,6 @@ def test_a_stopped_health_rerun_keeps_the_rows_it_had_not_reached(tmp_path, monk
     import health
     doc = tmp_path / "benchmarks.md"
     monkeypatch.setattr(record, "DOC", doc)
-    monkeypatch.setattr(health, "DOC", doc)
     monkeypatch.setattr(health, "PLANTED", {})
     monkeypatch.setattr(health, "monitored", lambda p: True)
     rows = [["a", "`a`", 10, "1", "none"], ["c", "`c`", 30, "3", "none"]]
