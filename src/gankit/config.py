@@ -27,7 +27,9 @@ class DataConfig:
     name: str = "mnist"          # mnist | fashion | folder | toy-ring | toy-grid | moving-mnist | video
     path: str = ""               # empty: the bundled MNIST (for mnist); else IDX dir, .npz or folder
     image_size: int = 0          # 0: the source's own size
-    channels: int = 0            # 0: the source's own channel count (folder: 3)
+    channels: int = 0            # 0: the source's own channel count (folder: 3, 4 with alpha)
+    background: str = "white"    # folder: transparency composited onto this colour; alpha: kept
+    fit: str = "crop"            # folder: crop | pad, how a non-square image becomes square
     split: str = "train"         # train | test | all: IDX files; the evaluators' files (data/splits.py)
     download: bool = False       # fetch MNIST/Fashion-MNIST through torchvision into data.path
     n_toy: int = 100_000         # points drawn from a toy mixture
@@ -59,7 +61,8 @@ class DataConfig:
                          channels=self.channels or None, split=self.split,
                          download=self.download, n_toy=self.n_toy, seed=seed,
                          stream_mb=self.stream_mb if stream else None, frames=self.frames,
-                         digits=self.digits, n_clips=self.n_clips)
+                         digits=self.digits, n_clips=self.n_clips,
+                         background=self.background, fit=self.fit)
 
     @classmethod
     def from_card(cls, card: dict | None) -> "DataConfig":
@@ -70,7 +73,7 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    name: str = "dcgan28"        # mlp | dcgan28 | dcgan64 | toy-mlp
+    name: str = "dcgan28"        # mlp | dcgan28 | dcgan64 | dcgan (any side 2^k) | toy-mlp | vae | tgan
     z_dim: int = 64
     g_hidden: int = 64
     d_hidden: int = 16
@@ -78,7 +81,7 @@ class ModelConfig:
     n_layers: int = 3            # toy-mlp depth
     bn_init_mean: float = 1.0    # DCGAN paper: BatchNorm scale ~ N(1, 0.02); the course uses 0
     d_input_bn: bool = True      # dcgan28: BatchNorm on D's first layer (course: yes; paper: no)
-    d_mbstd: int = 0             # dcgan28: minibatch-stddev channel in D over groups of this many, 0: off
+    d_mbstd: int = 0             # dcgan28/dcgan: minibatch-stddev channel in D over groups of this many, 0: off
     d_bn: bool = True            # dcgan28/64: BatchNorm in D at all (WGAN-GP needs false)
     d_spectral_norm: bool = False  # spectral normalisation of every D weight (Miyato et al. 2018)
     n_classes: int = 0           # conditional GAN on this many classes (the data's), 0: unconditional

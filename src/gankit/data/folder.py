@@ -1,6 +1,10 @@
 """A folder of your own images (.png, .jpg, .jpeg, searched recursively).
 
-Each image is resized so its shorter side is `size`, then centre-cropped to `size` x `size`.
+Each image is loaded as a person sees it: turned upright by its EXIF orientation, transparent
+pixels composited onto `background` (white by default; "alpha" keeps transparency as a fourth
+channel), palette, greyscale, 16-bit and CMYK files converted to 8-bit RGB (or grey). Then it
+is made square: `fit="crop"` resizes the shorter side to `size` and centre-crops, `fit="pad"`
+resizes the longer side to `size` and pads with the background.
 `load_folder` reads them all into memory; a folder bigger than `data.stream_mb` is instead
 read while training, image by image, by `gankit.data.stream`.
 As in torchvision's ImageFolder, the first-level subfolders name the classes
@@ -9,15 +13,22 @@ As in torchvision's ImageFolder, the first-level subfolders name the classes
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from pathlib import Path
 
+import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageColor, ImageOps
 
 from gankit.errors import GankitError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+FITS = ("crop", "pad")
+ALPHA = "alpha"  # data.background that keeps transparency as a fourth channel
+# A folder's held-out share (data.split=test): the images its evaluator and FID hold out.
+# Smaller folders hold nothing out: every split is the whole folder.
+TEST_SHARE, MIN_SPLIT = 0.15, 50
 
 # What Pillow raises for files that are not images or are broken part way through.
 _DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error,
@@ -30,21 +41,78 @@ def list_images(root: Path) -> list[Path]:
                   if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 
 
-def load_image(path: Path, size: int, channels: int) -> torch.Tensor:
-    """uint8 (channels, size, size): shorter side resized to `size`, centre cropped."""
+def parse_background(background: str) -> tuple[int, int, int] | None:
+    """data.background -> an RGB triple, or None for "alpha" (keep transparency)."""
+    if background == ALPHA:
+        return None
+    try:
+        return ImageColor.getrgb(background)[:3]
+    except (ValueError, AttributeError):
+        raise GankitError(f"data.background {background!r} is not a colour: give a name "
+                          "(white, black), #rrggbb, or alpha to keep transparency as a fourth "
+                          "channel") from None
+
+
+def _to_8bit(im: Image.Image) -> Image.Image:
+    """16- and 32-bit greyscale ("I;16", "I", "F") to 8-bit "L" by scaling, not clipping
+    (Pillow's own convert("L") clips every value above 255 to white)."""
+    if im.mode not in ("I", "F") and not im.mode.startswith("I;16"):
+        return im
+    a = np.asarray(im, dtype=np.float64)
+    top = 65535.0 if im.mode.startswith("I") and a.max(initial=0) > 255 else 255.0
+    return Image.fromarray(np.clip(a / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+
+
+def _pixels(im: Image.Image, channels: int, bg: tuple | None) -> Image.Image:
+    """Any Pillow mode -> "RGBA" (bg None), "RGB" or "L", transparency composited onto bg."""
+    im = _to_8bit(im)
+    has_alpha = im.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in im.info
+    if has_alpha:
+        im = im.convert("RGBA")  # palette and greyscale transparency included
+        if bg is not None:
+            im = Image.alpha_composite(Image.new("RGBA", im.size, (*bg, 255)), im)
+    if bg is None:
+        return im.convert("RGBA")
+    return im.convert("RGB" if channels == 3 else "L")  # CMYK, YCbCr, P, 1, L: converted
+
+
+def load_image(path: Path, size: int, channels: int, background: str = "white",
+               fit: str = "crop") -> torch.Tensor:
+    """uint8 (channels, size, size) as a person sees the file: see the module notes."""
     # Imported here: torchvision takes seconds to import and only this source needs it.
     from torchvision.transforms.v2 import InterpolationMode
     from torchvision.transforms.v2 import functional as TF
 
+    bg = parse_background(background)
     try:
         with Image.open(path) as im:
-            im = im.convert("RGB" if channels == 3 else "L")  # decodes the whole file
+            im = ImageOps.exif_transpose(im)  # a phone's portrait JPEG stands upright
+            im = _pixels(im, channels, bg)    # decodes the whole file
     except _DECODE_ERRORS as e:
         raise GankitError(f"cannot read image '{path}' ({e}): "
                           "delete or replace that file, or move it out of data.path") from e
+    if fit == "pad":
+        # ImageOps.pad resizes the longer side to `size` and centres it on the background
+        fill = (0, 0, 0, 0) if bg is None else bg if channels == 3 else round(sum(bg) / 3)
+        im = ImageOps.pad(im, (size, size), method=Image.Resampling.BICUBIC, color=fill)
+        return TF.pil_to_tensor(im)
     im = TF.resize(im, [size], interpolation=InterpolationMode.BICUBIC, antialias=True)
     im = TF.center_crop(im, [size, size])
     return TF.pil_to_tensor(im)  # (C, size, size) uint8
+
+
+def split_files(root: Path, files: list[Path], split: str) -> list[Path]:
+    """The files of one split: a file is held out (test) when the hash of its path inside the
+    folder falls in the first TEST_SHARE, so the split never changes as files are added, and
+    a copy of the folder elsewhere splits the same. Folders under MIN_SPLIT images: all."""
+    if split == "all" or len(files) < MIN_SPLIT:
+        return files
+
+    def held_out(f: Path) -> bool:
+        key = f.relative_to(root).as_posix().encode()
+        return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") < TEST_SHARE * 2 ** 64
+
+    return [f for f in files if held_out(f) == (split == "test")]
 
 
 def find_images(path: str | None) -> list[Path]:

@@ -26,14 +26,17 @@ from gankit.errors import GankitError
 class FolderDataset(Dataset):
     """Images under a folder, each decoded on demand: float (C, size, size) in [-1, 1]."""
 
-    def __init__(self, files: list, size: int, channels: int):
+    def __init__(self, files: list, size: int, channels: int, background: str = "white",
+                 fit: str = "crop"):
         self.files, self.size, self.channels = files, size, channels
+        self.background, self.fit = background, fit
 
     def __len__(self) -> int:
         return len(self.files)
 
     def __getitem__(self, i: int) -> torch.Tensor:
-        return to_unit_range(load_image(self.files[i], self.size, self.channels))
+        return to_unit_range(load_image(self.files[i], self.size, self.channels,
+                                             self.background, self.fit))
 
 
 class StreamedImages:

@@ -20,8 +20,8 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 from gankit.errors import GankitError
 from gankit.models.blocks import UPSAMPLE_MODES
-from gankit.models.dcgan import (DCGANDiscriminator28, DCGANDiscriminator64, DCGANGenerator28,
-                                 DCGANGenerator64)
+from gankit.models.dcgan import (DCGANDiscriminator, DCGANDiscriminator28, DCGANDiscriminator64,
+                                 DCGANGenerator, DCGANGenerator28, DCGANGenerator64)
 from gankit.models.mlp import MLPDiscriminator, MLPGenerator, ToyDiscriminator, ToyGenerator
 from gankit.models.vae import VAEDecoder, VAEEncoder
 from gankit.models.video import TGANGenerator, VideoDiscriminator, check_clip_shape
@@ -34,13 +34,15 @@ class Architecture:
     kind: str               # the trainer that trains it: "gan", "vae" or "video" (gankit.train)
     data: str = "image"     # "image": (C, H, W); "points": 2D toy mixtures; "video": (C, T, H, W)
     size: int | None = None  # the only image side a conv model makes; None: any
-    data_arg: str = "channels"  # what the data gives each network: "channels" or "shape"
+    data_arg: str = "channels"  # what the data gives each network: "channels", "image"
+                                # (channels and the square side) or "shape"
 
 
 ARCHITECTURES = {
     "mlp": Architecture(MLPGenerator, MLPDiscriminator, "gan", data_arg="shape"),
     "dcgan28": Architecture(DCGANGenerator28, DCGANDiscriminator28, "gan", size=28),
     "dcgan64": Architecture(DCGANGenerator64, DCGANDiscriminator64, "gan", size=64),
+    "dcgan": Architecture(DCGANGenerator, DCGANDiscriminator, "gan", data_arg="image"),
     "toy-mlp": Architecture(ToyGenerator, ToyDiscriminator, "gan", data="points", data_arg=""),
     "vae": Architecture(VAEDecoder, VAEEncoder, "vae", size=28),
     "tgan": Architecture(TGANGenerator, VideoDiscriminator, "video", data="video",
@@ -77,6 +79,9 @@ def _check_data(name: str, arch: Architecture, data_shape: tuple) -> None:
     if len(data_shape) != 3:
         raise GankitError(f"model.name {name!r} needs image data; for toy data use "
                           "model.name=toy-mlp")
+    if arch.data_arg == "image" and data_shape[1] != data_shape[2]:
+        raise GankitError(f"model.name {name!r} makes square images but the data is "
+                          f"{data_shape[1]}x{data_shape[2]}: set data.image_size to one side")
     if arch.size and tuple(data_shape[1:]) != (arch.size, arch.size):
         raise GankitError(f"model.name {name!r} makes {arch.size}x{arch.size} images but the data "
                           f"is {data_shape[1]}x{data_shape[2]}: set data.image_size={arch.size}")
@@ -103,7 +108,8 @@ def model_kwargs(model, data_shape: tuple) -> tuple[dict, dict]:
         raise GankitError(f"model.upsample must be one of {', '.join(UPSAMPLE_MODES)}, "
                           f"got {model.upsample!r}")
     _check_data(name, arch, data_shape)
-    data = {"channels": {"channels": data_shape[0]} if len(data_shape) == 3 else {},
+    channels = {"channels": data_shape[0]} if len(data_shape) == 3 else {}
+    data = {"channels": channels, "image": {**channels, "size": data_shape[-1]},
             "shape": {"shape": tuple(data_shape)}, "": {}}[arch.data_arg]
     g = {**{arg: getattr(model, key) for arg, key in arch.G.config_args.items()}, **data}
     d = {**{arg: getattr(model, key) for arg, key in arch.D.config_args.items()}, **data}

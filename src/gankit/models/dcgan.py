@@ -159,49 +159,91 @@ class DCGANDiscriminator28(nn.Module):
         return (logits, self.classifier(feats).flatten(1)) if classes else logits  # (B, K)
 
 
-class DCGANGenerator64(nn.Module):
-    """The DCGAN paper's 64x64 generator: z projected to 4x4, then four doublings."""
+def _stages(size: int) -> int:
+    """How many doublings take a 4x4 map to `size` (a power of two, at least 8)."""
+    if size < 8 or size & (size - 1):
+        raise GankitError(f"the DCGAN family makes square images whose side is a power of two "
+                          f"from 8 up (32, 64, 128, ...), not {size}: set data.image_size to one")
+    return int(math.log2(size)) - 2
+
+
+def _width(hidden: int, stage: int, stages: int) -> int:
+    """Channels after doubling `stage` (0-based) of `stages`: hidden at the full-size end,
+    twice that per halving, at most 8 x hidden (the DCGAN paper's 64x64 widths, and the
+    width pytorch/examples and StudioGAN build their other sizes with)."""
+    return hidden * min(2 ** (stages - 1 - stage), 8)
+
+
+class DCGANGenerator(nn.Module):
+    """The DCGAN paper's generator built from the image side, as pytorch/examples and
+    StudioGAN build theirs: z projected to a 4x4 map by a transposed conv, then one
+    stride-2 doubling per power of two up to `size` (32: three, 64: four, 128: five). At
+    size 64 it is the paper's network, layer for layer (and `dcgan64`'s weights load)."""
     config_args = {"z_dim": "z_dim", "hidden": "g_hidden", "upsample": "upsample",
-                   "n_classes": "n_classes"}
+                   "n_classes": "n_classes", "bn_mean": "bn_init_mean"}
 
     def __init__(self, z_dim: int = 100, channels: int = 3, hidden: int = 64,
-                 upsample: str = "transposed", n_classes: int = 0):
+                 upsample: str = "transposed", n_classes: int = 0, size: int = 64,
+                 bn_mean: float = 1.0):
         super().__init__()
-        self.z_dim, self.n_classes = z_dim, n_classes
-        h = hidden
-        self.net = nn.Sequential(
-            _g_block(z_dim + n_classes, h * 8, 4, 1, 0, 1, upsample),  # (B, 8h, 4, 4)
-            _g_block(h * 8, h * 4, 4, 2, 1, 4, upsample),         # (B, 4h, 8, 8)
-            _g_block(h * 4, h * 2, 4, 2, 1, 8, upsample),         # (B, 2h, 16, 16)
-            _g_block(h * 2, h, 4, 2, 1, 16, upsample),            # (B, h, 32, 32)
-            _g_block(h, channels, 4, 2, 1, 32, upsample, last=True),  # (B, C, 64, 64)
-        )
-        dcgan_init(self)
+        self.z_dim, self.n_classes, self.size = z_dim, n_classes, size
+        n = _stages(size)
+        widths = [_width(hidden, i, n) for i in range(n)]     # e.g. 64: [8h, 4h, 2h, h]
+        blocks = [_g_block(z_dim + n_classes, widths[0], 4, 1, 0, 1, upsample)]  # (B, w0, 4, 4)
+        for i in range(1, n):                                 # (B, w_i, 4 * 2^i, 4 * 2^i)
+            blocks.append(_g_block(widths[i - 1], widths[i], 4, 2, 1, 2 ** (i + 1), upsample))
+        blocks.append(_g_block(widths[-1], channels, 4, 2, 1, size // 2, upsample,
+                               last=True))                    # (B, C, size, size)
+        self.net = nn.Sequential(*blocks)
+        dcgan_init(self, bn_mean)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         z = with_class(z.view(len(z), self.z_dim), y, self.n_classes)  # (B, z_dim + K)
         return self.net(z[:, :, None, None])
 
 
-class DCGANDiscriminator64(nn.Module):
-    """The DCGAN paper's 64x64 discriminator (no BatchNorm on the first layer, as in the paper;
-    none at all with `bn=False`)."""
+class DCGANDiscriminator(nn.Module):
+    """The DCGAN paper's discriminator built from the image side: stride-2 convs halve the
+    image down to 4x4 (no BatchNorm on the first, as in the paper; none at all with
+    `bn=False`), then a 4x4 conv to one logit. At size 64 it is the paper's network.
+    `mbstd` > 0 adds ProGAN's minibatch standard deviation channel before the last conv."""
+    config_args = {"hidden": "d_hidden", "bn": "d_bn", "n_classes": "n_classes",
+                   "mbstd": "d_mbstd"}
+
+    def __init__(self, channels: int = 3, hidden: int = 64, bn: bool = True,
+                 n_classes: int = 0, size: int = 64, mbstd: int = 0):
+        super().__init__()
+        self.n_classes = n_classes
+        n = _stages(size)
+        widths = [_width(hidden, i, n) for i in reversed(range(n))]  # e.g. 64: [h, 2h, 4h, 8h]
+        layers = [_d_block(channels + n_classes, widths[0], 4, 2, 1, bn=False)]  # (B, h, size/2, ..)
+        for i in range(1, n):                                  # (B, w_i, size / 2^(i+1), ...)
+            layers.append(_d_block(widths[i - 1], widths[i], 4, 2, 1, bn=bn))
+        if mbstd:
+            layers.append(MinibatchStd(mbstd))                 # (B, w + 1, 4, 4)
+        layers.append(nn.Conv2d(widths[-1] + bool(mbstd), 1, 4, 1, 0))  # (B, 1, 1, 1)
+        self.net = nn.Sequential(*layers)
+        dcgan_init(self)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        x = with_class_maps(x, y, self.n_classes)          # (B, C + K, H, W)
+        return self.net(x).view(len(x))                    # (B,) logits
+
+
+class DCGANGenerator64(DCGANGenerator):
+    """`dcgan64`: the family at 64x64 (the name older snapshots and presets use)."""
+    config_args = {"z_dim": "z_dim", "hidden": "g_hidden", "upsample": "upsample",
+                   "n_classes": "n_classes"}
+
+    def __init__(self, z_dim: int = 100, channels: int = 3, hidden: int = 64,
+                 upsample: str = "transposed", n_classes: int = 0):
+        super().__init__(z_dim, channels, hidden, upsample, n_classes, size=64)
+
+
+class DCGANDiscriminator64(DCGANDiscriminator):
+    """`dcgan64`: the family's D at 64x64."""
     config_args = {"hidden": "d_hidden", "bn": "d_bn", "n_classes": "n_classes"}
 
     def __init__(self, channels: int = 3, hidden: int = 64, bn: bool = True,
                  n_classes: int = 0):
-        super().__init__()
-        self.n_classes = n_classes
-        h = hidden
-        self.net = nn.Sequential(
-            _d_block(channels + n_classes, h, 4, 2, 1, bn=False),  # (B, h, 32, 32)
-            _d_block(h, h * 2, 4, 2, 1, bn=bn),           # (B, 2h, 16, 16)
-            _d_block(h * 2, h * 4, 4, 2, 1, bn=bn),       # (B, 4h, 8, 8)
-            _d_block(h * 4, h * 8, 4, 2, 1, bn=bn),       # (B, 8h, 4, 4)
-            nn.Conv2d(h * 8, 1, 4, 1, 0),                 # (B, 1, 1, 1)
-        )
-        dcgan_init(self)
-
-    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        x = with_class_maps(x, y, self.n_classes)         # (B, C + K, H, W)
-        return self.net(x).view(len(x))                   # (B,) logits
+        super().__init__(channels, hidden, bn, n_classes, size=64)
