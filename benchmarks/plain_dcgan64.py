@@ -1,6 +1,15 @@
 """pytorch/examples' dcgan/main.py, written plainly: the baseline `gankit train` is timed against.
 
     python benchmarks/plain_dcgan64.py --data FOLDER --steps 300
+    python benchmarks/plain_dcgan64.py --data FOLDER --size 32 --seconds 600 --white \
+        --snapshots 120,300,600 --snapshot-dir DIR        # the folder benchmark's peer
+
+With --size 32 (or 128) the pair is the same family built for that side (`model.name=dcgan`,
+widths 64 as main.py's ngf/ndf), as main.py does when its --imageSize changes the layers.
+--white composites transparent PNGs onto white (ImageFolder's loader would convert RGBA to
+RGB, showing whatever colour transparent pixels store). --seconds stops on wall time instead
+of --steps; --snapshots writes G, in gankit's snapshot format (`gankit eval` reads it), into
+DIR/t-SECONDS after that many seconds of training (the writing is not counted).
 
 FOLDER is what torchvision's ImageFolder reads: one level of subfolders holding the images
 (FOLDER/all/*.png will do). The loop is main.py's: an ImageFolder with Resize, CenterCrop,
@@ -20,6 +29,7 @@ cudnn's search, as gankit's first stats.jsonl window holds its warm-up).
 
 import argparse
 import time
+from pathlib import Path
 
 import torch  # before gankit: gankit sets OMP_WAIT_POLICY when it is imported first
 from torch import nn
@@ -33,9 +43,22 @@ Z_DIM = 100
 MODEL = dict(name="dcgan64", z_dim=Z_DIM, g_hidden=64, d_hidden=64)
 
 
-def build(device: torch.device, lr: float = 2e-4, beta1: float = 0.5):
-    """(netG, netD, optimizerG, optimizerD, criterion) on `device`."""
-    netG, netD, _ = build_models(ModelConfig(**MODEL), (3, 64, 64))
+def model_section(size: int) -> dict:
+    return MODEL if size == 64 else dict(MODEL, name="dcgan")
+
+
+def white_loader(path: str):
+    """ImageFolder's loader, but transparency composited onto white (as a person sees it)."""
+    from PIL import Image
+    with Image.open(path) as im:
+        im = im.convert("RGBA")
+        return Image.alpha_composite(Image.new("RGBA", im.size, "white"), im).convert("RGB")
+
+
+def build(device: torch.device, lr: float = 2e-4, beta1: float = 0.5, size: int = 64):
+    """(netG, netD, optimizerG, optimizerD, criterion) on `device`; also G's kwargs."""
+    netG, netD, g_kwargs = build_models(ModelConfig(**model_section(size)), (3, size, size))
+    build.g_kwargs = g_kwargs
     netG, netD = netG.to(device), netD.to(device)
     optimizerD = torch.optim.Adam(netD.parameters(), lr=lr, betas=(beta1, 0.999))
     optimizerG = torch.optim.Adam(netG.parameters(), lr=lr, betas=(beta1, 0.999))
@@ -80,7 +103,16 @@ def main() -> None:
     ap.add_argument("--device", default="auto", choices=("auto", "cuda", "cpu"))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="plain-samples.png", help="final sample grid")
+    ap.add_argument("--size", type=int, default=64, help="image side (default 64)")
+    ap.add_argument("--seconds", type=float, default=0.0, help="stop after this much wall "
+                    "time of training instead of --steps")
+    ap.add_argument("--white", action="store_true", help="composite transparency onto white")
+    ap.add_argument("--snapshots", default="", help="comma-separated training seconds at "
+                    "which to write G into --snapshot-dir/t-SECONDS")
+    ap.add_argument("--snapshot-dir", default="plain-snapshots")
     args = ap.parse_args()
+    if args.seconds:
+        args.steps = 10 ** 9
     name = args.device
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
@@ -93,15 +125,28 @@ def main() -> None:
     start = time.perf_counter()
     torch.manual_seed(args.seed)
     torch.backends.cudnn.benchmark = True
-    dataset = datasets.ImageFolder(root=args.data, transform=transforms.Compose([
-        transforms.Resize(64),
-        transforms.CenterCrop(64),
+    extra = {"loader": white_loader} if args.white else {}
+    dataset = datasets.ImageFolder(root=args.data, **extra, transform=transforms.Compose([
+        transforms.Resize(args.size),
+        transforms.CenterCrop(args.size),
         transforms.ToTensor(),
         transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
     ]))
     dataloader = torch.utils.data.DataLoader(dataset, batch_size=args.batch, shuffle=True,
                                              num_workers=args.workers)
-    netG, netD, optimizerG, optimizerD, criterion = build(device)
+    netG, netD, optimizerG, optimizerD, criterion = build(device, size=args.size)
+    due = sorted(float(t) for t in args.snapshots.split(",") if t)
+    paused = 0.0  # seconds spent writing snapshots, not counted as training
+
+    def snapshot(at: float) -> None:
+        from gankit.models.snapshot import save_snapshot
+        netG.eval()
+        save_snapshot(Path(args.snapshot_dir) / f"t-{at:g}", netG, model_section(args.size)["name"],
+                      build.g_kwargs, (3, args.size, args.size), None,
+                      {"step": step, "data": {"name": "folder", "path": str(Path(args.data).resolve()),
+                                              "image_size": args.size, "channels": 3,
+                                              "background": "white" if args.white else "black"}})
+        netG.train()
 
     step, images, t_first = 0, 0, None
     while step < args.steps:
@@ -109,6 +154,13 @@ def main() -> None:
             real = real.to(device)
             errD, errG = train_step(netG, netD, optimizerG, optimizerD, criterion, real)
             step += 1
+            trained = time.perf_counter() - start - paused
+            while due and trained >= due[0]:
+                p0 = time.perf_counter()
+                snapshot(due.pop(0))
+                paused += time.perf_counter() - p0
+            if args.seconds and trained >= args.seconds:
+                args.steps = step
             if step == 1:
                 sync()
                 t_first = time.perf_counter()
@@ -124,6 +176,8 @@ def main() -> None:
     with torch.no_grad():
         save_image(netG(torch.randn(64, Z_DIM, 1, 1, device=device)) * 0.5 + 0.5, args.out,
                    nrow=8)
+    for at in due:  # times the run did not reach: its last G
+        snapshot(at)
     print(f"{step} steps in {end - start:.1f} s, {rate:.1f} img/s "
           f"(Loss_D {errD.item():.4f} Loss_G {errG.item():.4f})")
 

@@ -108,6 +108,23 @@ def check_outputs(args) -> None:
             raise GankitError(f"--out {out}: the folder {target.parent} does not exist")
 
 
+def cmd_evaluator(args) -> None:
+    from gankit.metrics import folder_evaluator
+
+    found = None if args.force else folder_evaluator.find(args.data)
+    if found is not None:
+        stem, card = found
+        print(f"the folder already has an evaluator: {stem}.safetensors (held-out accuracy "
+              f"{card['test_accuracy']:.4f}, real-vs-real FID {card['real_vs_real_fid']}); "
+              "--force trains a new one")
+        return
+    weights, card = folder_evaluator.train(args.data, args.out, epochs=args.epochs,
+                                           seed=args.seed, background=args.background)
+    print(f"held-out accuracy {card['test_accuracy']:.4f} on {card['split']['n_test']} images, "
+          f"real-vs-real FID {card['real_vs_real_fid']}")
+    print(f"wrote {weights} (gankit eval on a run trained on this folder now uses it)")
+
+
 def cmd_report(args) -> None:
     from gankit.report import write_report
 
@@ -241,6 +258,21 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--seed", type=seed, default=0)
     a.set_defaults(func=cmd_attack)
     add_force(a)
+
+    p = sub.add_parser("evaluator", help="train the classifier whose features measure a "
+                       "labelled image folder (FID, KID, precision/recall, coverage)")
+    kinds = p.add_subparsers(dest="action", required=True)
+    a = kinds.add_parser("train", help="train it on the folder's train split and cache it")
+    a.add_argument("--data", required=True, metavar="FOLDER",
+                   help="the folder of images in class subfolders")
+    a.add_argument("--epochs", type=_positive_int, default=40, help="default 40")
+    a.add_argument("--background", default="white",
+                   help="transparency composited onto this colour (default white)")
+    a.add_argument("--seed", type=seed, default=0)
+    a.add_argument("--out", help="weights stem to write (default: the gankit cache, where "
+                   "gankit eval finds it)")
+    a.add_argument("--force", action="store_true", help="train again even if one exists")
+    a.set_defaults(func=cmd_evaluator)
 
     p = sub.add_parser("report", help="write a run's HTML report (curves, diagnoses, samples)")
     p.add_argument("run_dir", metavar="RUN_DIR")

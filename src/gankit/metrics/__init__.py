@@ -30,7 +30,7 @@ from gankit import progress
 from gankit.config import DataConfig
 from gankit.errors import GankitError
 from gankit.generator import Generator, load
-from gankit.metrics import image, inception, real, registry, spectrum, toy
+from gankit.metrics import folder_evaluator, image, inception, real, registry, spectrum, toy
 from gankit.metrics.evaluator import EVALUATORS, evaluator_card, featurize, load_evaluator
 from gankit.metrics.registry import (default_metrics, metric_series,  # noqa: F401
                                      parse_metrics, register_metric, summary_rows,
@@ -41,7 +41,8 @@ DEFAULT_N = {"image": 10_000, "toy": 2_500, "video": 500}  # video: clips
 
 
 def to_evaluator_input(x: torch.Tensor) -> torch.Tensor:
-    """(N, C, H, W) in [-1, 1] -> (N, 1, 28, 28): grey, at the evaluator's resolution."""
+    """(N, C, H, W) in [-1, 1] -> (N, 1, 28, 28): grey, at the MNIST and Fashion evaluators'
+    resolution (a colour folder's evaluator: `folder_evaluator.to_input`)."""
     if x.shape[1] == 3:
         x = x.mean(dim=1, keepdim=True)
     if x.shape[-1] != 28:
@@ -50,14 +51,18 @@ def to_evaluator_input(x: torch.Tensor) -> torch.Tensor:
 
 
 def check_metrics(names: list[str], conditional: bool, dataset: str,
-                  inception_weights: str | None = None) -> None:
-    """Refuse, in one line, metrics whose needs this generator or data set cannot meet."""
+                  inception_weights: str | None = None, data_path: str | None = None) -> None:
+    """Refuse, in one line, metrics whose needs this generator or data set cannot meet
+    (`data_path`: a folder's, whose evaluator is looked up by its content)."""
     for name in names:
         needs = registry.METRICS[name].needs
         if "labels" in needs and not conditional:
             raise GankitError(f"{name} measures a conditional generator, and this one is "
                               "unconditional: drop it from --metrics")
-        if "evaluator" in needs and dataset not in EVALUATORS:
+        if "evaluator" in needs and dataset == "folder":
+            if folder_evaluator.find(data_path) is None:
+                raise GankitError(f"{name}: {folder_evaluator.missing_message(data_path)}")
+        elif "evaluator" in needs and dataset not in EVALUATORS:
             raise GankitError(f"{name}: no domain evaluator for data.name {dataset!r} (there are "
                               f"{', '.join(EVALUATORS)}): use --metrics inception_fid "
                               "--inception-weights PATH, sharpness or checkerboard")
@@ -89,19 +94,24 @@ class Inputs:
     def evaluator(self) -> tuple[dict, dict]:
         """(real, fake): {"features", "logits"} of each in the domain evaluator."""
         dataset = self.data_cfg["name"]
-        card = evaluator_card(dataset)
-        net = load_evaluator(dataset)
+        if dataset == "folder":
+            net, card = folder_evaluator.load(self.data_cfg.get("path"))
+            to_input = functools.partial(folder_evaluator.to_input, card=card)
+            name = f"gankit evaluator of folder {card['data']['folder']!r}"
+        else:
+            card, net = evaluator_card(dataset), load_evaluator(dataset)
+            to_input, name = to_evaluator_input, f"gankit {dataset} evaluator"
 
         def features(x):
             with progress.bar(len(x), "featurizing", enabled=self.show_progress) as b:
-                f, logits = featurize(net, to_evaluator_input(x), bar=b)
+                f, logits = featurize(net, to_input(x), bar=b)
             return {"features": f, "logits": logits}
 
         reals, n_total = real.real_features(self.data_cfg, "evaluator", card["weights_sha256"],
                                             features, self.n_real)
         n_used = len(reals["features"])
         self.provenance.update(n_real=n_used, real=real.describe(self.data_cfg, n_used, n_total),
-                               extractor=f"gankit {dataset} evaluator (penultimate layer)",
+                               extractor=f"{name} (penultimate layer)",
                                extractor_sha256=card["weights_sha256"])
         return reals, features(self.fake)
 
@@ -246,7 +256,8 @@ def evaluate(G, meta: dict | None, metrics: list[str], n: int | None = None, see
     provenance = {"gankit_version": gankit.__version__, "step": meta.get("step"),
                   "preset": meta.get("preset"), "seed": seed}
     parse_metrics(",".join(metrics), g.is_points, video=g.is_video)
-    check_metrics(metrics, bool(g.n_classes), data_cfg["name"], inception_weights)
+    check_metrics(metrics, bool(g.n_classes), data_cfg["name"], inception_weights,
+                  data_cfg.get("path"))
     n = n or DEFAULT_N[sample_kind(g)]
     inputs = Inputs(g, data_cfg, n, seed, n_real, inception_weights, provenance, show_progress)
     values = {}

@@ -46,15 +46,16 @@ def _block(c_in: int, c_out: int, stride: int) -> nn.Sequential:
 
 
 class Evaluator(nn.Module):
-    """Small CNN classifier for 28x28 grayscale images; `features` is the penultimate layer."""
+    """Small CNN classifier for 28x28 grayscale images (or, with `in_channels=3`, a colour
+    folder's 32x32 ones: `folder_evaluator.py`); `features` is the penultimate layer."""
 
     def __init__(self, channels: int = 32, feature_dim: int = 128, n_classes: int = 10,
-                 dropout: float = 0.3):
+                 dropout: float = 0.3, in_channels: int = 1):
         super().__init__()
         c = channels
         # stride 2 first: full-resolution feature maps dominate CPU time at 28x28
         self.body = nn.Sequential(
-            _block(1, c, 2),              # (B, c, 14, 14)
+            _block(in_channels, c, 2),    # (B, c, 14, 14)
             _block(c, 2 * c, 1),          # (B, 2c, 14, 14)
             _block(2 * c, 4 * c, 2),      # (B, 4c, 7, 7)
             nn.AdaptiveAvgPool2d(3),      # (B, 4c, 3, 3): keeps coarse layout, unlike a global pool

@@ -3,9 +3,11 @@
 For the data sets with a domain evaluator the real side is the evaluator's held-out test split
 (`evaluator.split_indices`): 2,000 of the 10,000 bundled MNIST digits, 10,000 of
 Fashion-MNIST's 70,000, the images the evaluator never trained on. This holds for the files
-the evaluator's card names (the bundled digits, or an .npz whose sha256 is the card's); any
-other source (IDX folders read with data.split, another .npz, an image folder) is used as it
-loads. The provenance says which (`describe`).
+the evaluator's card names (the bundled digits, or an .npz whose sha256 is the card's), and
+for an image folder: its fixed 15 % held-out split (`data.folder.split_files`), which its own
+evaluator (`folder_evaluator.py`) and a run at data.split=train never see. Any other source
+(IDX folders read with data.split, another .npz) is used as it loads. The provenance says
+which (`describe`).
 """
 
 import hashlib
@@ -31,7 +33,10 @@ def cache_dir() -> Path:
 
 
 def held_out(data_cfg: dict) -> bool:
-    """Is the data the file the evaluator was trained on, so that its test split exists?"""
+    """Is the data the file the evaluator was trained on, so that its test split exists?
+    A folder always has its fixed split (`data.folder.split_files`; all of a small one)."""
+    if data_cfg["name"] == "folder":
+        return True
     return data_cfg["name"] in EVALUATORS and is_split_file(data_cfg["name"], data_cfg.get("path"))
 
 
@@ -50,7 +55,7 @@ def _split(data_cfg: dict) -> str:
     path = data_cfg.get("path") or ""
     if held_out(data_cfg):
         return HELD_OUT
-    if not path or path.endswith(".npz") or data_cfg["name"] == "folder":
+    if not path or path.endswith(".npz"):
         return "all"
     return f"split {data_cfg.get('split', 'train')}"
 

@@ -56,7 +56,7 @@ def check_measurable(cfg: Config, data) -> None:
     conditional = bool(cfg.model.n_classes)
     names = training_metrics(cfg.train.eval_metrics, data, conditional)
     try:
-        check_metrics(names, conditional, cfg.data.name)
+        check_metrics(names, conditional, cfg.data.name, data_path=cfg.data.path)
     except GankitError as e:
         raise GankitError(f"train.eval_every: {e}; or set train.eval_every=0") from None
 
