@@ -4,9 +4,9 @@ from torch import nn
 
 from gankit.config import ModelConfig
 from gankit.errors import GankitError
-from gankit.models import build_models
-from gankit.models.dcgan import (DCGANDiscriminator28, DCGANDiscriminator64, DCGANGenerator28,
-                                 DCGANGenerator64)
+from gankit.models import build_generator, build_models
+from gankit.models.dcgan import (DCGANDiscriminator, DCGANDiscriminator28, DCGANDiscriminator64,
+                                 DCGANGenerator, DCGANGenerator28, DCGANGenerator64)
 from gankit.models.mlp import MLPDiscriminator, MLPGenerator, ToyDiscriminator, ToyGenerator
 
 
@@ -164,3 +164,105 @@ def test_a_model_key_the_architecture_ignores_is_refused():
         build_models(ModelConfig(name="vae", n_classes=10), (1, 28, 28))
     G, _, kwargs = build_models(ModelConfig(name="dcgan28", bn_init_mean=0.0), (1, 28, 28))
     assert kwargs["bn_mean"] == 0.0         # where it is used, it arrives
+
+
+# -- the DCGAN family (model.name=dcgan): one G and D per power-of-two side ----------------
+
+TINY_DCGAN = dict(name="dcgan", z_dim=8, g_hidden=4, d_hidden=4)
+
+
+@pytest.mark.parametrize("size", [8, 16, 32, 64, 128])
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_dcgan_family_builds_and_runs_at_every_side(size, channels):
+    torch.manual_seed(0)
+    G, D, kwargs = build_models(ModelConfig(**TINY_DCGAN), (channels, size, size))
+    assert kwargs["size"] == size and kwargs["channels"] == channels
+    x = G(torch.randn(2, 8))
+    assert x.shape == (2, channels, size, size) and x.min() >= -1 and x.max() <= 1
+    assert D(x).shape == (2,)
+    # stride-2 doublings from 4x4: one conv per power of two, plus D's final 4x4 logit conv
+    stages = size.bit_length() - 3
+    assert sum(isinstance(m, nn.ConvTranspose2d) for m in G.modules()) == stages + 1
+    assert sum(isinstance(m, nn.Conv2d) for m in D.modules()) == stages + 1
+    # the snapshot's kwargs rebuild the same generator
+    assert build_generator("dcgan", kwargs).state_dict().keys() == G.state_dict().keys()
+
+
+@pytest.mark.parametrize("shape, words", [
+    ((3, 48, 48), "power of two from 8 up (32, 64, 128, ...), not 48: set data.image_size"),
+    ((3, 100, 100), "not 100: set data.image_size"),
+    ((3, 4, 4), "not 4: set data.image_size"),
+    ((3, 32, 64), "makes square images but the data is 32x64: set data.image_size to one side"),
+])
+def test_dcgan_family_refuses_other_sides_in_one_line(shape, words):
+    with pytest.raises(GankitError) as e:
+        build_models(ModelConfig(**TINY_DCGAN), shape)
+    assert words in str(e.value) and "\n" not in str(e.value)
+
+
+def test_dcgan_family_classes_refuse_other_sides():
+    for make in (lambda: DCGANGenerator(size=24), lambda: DCGANDiscriminator(size=96)):
+        with pytest.raises(GankitError, match="power of two"):
+            make()
+
+
+def test_conditional_dcgan_family():
+    G, D, kwargs = build_models(ModelConfig(**TINY_DCGAN, n_classes=3), (3, 32, 32))
+    assert kwargs["n_classes"] == 3
+    y = torch.tensor([0, 1, 2, 1])
+    x = G(torch.randn(4, 8), y)
+    assert x.shape == (4, 3, 32, 32) and D(x, y).shape == (4,)
+    assert G.net[0][0].in_channels == 8 + 3 and D.net[0][0].in_channels == 3 + 3
+    G.eval()
+    z = torch.randn(1, 8).expand(3, -1)
+    drawn = G(z, torch.tensor([0, 1, 2]))  # the class reaches the picture
+    assert not torch.allclose(drawn[0], drawn[1]) and not torch.allclose(drawn[1], drawn[2])
+
+
+@pytest.mark.parametrize("n_classes", [0, 3])
+@pytest.mark.parametrize("upsample", ["transposed", "resize"])
+def test_dcgan64_is_the_family_at_64_weight_for_weight(n_classes, upsample):
+    """Old dcgan64 snapshots load into the family: same seeded weights, same names."""
+    for old, new in ((lambda: DCGANGenerator64(16, 3, 4, upsample, n_classes),
+                      lambda: DCGANGenerator(16, 3, 4, upsample, n_classes, size=64)),
+                     (lambda: DCGANDiscriminator64(3, 4, True, n_classes),
+                      lambda: DCGANDiscriminator(3, 4, True, n_classes, size=64))):
+        torch.manual_seed(0)
+        a = old().state_dict()
+        torch.manual_seed(0)
+        b = new().state_dict()
+        assert list(a) == list(b)
+        assert all(torch.equal(a[k], b[k]) for k in a)
+    DCGANGenerator(16, 3, 4, upsample, n_classes, size=64).load_state_dict(
+        DCGANGenerator64(16, 3, 4, upsample, n_classes).state_dict())  # strict
+
+
+def test_dcgan64_layout_is_pinned():
+    """The parameter names and shapes a dcgan64 snapshot holds (hidden 2, z 8, RGB): the
+    layout of the class before the family existed, so a refactor cannot silently break them."""
+    def layout(m):
+        return {k: tuple(v.shape) for k, v in m.state_dict().items()
+                if not k.endswith(("running_mean", "running_var", "num_batches_tracked"))}
+
+    assert layout(DCGANGenerator64(z_dim=8, hidden=2)) == {
+        "net.0.0.weight": (8, 16, 4, 4), "net.0.1.weight": (16,), "net.0.1.bias": (16,),
+        "net.1.0.weight": (16, 8, 4, 4), "net.1.1.weight": (8,), "net.1.1.bias": (8,),
+        "net.2.0.weight": (8, 4, 4, 4), "net.2.1.weight": (4,), "net.2.1.bias": (4,),
+        "net.3.0.weight": (4, 2, 4, 4), "net.3.1.weight": (2,), "net.3.1.bias": (2,),
+        "net.4.0.weight": (2, 3, 4, 4), "net.4.0.bias": (3,)}
+    assert layout(DCGANDiscriminator64(hidden=2)) == {
+        "net.0.0.weight": (2, 3, 4, 4), "net.0.0.bias": (2,),
+        "net.1.0.weight": (4, 2, 4, 4), "net.1.1.weight": (4,), "net.1.1.bias": (4,),
+        "net.2.0.weight": (8, 4, 4, 4), "net.2.1.weight": (8,), "net.2.1.bias": (8,),
+        "net.3.0.weight": (16, 8, 4, 4), "net.3.1.weight": (16,), "net.3.1.bias": (16,),
+        "net.4.weight": (1, 16, 4, 4), "net.4.bias": (1,)}
+
+
+def test_dcgan_family_d_mbstd():
+    torch.manual_seed(0)
+    _, D, _ = build_models(ModelConfig(**TINY_DCGAN, d_mbstd=4, d_bn=False), (3, 16, 16))
+    assert any(type(m).__name__ == "MinibatchStd" for m in D.modules())
+    x = torch.rand(8, 3, 16, 16) * 2 - 1
+    copies = x[:1].expand(8, -1, -1, -1)
+    assert D(x).shape == (8,) and D(x[:6]).shape == (6,)  # any batch size
+    assert not torch.allclose(D(x)[0], D(copies)[0])      # it sees the batch's variety

@@ -186,3 +186,21 @@ def test_tile_lays_out_images_as_torchvision_make_grid(n, channels, nrow):
         expected = expected[:1]                             # make_grid repeats one channel thrice
     got = tile(images.clamp(-1, 1).add(1).div(2), nrow, padding=2, pad_value=0.5)
     assert torch.equal(torch.from_numpy(got), expected.permute(1, 2, 0))
+
+
+def test_a_four_channel_grid_is_drawn_over_a_checkerboard():
+    x = torch.full((2, 4, 16, 16), -1.0)          # both black; the first fully transparent
+    x[1, 0], x[1, 3] = 1.0, 1.0                   # the second opaque red
+    picture = viz.grid_image(x, nrow=2, scale=1)
+    assert picture.mode == "RGB" and picture.size == (2 + 2 * 18, 2 + 18)
+    a = np.asarray(picture)
+    side, (light, dark) = viz.CHECKS
+    # the transparent image shows the checkerboard, whose squares start at the picture's corner
+    assert (a[2:side, 2:side] == light).all() and (a[2:side, side:2 * side] == dark).all()
+    assert (a[side:2 * side, 2:side] == dark).all()
+    assert (a[2:18, 20:36] == (255, 0, 0)).all()  # opaque red stays red
+    assert (a[0] == 128).all() and (a[:, 19] == 128).all()  # padding opaque mid-grey
+    half = torch.full((1, 4, 16, 16), -1.0)
+    half[0, 3] = 0.0                              # black at half alpha darkens the squares
+    h = np.asarray(viz.grid_image(half, nrow=1, scale=1))
+    assert abs(int(h[0, 0, 0]) - light // 2) <= 1 and abs(int(h[0, side, 0]) - dark // 2) <= 1

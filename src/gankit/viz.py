@@ -22,6 +22,7 @@ MIN_CELL = 84    # pixels an image is drawn at, at least: 3x for 28x28, 2x for 6
 PADDING = 2      # grey pixels between images, before enlarging
 FONT_SIZE = 14
 MARGIN = 6       # pixels around a label
+CHECKS = 8, (255, 214)  # a four-channel grid's backdrop: squares of 8 pixels, white and light grey
 
 
 def scale_for(height: int) -> int:
@@ -66,14 +67,24 @@ def grid_image(images: torch.Tensor, nrow: int = 8, row_labels: list[str] | None
     """(N, C, H, W) in [-1, 1] -> one grid as a PIL image (grey for one channel, else RGB),
     `nrow` images a row, enlarged `scale` times (default: `scale_for(H)`); `row_labels` name
     each row on the left, `title` goes above. The drawing of every grid gankit writes
-    (`save_grid`, GIF frames) or shows (`gankit.show`)."""
+    (`save_grid`, GIF frames) or shows (`gankit.show`).
+
+    Four channels (colour and alpha, data.background=alpha) are drawn over a light
+    checkerboard, as image editors show transparency: over white, a viewer could not tell
+    what G left transparent from what it painted white, and a grid with alpha of its own
+    would look different in every viewer."""
     images = images.detach().float().cpu()
     n, channels, height = len(images), images.shape[1], images.shape[2]
     scale = scale or scale_for(height)
-    pixels = tile(images.clamp(-1, 1).add(1).div(2), nrow, padding)   # (H', W', C) in [0, 1]
+    unit = images.clamp(-1, 1).add(1).div(2)
+    pixels = tile(unit, nrow, padding)                                # (H', W', C) in [0, 1]
+    if channels == 4:
+        pixels[..., 3] = tile(unit[:, 3:], nrow, padding, pad_value=1.0)[..., 0]  # opaque padding
     pixels = (pixels * 255 + 0.5).clip(0, 255).astype(np.uint8)
     picture = Image.fromarray(pixels[..., 0] if channels == 1 else pixels)
     picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+    if channels == 4:
+        picture = Image.alpha_composite(checkerboard(picture.size), picture).convert("RGB")
     if row_labels:
         rows = math.ceil(n / nrow) if n > 1 else 1
         if len(row_labels) != rows:
@@ -86,6 +97,14 @@ def grid_image(images: torch.Tensor, nrow: int = 8, row_labels: list[str] | None
     if title:
         picture = _add_title(picture, title)
     return picture
+
+
+def checkerboard(size: tuple[int, int]) -> Image.Image:
+    """An RGBA (width, height) picture of CHECKS squares, top-left white."""
+    side, (light, dark) = CHECKS
+    y, x = np.ogrid[:size[1], :size[0]]
+    grey = np.where((y // side + x // side) % 2, dark, light).astype(np.uint8)  # (H, W)
+    return Image.fromarray(grey, "L").convert("RGBA")
 
 
 def _label_rows(picture: Image.Image, labels: list[str], centres: list[float]) -> Image.Image:

@@ -86,14 +86,9 @@ def load_data(name: str, path: str | None = None, *, image_size: int | None = No
         raise GankitError("data.channels=4 is a folder's colour plus transparency: set "
                           "data.name=folder and data.background=alpha, or data.channels=3")
     if name == "folder":
-        folder.parse_background(background)
-        if fit not in folder.FITS:
-            raise GankitError(f"data.fit must be one of {', '.join(folder.FITS)}, got {fit!r}")
         alpha = background == folder.ALPHA
-        if alpha and channels not in (None, 4):
-            raise GankitError(f"data.background=alpha keeps transparency as a fourth channel, "
-                              f"but data.channels is {channels}: set data.channels=4 (or 0)")
         size, channels = image_size or DEFAULT_FOLDER_SIZE, channels or (4 if alpha else 3)
+        folder.check_options(channels, background, fit)
         files = folder.find_images(path)
         files = folder.split_files(Path(path).expanduser(), files, split)
         if stream_mb is not None and sum(f.stat().st_size for f in files) > stream_mb * 1e6:

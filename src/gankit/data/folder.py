@@ -53,14 +53,37 @@ def parse_background(background: str) -> tuple[int, int, int] | None:
                           "channel") from None
 
 
+def check_options(channels: int, background: str, fit: str) -> tuple[int, int, int] | None:
+    """data.channels, data.background and data.fit of a folder, checked together: the
+    background as an RGB triple (None for alpha), or a one-line GankitError naming the fix."""
+    bg = parse_background(background)
+    if fit not in FITS:
+        raise GankitError(f"data.fit must be one of {', '.join(FITS)}, got {fit!r}")
+    if bg is None and channels != 4:
+        raise GankitError(f"data.background=alpha keeps transparency as a fourth channel, "
+                          f"but data.channels is {channels}: set data.channels=4 (or 0)")
+    if bg is not None and channels not in (1, 3):
+        raise GankitError(f"data.channels={channels} with data.background={background}: a folder "
+                          "loads 1 or 3 channels, or 4 with data.background=alpha")
+    return bg
+
+
 def _to_8bit(im: Image.Image) -> Image.Image:
     """16- and 32-bit greyscale ("I;16", "I", "F") to 8-bit "L" by scaling, not clipping
-    (Pillow's own convert("L") clips every value above 255 to white)."""
+    (Pillow's own convert("L") clips every value above 255 to white); "LA" where the file
+    names a transparent grey (PNG tRNS), which the new image would otherwise lose."""
     if im.mode not in ("I", "F") and not im.mode.startswith("I;16"):
         return im
     a = np.asarray(im, dtype=np.float64)
-    top = 65535.0 if im.mode.startswith("I") and a.max(initial=0) > 255 else 255.0
-    return Image.fromarray(np.clip(a / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+    # "I;16" is a 16-bit file however dark its picture (a maximum of 200 is near black, not
+    # 8-bit grey 200); "I" may hold either range, so only values above 255 say 16 bits.
+    sixteen = im.mode.startswith("I;16") or (im.mode == "I" and a.max(initial=0) > 255)
+    top = 65535.0 if sixteen else 255.0
+    grey = Image.fromarray(np.clip(a / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+    if "transparency" in im.info:
+        clear = a == im.info["transparency"]                  # (H, W): the transparent grey
+        grey.putalpha(Image.fromarray(np.where(clear, 0, 255).astype(np.uint8), "L"))
+    return grey
 
 
 def _pixels(im: Image.Image, channels: int, bg: tuple | None) -> Image.Image:
@@ -83,7 +106,7 @@ def load_image(path: Path, size: int, channels: int, background: str = "white",
     from torchvision.transforms.v2 import InterpolationMode
     from torchvision.transforms.v2 import functional as TF
 
-    bg = parse_background(background)
+    bg = check_options(channels, background, fit)
     try:
         with Image.open(path) as im:
             im = ImageOps.exif_transpose(im)  # a phone's portrait JPEG stands upright
@@ -93,7 +116,9 @@ def load_image(path: Path, size: int, channels: int, background: str = "white",
                           "delete or replace that file, or move it out of data.path") from e
     if fit == "pad":
         # ImageOps.pad resizes the longer side to `size` and centres it on the background
-        fill = (0, 0, 0, 0) if bg is None else bg if channels == 3 else round(sum(bg) / 3)
+        # the grey of a one-channel fill is Pillow's, as for the transparent pixels composited
+        fill = ((0, 0, 0, 0) if bg is None else bg if channels == 3
+                else Image.new("RGB", (1, 1), bg).convert("L").getpixel((0, 0)))
         im = ImageOps.pad(im, (size, size), method=Image.Resampling.BICUBIC, color=fill)
         return TF.pil_to_tensor(im)
     im = TF.resize(im, [size], interpolation=InterpolationMode.BICUBIC, antialias=True)
