@@ -84,7 +84,8 @@ class ModelConfig:
     d_mbstd: int = 0             # dcgan28/dcgan: minibatch-stddev channel in D over groups of this many, 0: off
     d_bn: bool = True            # dcgan28/64: BatchNorm in D at all (WGAN-GP needs false)
     d_spectral_norm: bool = False  # spectral normalisation of every D weight (Miyato et al. 2018)
-    n_classes: int = 0           # conditional GAN on this many classes (the data's), 0: unconditional
+    n_classes: int = 0           # conditional GAN on this many classes (the data's), 0: unconditional,
+                                 # -1: as many as the data has (a folder's class subfolders)
     d_cond: str = "concat"       # dcgan28 conditional D: concat (class maps) | projection | none
     d_classify: bool = False     # dcgan28: D also names the class (AC-GAN's head; loss.ac_weight)
     d_full_view: bool = False    # dcgan28: D sees every pixel (the course's D: only the top-left 22x22)
@@ -101,10 +102,10 @@ class ModelConfig:
         for key in ("z_dim", "g_hidden", "d_hidden", "n_layers"):
             if not 1 <= getattr(self, key) <= MAX_WIDTH:
                 raise GankitError(f"model.{key} must be in 1..{MAX_WIDTH}, got {getattr(self, key)}")
-        if self.n_classes < 0 or self.d_mbstd < 0 or not 0 <= self.t_dim <= MAX_WIDTH:
-            raise GankitError(f"model.n_classes, model.d_mbstd and model.t_dim must be >= 0 "
-                              f"(0: off / z_dim), got {self.n_classes}, {self.d_mbstd} and "
-                              f"{self.t_dim}")
+        if self.n_classes < -1 or self.d_mbstd < 0 or not 0 <= self.t_dim <= MAX_WIDTH:
+            raise GankitError(f"model.n_classes must be >= -1 (-1: the data's classes), "
+                              f"model.d_mbstd and model.t_dim >= 0 (0: off / z_dim), got "
+                              f"{self.n_classes}, {self.d_mbstd} and {self.t_dim}")
         if not math.isfinite(self.bn_init_mean):
             raise GankitError(f"model.bn_init_mean must be finite, got {self.bn_init_mean}")
 

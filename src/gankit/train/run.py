@@ -65,6 +65,13 @@ def prepare(cfg: Config, world: World = World()):
     """Every check that needs no run directory; returns (data, models built once, seeded)."""
     cfg.validate()
     data = cfg.data.load(seed=cfg.train.seed)
+    if cfg.model.n_classes == -1:  # the data's classes: config.json records the number
+        names = getattr(data, "class_names", None)
+        if not names:
+            raise GankitError(f"model.n_classes=-1 takes the data's classes, and data.name "
+                              f"{cfg.data.name!r} here has none (a folder has classes when every "
+                              "image sits in a class subfolder): set model.n_classes=0")
+        cfg.model.n_classes = len(names)
     models = build(cfg, data, cfg.train.seed + world.rank)
     trainer_class(cfg).check(cfg, data, models)
     if cfg.train.tensorboard:
