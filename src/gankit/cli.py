@@ -109,9 +109,16 @@ def check_outputs(args) -> None:
 
 
 def cmd_evaluator(args) -> None:
+    from gankit.artifacts import paths
     from gankit.metrics import folder_evaluator
 
-    found = None if args.force else folder_evaluator.find(args.data)
+    # --out names a stem: check_outputs sees the stem, and the two files it becomes may exist
+    taken = [p for p in paths(args.out) if p.exists()] if args.out else []
+    if taken and not args.force:
+        raise GankitError(f"--out {args.out}: {taken[0]} already exists: choose a new name, "
+                          "or add --force to replace it")
+    # the cached one answers only for the cache: an --out asked for is written
+    found = None if args.force or args.out else folder_evaluator.find(args.data)
     if found is not None:
         stem, card = found
         print(f"the folder already has an evaluator: {stem}.safetensors (held-out accuracy "
@@ -271,7 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--seed", type=seed, default=0)
     a.add_argument("--out", help="weights stem to write (default: the gankit cache, where "
                    "gankit eval finds it)")
-    a.add_argument("--force", action="store_true", help="train again even if one exists")
+    a.add_argument("--force", action="store_true", help="train again even if one exists "
+                   "(and replace --out's files)")
     a.set_defaults(func=cmd_evaluator)
 
     p = sub.add_parser("report", help="write a run's HTML report (curves, diagnoses, samples)")

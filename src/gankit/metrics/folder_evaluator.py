@@ -75,18 +75,23 @@ def find(data_path: str | None) -> tuple[Path, dict] | None:
 
 def missing_message(data_path: str | None) -> str:
     """Why a folder has no evaluator-based metrics, and what to do about it."""
-    where = data_path or "the folder"
-    root = Path(data_path).expanduser() if data_path else None
-    if root and root.is_dir():
-        files = folder.find_images(str(root))
-        if folder.folder_classes(str(root), files)[0] is None:
-            return (f"the folder '{where}' has no classes (its images are not all in class "
-                    "subfolders), so no evaluator can be trained on it: use --metrics "
-                    "inception_fid --inception-weights PATH (FID in InceptionV3's features), "
-                    "sharpness or checkerboard")
+    tail = "or use --metrics inception_fid --inception-weights PATH, sharpness or checkerboard"
+    if not data_path:
+        return ("no domain evaluator for data.name 'folder' without the folder's path: give "
+                f"it with gankit eval --data FOLDER, {tail}")
+    where, root = data_path, Path(data_path).expanduser()
+    if not root.is_dir():
+        return (f"the folder '{where}' is not here, so its evaluator cannot be looked up: give "
+                f"the folder (or its copy) with gankit eval --data FOLDER, {tail}")
+    files = folder.find_images(str(root))
+    if folder.folder_classes(str(root), files)[0] is None:
+        return (f"the folder '{where}' has no classes (its images are not all in class "
+                "subfolders), so no evaluator can be trained on it: use --metrics "
+                "inception_fid --inception-weights PATH (FID in InceptionV3's features), "
+                "sharpness or checkerboard")
     return (f"no evaluator has been trained for the folder '{where}' (as it is now): run "
             f"`gankit evaluator train --data {where}` (a minute or two), then measure again; "
-            "or use --metrics inception_fid --inception-weights PATH, sharpness or checkerboard")
+            + tail)
 
 
 def load(data_path: str | None) -> tuple[Evaluator, dict]:
@@ -146,6 +151,10 @@ def train(data_path: str, out: str | Path | None = None, epochs: int = EPOCHS, s
     if train_files is files:
         raise GankitError(f"the folder '{root}' has {len(files)} images: an evaluator needs "
                           f"at least {folder.MIN_SPLIT} (it holds {folder.TEST_SHARE:.0%} out)")
+    if not test_files:  # the hash split can hold none of a small folder out
+        raise GankitError(f"none of the {len(files)} images in '{root}' fell in the held-out "
+                          f"split (a hash of each file's path picks {folder.TEST_SHARE:.0%}): "
+                          "add images, so that some are held out to measure with")
     index = {f: int(y) for f, y in zip(files, labels)}
 
     def load_split(fs):
