@@ -17,6 +17,7 @@ edited folder does not use a stale one. Evaluators trained here live in the gank
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from importlib import resources
@@ -39,11 +40,21 @@ EPOCHS, BATCH_SIZE, LR, WEIGHT_DECAY = 40, 128, 3e-3, 5e-4
 
 def fingerprint(path: str | Path) -> str:
     """sha256 over each image file's path inside `path` (sorted) and its bytes."""
-    root = Path(path).expanduser()
+    root = Path(path).expanduser().resolve()
+    files = folder.find_images(str(root))
+    # One eval asks several times (check, then load): the files' sizes and times say
+    # whether the bytes can have changed since, so they are read once per process.
+    stamp = tuple((f.relative_to(root).as_posix(), st.st_size, st.st_mtime_ns)
+                  for f in files for st in (f.stat(),))
+    return _content_hash(str(root), stamp)
+
+
+@functools.lru_cache(maxsize=4)
+def _content_hash(root: str, stamp: tuple) -> str:
     h = hashlib.sha256()
-    for f in folder.find_images(str(root)):
-        h.update(f.relative_to(root).as_posix().encode() + b"\0")
-        h.update(f.read_bytes())
+    for name, _, _ in stamp:
+        h.update(name.encode() + b"\0")
+        h.update((Path(root) / name).read_bytes())
     return h.hexdigest()
 
 
