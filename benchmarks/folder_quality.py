@@ -170,7 +170,8 @@ def main() -> None:
     ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     ap.add_argument("--gankit-set", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--no-peer", action="store_true", help="gankit only")
-    ap.add_argument("--keep", type=Path, help="copy the final sample grids into this folder")
+    ap.add_argument("--keep", type=Path, help="copy the final sample grids and gankit's run "
+                    "directory (resumable) into this folder")
     ap.add_argument("--record", action="store_true")
     args = ap.parse_args()
     args.data = str(Path(args.data).resolve())
@@ -193,6 +194,7 @@ def main() -> None:
             args.keep.mkdir(parents=True, exist_ok=True)
             grids = sorted((run_dir / "samples").glob("step-*.png"))
             shutil.copy(grids[-1], args.keep / f"{args.preset}-samples.png")
+            shutil.copytree(run_dir, args.keep / f"run-{args.preset}", dirs_exist_ok=True)
             if not args.no_peer:
                 shutil.copy(tmp / "peer-samples.png", args.keep / f"peer-{args.size}-samples.png")
 
