@@ -184,3 +184,21 @@ def test_train_pretrained_tables_carry_each_cards_attribution(tmp_path, monkeypa
     for credit in ("Apache License 2.0, Google", "CC-BY 4.0, Twitter, Inc and other "
                    "contributors", "emoji-datasource, MIT"):
         assert credit in tail
+
+
+@pytest.mark.skipif("emoji-cdcgan" not in pretrained.names(),
+                    reason="emoji-cdcgan is not shipped in this checkout")
+def test_shipped_emoji_generator_carries_its_attribution_and_draws_colour(tmp_path):
+    G, meta = pretrained.load("emoji-cdcgan")
+    card = meta["card"]
+    for credit in ("Apache License 2.0, Google", "CC-BY 4.0, Twitter, Inc and other "
+                   "contributors", "emoji-datasource, MIT"):
+        assert credit in card["attribution"]
+        assert credit in (pretrained.snapshot_path("emoji-cdcgan").parent / "README.md").read_text()
+    assert meta["data"]["name"] == "folder" and meta["data"]["path"] == "emoji-64"  # no machine path
+    assert meta["data_shape"] == [3, 32, 32] and len(meta["class_names"]) == 9
+    assert main(["sample", "--pretrained", "emoji-cdcgan", "--class", "smileys-and-emotion",
+                 "--n", "8", "--out", str(tmp_path / "e.npz")]) == 0
+    images = np.load(tmp_path / "e.npz")["images"].astype(int)                 # (8, 32, 32, 3)
+    assert images.shape == (8, 32, 32, 3)
+    assert (images[..., 0] != images[..., 1]).any() and (images[..., 1] != images[..., 2]).any()
