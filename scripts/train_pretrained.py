@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from gankit import artifacts  # noqa: E402
 from gankit.config import apply_overrides, load_preset  # noqa: E402
+from gankit.errors import GankitError  # noqa: E402
 from gankit.metrics import default_metrics, evaluate  # noqa: E402
 from gankit.models.snapshot import load_snapshot  # noqa: E402
 from gankit.train import checkpoint as ckpt  # noqa: E402
@@ -254,4 +255,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except GankitError as e:  # one line, as gankit's own commands end (here the real data's
+        # place is --fashion / --emoji, where gankit eval's message says --data)
+        sys.exit(f"train_pretrained.py: error: {e} (this script: --fashion PATH / --emoji PATH)")
