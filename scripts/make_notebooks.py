@@ -670,13 +670,13 @@ clear = (kept[:, 3] == -1).float().mean()
 print(f"{clear:.0%} of these pixels are fully transparent")''',
     "## Training cdcgan32-folder",
     "md: The same call as for MNIST, with the folder's path. The folder is read once into "
-    "memory (a folder bigger than `data.stream_mb` is streamed from disk instead), 15 % of "
-    "it is held out for measuring (a hash of each file's path picks them, so the split "
-    "never changes), and D is shown DiffAugment's colour and translation changes "
-    "(`train.diffaugment`), which keep it from memorising a few thousand images. A few "
-    "hundred steps give coloured blobs with a hint of each class (flags come first: wide "
-    "rectangles of a few colours), and the health monitor may well report D overpowering G "
-    "this early; the shipped generator below trained for an hour.",
+    "memory (a folder bigger than `data.stream_mb` is streamed from disk instead), and 15 % "
+    "of it is held out for measuring (a hash of each file's path picks them, so the split "
+    "never changes). The recipe is the DCGAN paper's networks for 32 pixels, 32 wide, with "
+    "Adam at 8e-4 and beta1 = 0, found by a short search on emoji-64 (docs/benchmarks.md, "
+    "issue 26; DiffAugment, `train.diffaugment`, cost more than it gave at these lengths). "
+    "A few hundred steps give coloured shapes on white with a hint of each class; the "
+    "shipped generator below trained for an hour.",
     '''run = gankit.train("cdcgan32-folder", {"data.path": str(folder), "train.steps": small(600, 8),
                                        "train.log_every": small(50, 2), "train.sample_every": small(300, 4),
                                        "train.report": False})
