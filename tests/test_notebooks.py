@@ -17,7 +17,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 def test_there_is_a_notebook_per_part_of_the_course():
-    assert len(NOTEBOOKS) == 11, [p.name for p in NOTEBOOKS]
+    assert len(NOTEBOOKS) == 12, [p.name for p in NOTEBOOKS]
 
 
 def test_notebooks_are_committed_without_outputs_and_match_their_script(tmp_path):

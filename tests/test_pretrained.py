@@ -159,3 +159,46 @@ def test_train_pretrained_card_step_writes_a_loadable_artifact(runs, tmp_path, m
     assert meta["card"] == card and meta["kind"] == "generator" and "class_acc" in card["metrics"]
     G, _ = load_snapshot(tmp_path / "mnist-cdcgan.json")
     assert all(torch.equal(v, state[k]) for k, v in G.state_dict().items())
+
+
+def test_train_pretrained_tables_carry_each_cards_attribution(tmp_path, monkeypatch):
+    """A card with `attribution` (emoji-cdcgan's: its images' licences) gets a line in an
+    Attribution paragraph under the tables; cards without one get none."""
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "train_pretrained.py"
+    spec = importlib.util.spec_from_file_location("train_pretrained", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "PACKAGE_DIR", tmp_path)
+    meta = json.loads(pretrained.snapshot_path("fashion-cdcgan").read_text())
+    (tmp_path / "fashion-cdcgan.json").write_text(json.dumps(meta))
+    assert "Attribution" not in module.table()
+    meta["card"].update(name="emoji-cdcgan", attribution=module.ATTRIBUTION["emoji-cdcgan"])
+    (tmp_path / "emoji-cdcgan.json").write_text(json.dumps(meta))
+    text = module.table()
+    head, tail = text.split("Attribution", 1)
+    assert "| `emoji-cdcgan` |" in head and "| `fashion-cdcgan` |" in head
+    assert "- `emoji-cdcgan`: " in tail and "fashion-cdcgan" not in tail
+    for credit in ("Apache License 2.0, Google", "CC-BY 4.0, Twitter, Inc and other "
+                   "contributors", "emoji-datasource, MIT"):
+        assert credit in tail
+
+
+@pytest.mark.skipif("emoji-cdcgan" not in pretrained.names(),
+                    reason="emoji-cdcgan is not shipped in this checkout")
+def test_shipped_emoji_generator_carries_its_attribution_and_draws_colour(tmp_path):
+    G, meta = pretrained.load("emoji-cdcgan")
+    card = meta["card"]
+    for credit in ("Apache License 2.0, Google", "CC-BY 4.0, Twitter, Inc and other "
+                   "contributors", "emoji-datasource, MIT"):
+        assert credit in card["attribution"]
+        assert credit in (pretrained.snapshot_path("emoji-cdcgan").parent / "README.md").read_text()
+    assert meta["data"]["name"] == "folder" and meta["data"]["path"] == "emoji-64"  # no machine path
+    assert meta["data_shape"] == [3, 32, 32] and len(meta["class_names"]) == 9
+    assert main(["sample", "--pretrained", "emoji-cdcgan", "--class", "smileys-and-emotion",
+                 "--n", "8", "--out", str(tmp_path / "e.npz")]) == 0
+    images = np.load(tmp_path / "e.npz")["images"].astype(int)                 # (8, 32, 32, 3)
+    assert images.shape == (8, 32, 32, 3)
+    assert (images[..., 0] != images[..., 1]).any() and (images[..., 1] != images[..., 2]).any()

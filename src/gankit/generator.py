@@ -41,7 +41,7 @@ from gankit.pretrained import snapshot_path
 from gankit.video import save_clips_gif, save_filmstrip
 from gankit.viz import grid_image, save_png, save_scatter
 
-CONDITIONAL_PRESETS = "cgan-mnist, cdcgan-mnist, cdcgan-fashion"
+CONDITIONAL_PRESETS = "cgan-mnist, cdcgan-mnist, cdcgan-fashion, cdcgan32-folder"
 
 
 def default_labels(n: int, n_classes: int) -> torch.Tensor:
