@@ -89,11 +89,12 @@ def missing_message(data_path: str | None) -> str:
     tail = "or use --metrics inception_fid --inception-weights PATH, sharpness or checkerboard"
     if not data_path:
         return ("no domain evaluator for data.name 'folder' without the folder's path: give "
-                f"it with gankit eval --data FOLDER, {tail}")
+                "it with gankit eval --data FOLDER (every metric compares with the folder)")
     where, root = data_path, Path(data_path).expanduser()
     if not root.is_dir():
         return (f"the folder '{where}' is not here, so its evaluator cannot be looked up: give "
-                f"the folder (or its copy) with gankit eval --data FOLDER, {tail}")
+                "the folder (or its copy) with gankit eval --data FOLDER (every metric "
+                "compares with the folder)")
     files = folder.find_images(str(root))
     if folder.folder_classes(str(root), files)[0] is None:
         return (f"the folder '{where}' has no classes (its images are not all in class "
@@ -119,12 +120,13 @@ def load(data_path: str | None) -> tuple[Evaluator, dict]:
 
 def to_input(x: torch.Tensor, card: dict) -> torch.Tensor:
     """(N, C, H, W) in [-1, 1] -> the evaluator's (N, C', SIZE, SIZE): resized, RGB (a grey
-    image repeated, a fourth alpha channel dropped: the evaluator saw composited images)."""
+    image repeated, a fourth alpha channel composited onto white)."""
     c, size = card["data_shape"][0], card["data_shape"][-1]
     if x.shape[1] == 1 and c == 3:
         x = x.repeat(1, 3, 1, 1)
-    elif x.shape[1] == 4:
-        x = x[:, :3]
+    elif x.shape[1] == 4:  # colour plus alpha: composited onto white, as the evaluator saw
+        rgb, alpha = (x[:, :3] + 1) / 2, (x[:, 3:] + 1) / 2
+        x = (rgb * alpha + (1 - alpha)) * 2 - 1
     if x.shape[-1] != size:
         x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True,
                           align_corners=False)
