@@ -172,12 +172,14 @@ def main() -> None:
     ap.add_argument("--no-peer", action="store_true", help="gankit only")
     ap.add_argument("--keep", type=Path, help="copy the final sample grids and gankit's run "
                     "directory (resumable) into this folder")
+    ap.add_argument("--work", type=Path, help="working folder to keep (default: a temporary one)")
     ap.add_argument("--record", action="store_true")
     args = ap.parse_args()
     args.data = str(Path(args.data).resolve())
 
     with tempfile.TemporaryDirectory() as t:
-        tmp = Path(t)
+        tmp = args.work or Path(t)
+        tmp.mkdir(parents=True, exist_ok=True)
         print(f"gankit train --preset {args.preset}:", flush=True)
         wall_g, run_dir, snaps_g = run_gankit(args, tmp)
         curves, walls = {f"gankit {args.preset}": None}, {}

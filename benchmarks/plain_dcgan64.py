@@ -141,6 +141,7 @@ def main() -> None:
     def snapshot(at: float) -> None:
         from gankit.models.snapshot import save_snapshot
         netG.eval()
+        (Path(args.snapshot_dir) / f"t-{at:g}").mkdir(parents=True, exist_ok=True)
         save_snapshot(Path(args.snapshot_dir) / f"t-{at:g}", netG, model_section(args.size)["name"],
                       build.g_kwargs, (3, args.size, args.size), None,
                       {"step": step, "data": {"name": "folder", "path": str(Path(args.data).resolve()),
