@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image, ImageDraw
 
 from gankit.cli import main
@@ -267,3 +268,15 @@ def test_check_metrics_on_folders(world, cache, tmp_path):
         check_metrics(["kid"], False, "folder", data_path=str(flat))
     assert "\n" not in str(e.value)
     check_metrics(["sharpness", "checkerboard"], False, "folder", data_path=str(flat))
+
+
+def test_to_input_composites_alpha_onto_white_and_resizes():
+    card = {"data_shape": [3, 32, 32]}
+    x = torch.full((2, 4, 16, 16), -1.0)           # black, fully transparent
+    x[1, 3] = 1.0                                  # the second image opaque: stays black
+    out = folder_evaluator.to_input(x, card)
+    assert out.shape == (2, 3, 32, 32)
+    assert torch.allclose(out[0], torch.ones(3, 32, 32))
+    assert torch.allclose(out[1], -torch.ones(3, 32, 32))
+    grey = folder_evaluator.to_input(torch.zeros(1, 1, 32, 32), card)  # grey repeated to RGB
+    assert grey.shape == (1, 3, 32, 32) and torch.equal(grey[0, 0], grey[0, 2])
