@@ -7,7 +7,9 @@
 With --size 32 (or 128) the pair is the same family built for that side (`model.name=dcgan`,
 widths 64 as main.py's ngf/ndf), as main.py does when its --imageSize changes the layers.
 --white composites transparent PNGs onto white (ImageFolder's loader would convert RGBA to
-RGB, showing whatever colour transparent pixels store). --seconds stops on wall time instead
+RGB, showing whatever colour transparent pixels store). --preload decodes the folder once into
+a tensor (counted in the time) and indexes shuffled batches from it: on 2 CPU cores the
+DataLoader's two decoding workers take cores from the training step. --seconds stops on wall time instead
 of --steps; --snapshots writes G, in gankit's snapshot format (`gankit eval` reads it), into
 DIR/t-SECONDS after that many seconds of training (the writing is not counted).
 
@@ -107,6 +109,9 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=0.0, help="stop after this much wall "
                     "time of training instead of --steps")
     ap.add_argument("--white", action="store_true", help="composite transparency onto white")
+    ap.add_argument("--preload", action="store_true", help="decode the folder once into a "
+                    "tensor and index batches from it (the lean loop) instead of DataLoader "
+                    "workers decoding every epoch (main.py's)")
     ap.add_argument("--snapshots", default="", help="comma-separated training seconds at "
                     "which to write G into --snapshot-dir/t-SECONDS")
     ap.add_argument("--snapshot-dir", default="plain-snapshots")
@@ -134,6 +139,14 @@ def main() -> None:
     ]))
     dataloader = torch.utils.data.DataLoader(dataset, batch_size=args.batch, shuffle=True,
                                              num_workers=args.workers)
+    if args.preload:  # decode once, then batches indexed straight from a tensor
+        images = torch.stack([x for x, _ in dataset])             # (N, 3, S, S)
+
+        def batches():
+            for idx in torch.randperm(len(images)).split(args.batch):
+                if len(idx) == args.batch:                         # drop_last, as gankit does
+                    yield images[idx], None
+        dataloader = type("Preloaded", (), {"__iter__": lambda self: batches()})()
     netG, netD, optimizerG, optimizerD, criterion = build(device, size=args.size)
     due = sorted(float(t) for t in args.snapshots.split(",") if t)
     paused = 0.0  # seconds spent writing snapshots, not counted as training
