@@ -266,3 +266,19 @@ def test_dcgan_family_d_mbstd():
     copies = x[:1].expand(8, -1, -1, -1)
     assert D(x).shape == (8,) and D(x[:6]).shape == (6,)  # any batch size
     assert not torch.allclose(D(x)[0], D(copies)[0])      # it sees the batch's variety
+
+
+def test_dcgan_family_projection_discriminator():
+    """d_cond=projection: the class speaks through an embedding of D's last features, so the
+    logit of one image changes with the class it is judged as, and the input has no maps."""
+    from gankit.models.dcgan import DCGANDiscriminator
+    torch.manual_seed(0)
+    D = DCGANDiscriminator(channels=3, hidden=4, n_classes=3, size=16, cond="projection").eval()
+    assert D.net[0][0].in_channels == 3                  # no class maps at the input
+    with torch.no_grad():
+        D.embed.weight.normal_()
+    x = torch.randn(1, 3, 16, 16).repeat(3, 1, 1, 1)
+    logits = D(x, torch.arange(3))
+    assert logits.shape == (3,) and len(set(logits.tolist())) == 3
+    with pytest.raises(GankitError, match="concat or projection"):
+        DCGANDiscriminator(n_classes=3, size=16, cond="none")

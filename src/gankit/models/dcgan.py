@@ -206,28 +206,43 @@ class DCGANDiscriminator(nn.Module):
     """The DCGAN paper's discriminator built from the image side: stride-2 convs halve the
     image down to 4x4 (no BatchNorm on the first, as in the paper; none at all with
     `bn=False`), then a 4x4 conv to one logit. At size 64 it is the paper's network.
-    `mbstd` > 0 adds ProGAN's minibatch standard deviation channel before the last conv."""
+    `mbstd` > 0 adds ProGAN's minibatch standard deviation channel before the last conv.
+    A conditional D sees the class as maps beside the image (`cond="concat"`) or, with
+    `cond="projection"` (Miyato & Koyama 2018), adds to the logit the inner product of a
+    learned class embedding with the last conv's input features summed over space."""
     config_args = {"hidden": "d_hidden", "bn": "d_bn", "n_classes": "n_classes",
-                   "mbstd": "d_mbstd"}
+                   "mbstd": "d_mbstd", "cond": "d_cond"}
 
     def __init__(self, channels: int = 3, hidden: int = 64, bn: bool = True,
-                 n_classes: int = 0, size: int = 64, mbstd: int = 0):
+                 n_classes: int = 0, size: int = 64, mbstd: int = 0, cond: str = "concat"):
         super().__init__()
-        self.n_classes = n_classes
+        if cond not in ("concat", "projection"):
+            raise GankitError(f"model.d_cond must be concat or projection for model.name=dcgan, "
+                              f"got {cond!r}")
+        self.n_classes, self.cond = n_classes, cond
+        maps = n_classes if cond == "concat" else 0
         n = _stages(size)
         widths = [_width(hidden, i, n) for i in reversed(range(n))]  # e.g. 64: [h, 2h, 4h, 8h]
-        layers = [_d_block(channels + n_classes, widths[0], 4, 2, 1, bn=False)]  # (B, h, size/2, ..)
+        layers = [_d_block(channels + maps, widths[0], 4, 2, 1, bn=False)]  # (B, h, size/2, ..)
         for i in range(1, n):                                  # (B, w_i, size / 2^(i+1), ...)
             layers.append(_d_block(widths[i - 1], widths[i], 4, 2, 1, bn=bn))
         if mbstd:
             layers.append(MinibatchStd(mbstd))                 # (B, w + 1, 4, 4)
-        layers.append(nn.Conv2d(widths[-1] + bool(mbstd), 1, 4, 1, 0))  # (B, 1, 1, 1)
+        width = widths[-1] + bool(mbstd)
+        layers.append(nn.Conv2d(width, 1, 4, 1, 0))            # (B, 1, 1, 1)
         self.net = nn.Sequential(*layers)
+        if n_classes and cond == "projection":                 # (B, K) class vector -> (B, w)
+            self.embed = nn.Linear(n_classes, width, bias=False)
         dcgan_init(self)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        x = with_class_maps(x, y, self.n_classes)          # (B, C + K, H, W)
-        return self.net(x).view(len(x))                    # (B,) logits
+        if self.cond == "concat" or not self.n_classes:
+            x = with_class_maps(x, y, self.n_classes)      # (B, C + K, H, W)
+            return self.net(x).view(len(x))                # (B,) logits
+        feats = self.net[:-1](x)                           # (B, w, 4, 4)
+        logits = self.net[-1](feats).view(len(x))          # (B,)
+        e = self.embed(class_vector(y, self.n_classes, len(x)).to(x))  # (B, w)
+        return logits + (e * feats.sum((2, 3))).sum(1)
 
 
 class DCGANGenerator64(DCGANGenerator):
