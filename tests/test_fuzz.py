@@ -65,7 +65,7 @@ OUT_OF_RANGE = [sets(item) for item in [
     "data.image_size=-1", "data.image_size=100000", "data.n_toy=0", "data.stream_mb=-1",
     "data.workers=-1", "data.channels=7", "model.name=nope", "model.z_dim=0",
     "model.g_hidden=0", "model.d_hidden=-3", "model.n_layers=0", "model.upsample=nope",
-    "model.n_classes=-1", "model.bn_init_mean=nan", "loss.d_loss=nope", "loss.g_loss=nope",
+    "model.n_classes=-2", "model.bn_init_mean=nan", "loss.d_loss=nope", "loss.g_loss=nope",
     "loss.label_smoothing=0.5", "loss.r1_gamma=-1", "loss.r1_gamma=inf", "loss.r1_every=0",
     "loss.gp_lambda=nan", "loss.instance_noise=-0.1", "loss.noise_kimg=0", "optim.lr_g=0",
     "optim.lr_d=nan", "optim.lr_g=inf", "optim.beta1=1", "optim.beta2=-0.1", "train.steps=0",

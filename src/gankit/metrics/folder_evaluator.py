@@ -31,7 +31,9 @@ from gankit import artifacts
 from gankit.data import folder
 from gankit.data.base import to_unit_range
 from gankit.errors import GankitError
-from gankit.metrics.evaluator import MODEL, Evaluator, cross_entropy, featurize, fit_classifier
+from gankit.metrics.evaluator import (MODEL, Evaluator, cross_entropy, featurize, fit_classifier,
+                                      from_card)
+from gankit.metrics.image import fid
 
 SIZE = 32  # the evaluator's input side: every image is resized to it (a 64-pixel G included)
 CONFIG = dict(in_channels=3, channels=48, feature_dim=128, dropout=0.3)
@@ -112,7 +114,6 @@ def load(data_path: str | None) -> tuple[Evaluator, dict]:
     if found is None:
         raise GankitError(missing_message(data_path))
     stem, card = found
-    from gankit.metrics.evaluator import from_card
     fix = f"train it again: gankit evaluator train --data {data_path}"
     state, card = artifacts.load(stem, kind="evaluator", fix=fix)
     return from_card(state, card, stem.name + ".safetensors", fix), card
@@ -144,7 +145,6 @@ def _augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
 
 
 def _real_vs_real(model: Evaluator, a: torch.Tensor, b: torch.Tensor) -> float:
-    from gankit.metrics.image import fid
     return fid(featurize(model, a)[0], featurize(model, b)[0])
 
 
