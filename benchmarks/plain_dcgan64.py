@@ -140,12 +140,12 @@ def main() -> None:
     dataloader = torch.utils.data.DataLoader(dataset, batch_size=args.batch, shuffle=True,
                                              num_workers=args.workers)
     if args.preload:  # decode once, then batches indexed straight from a tensor
-        images = torch.stack([x for x, _ in dataset])             # (N, 3, S, S)
+        preloaded = torch.stack([x for x, _ in dataset])          # (N, 3, S, S)
 
         def batches():
-            for idx in torch.randperm(len(images)).split(args.batch):
+            for idx in torch.randperm(len(preloaded)).split(args.batch):
                 if len(idx) == args.batch:                         # drop_last, as gankit does
-                    yield images[idx], None
+                    yield preloaded[idx], None
         dataloader = type("Preloaded", (), {"__iter__": lambda self: batches()})()
     netG, netD, optimizerG, optimizerD, criterion = build(device, size=args.size)
     due = sorted(float(t) for t in args.snapshots.split(",") if t)
