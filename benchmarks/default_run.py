@@ -20,6 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from record import DOC, machine, markdown_table, record  # noqa: E402
 
+from gankit import rundir
+
 DOCS = DOC.parent
 
 
@@ -34,17 +36,17 @@ def main() -> None:
         t0 = time.perf_counter()
         subprocess.run([str(gankit), "train", "--out", str(out)], check=True)
         wall = time.perf_counter() - t0
-        stats = [json.loads(l) for l in (out / "stats.jsonl").read_text().splitlines()]
+        stats = rundir.read_jsonl(out / rundir.STATS)
         steps = [s for s in stats if "img_per_s" in s]
-        config = json.loads((out / "config.json").read_text())
-        ran = json.loads((out / "generator.json").read_text())["step"]  # the snapshot's step
+        config = json.loads((out / rundir.CONFIG).read_text())
+        ran = json.loads((out / rundir.SNAPSHOT_CARD).read_text())["step"]  # the snapshot's step
         imgs = steps[-1]["kimg"] * 1000
         train_s = steps[-1]["time_s"]
         ev = subprocess.run([str(gankit), "eval", str(out), "--metrics", "fid,pr,coverage"],
                             check=True, capture_output=True, text=True)
         print(ev.stdout)
-        m = json.loads((out / "metrics.jsonl").read_text().splitlines()[-1])["metrics"]
-        grid = sorted((out / "samples").glob("step-*.png"))[-1]
+        m = rundir.read_jsonl(out / rundir.METRICS)[-1]["metrics"]
+        grid = sorted((out / rundir.SAMPLES).glob(rundir.SAMPLE_GRIDS))[-1]
         if args.record:
             shutil.copy(grid, DOCS / "default-samples.png")
     # the steps it ran: the time guard (train.time_limit) may stop it before the preset's count

@@ -38,6 +38,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from record import machine, markdown_table, record  # noqa: E402
 
+from gankit import rundir
+
 HERE = Path(__file__).resolve().parent
 GANKIT = [sys.executable, "-m", "gankit"]
 LEVELS = (150.0, 100.0, 75.0, 50.0)
@@ -52,7 +54,7 @@ class Watcher(threading.Thread):
         self.seen, self.halt = None, threading.Event()
 
     def grab(self) -> None:
-        card = self.run_dir / "generator.json"
+        card = self.run_dir / rundir.SNAPSHOT_CARD
         try:
             step = json.loads(card.read_text()).get("step")
         except (OSError, ValueError):
@@ -62,7 +64,7 @@ class Watcher(threading.Thread):
         dest = self.into / f"t-{time.perf_counter() - self.start_time:.0f}"
         dest.mkdir(parents=True, exist_ok=True)
         try:  # the weights first: the card is renamed into place after them
-            shutil.copy(self.run_dir / "generator.safetensors", dest)
+            shutil.copy(self.run_dir / rundir.SNAPSHOT_WEIGHTS, dest)
             shutil.copy(card, dest)
             self.seen = step
         except OSError:
@@ -204,7 +206,7 @@ def main() -> None:
             curves[name], walls[name] = measure(snaps_p, args.data, args.n), wall_p
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
-            grids = sorted((run_dir / "samples").glob("step-*.png"))
+            grids = sorted((run_dir / rundir.SAMPLES).glob(rundir.SAMPLE_GRIDS))
             shutil.copy(grids[-1], args.keep / f"{args.preset}-samples.png")
             shutil.copytree(run_dir, args.keep / f"run-{args.preset}", dirs_exist_ok=True)
             if not args.no_peer:

@@ -15,7 +15,6 @@ learns within 500 steps.
 """
 
 import argparse
-import json
 import signal
 import subprocess
 import sys
@@ -25,6 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from record import machine, markdown_table, record, section_body  # noqa: E402
+
+from gankit import rundir
 
 FASHION = Path(__file__).resolve().parents[2] / "shared" / "data" / "fashion-mnist-70k.npz"
 # The default's R1 and fast Adam keep D from winning the planted way, so that run pins the
@@ -58,9 +59,8 @@ def run(preset: str, overrides: list[str], tmp: Path) -> tuple[float, list[dict]
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wall = time.perf_counter() - t0
-    rows = [json.loads(line) for line in (out / "health.jsonl").read_text().splitlines()] \
-        if (out / "health.jsonl").is_file() else []
-    stats = [json.loads(line) for line in (out / "stats.jsonl").read_text().splitlines()]
+    rows = rundir.read_jsonl(out / rundir.HEALTH)  # [] where there is none
+    stats = rundir.read_jsonl(out / rundir.STATS)
     return wall, [r for r in rows if "diagnosis" in r], stats
 
 

@@ -48,6 +48,7 @@ import torch.nn.functional as F
 
 from torch.utils.flop_counter import FlopCounterMode
 
+from gankit import rundir
 from gankit.config import apply_overrides, load_preset, preset_names
 from gankit.data import ImageData, load_data
 from gankit.train.gan import GANTrainer as Trainer
@@ -256,8 +257,8 @@ def timed_child(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[flo
 
 def median_img_per_s(run_dir: Path) -> float:
     """Median training images/s of a run's stats.jsonl windows after the first (warm-up)."""
-    rates = [rec["img_per_s"] for rec in map(json.loads, (run_dir / "stats.jsonl").read_text()
-                                             .splitlines()) if "img_per_s" in rec]
+    rates = [rec["img_per_s"] for rec in rundir.read_jsonl(run_dir / rundir.STATS)
+             if "img_per_s" in rec]
     return statistics.median(rates[1:] or rates)
 
 

@@ -43,6 +43,8 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).parent))
 from record import machine, markdown_table, record  # noqa: E402
 
+from gankit import rundir
+
 SOURCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "emoji-64"
 PRESET = "dcgan32-folder"
 SIDE, SHIFT, HUE = 64, 4, 12  # the files' side; the largest shift in pixels and hue turn (of 256)
@@ -209,8 +211,8 @@ def train(data: Path, streamed: bool, steps: int, out: Path, extra: list[str]) -
     if proc.returncode != 0:
         tail = "\n".join(log.read_text().splitlines()[-20:])
         raise SystemExit(f"{' '.join(cmd)}\nexited with {proc.returncode}:\n{tail}")
-    stats = [json.loads(line) for line in (out / "stats.jsonl").read_text().splitlines()]
-    config = json.loads((out / "config.json").read_text())
+    stats = rundir.read_jsonl(out / rundir.STATS)
+    config = json.loads((out / rundir.CONFIG).read_text())
     return {"wall_s": wall, "images_per_s": images_per_s(stats), "steps": stats[-1]["step"],
             "batch": config["train"]["batch_size"], "size": config["data"]["image_size"],
             "channels": config["data"]["channels"] or 3, "workers": most_workers,

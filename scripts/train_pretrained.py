@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from gankit import artifacts  # noqa: E402
+from gankit import artifacts, rundir  # noqa: E402
 from gankit.config import apply_overrides, load_preset  # noqa: E402
 from gankit.errors import GankitError  # noqa: E402
 from gankit.metrics import default_metrics, evaluate  # noqa: E402
@@ -112,7 +112,7 @@ def read_recipe(name: str, run_dir: Path) -> dict:
     path = run_dir / "pretrained-recipe.json"
     if path.is_file():
         return json.loads(path.read_text())
-    cfg = json.loads((run_dir / "config.json").read_text())
+    cfg = json.loads((run_dir / rundir.CONFIG).read_text())
     preset = load_preset(cfg["preset"]).to_dict()
     overrides = [f"{section}.{key}={json.dumps(value) if not isinstance(value, str) else value}"
                  for section, values in preset.items() if isinstance(values, dict)
@@ -134,8 +134,7 @@ def write_card(name: str, run_dir: Path, n: int, paths: dict | None = None) -> d
     # None: the kind's default (500 clips); a folder's metrics need its evaluator (shipped
     # for emoji-64), found by the folder's content wherever it is
     record = evaluate(G, {**meta, "data": data}, metrics, n=n or None)
-    last = [json.loads(line) for line in (run_dir / "stats.jsonl").read_text().splitlines()
-            if "d_loss" in line][-1]
+    last = [rec for rec in rundir.read_jsonl(run_dir / rundir.STATS) if "d_loss" in rec][-1]
     meta["card"] = {
         "name": name, "what": RECIPES[name][2],
         "trained_by": f"python scripts/train_pretrained.py {name}",

@@ -8,7 +8,8 @@ import torch
 
 from gankit import cli, pretrained
 from gankit.errors import GankitError
-from gankit.generator import Generator, load, truncate
+from gankit.config import load_preset, preset_names
+from gankit.generator import Generator, conditional_presets, load, truncate
 from gankit.models import build_generator
 from gankit.models.snapshot import save_snapshot
 from test_explore import tiny_snapshot
@@ -72,6 +73,17 @@ def test_classes_by_index_or_name(cond, uncond):
         cond.class_index("emu")
     with pytest.raises(GankitError, match="labels given, but this generator is unconditional"):
         uncond.generate(2, y=torch.tensor([0, 1]))
+
+
+def test_the_unconditional_error_names_every_conditional_preset(uncond):
+    """Read from the presets (n_classes 10, or -1 for the data's classes), not a list kept by hand."""
+    expected = [n for n in preset_names() if load_preset(n).model.n_classes != 0]
+    assert conditional_presets() == expected
+    assert {"cgan-mnist", "cgan-mnist-course-exact", "cdcgan32-folder"} <= set(expected)
+    assert "dcgan-mnist" not in expected
+    with pytest.raises(GankitError) as e:
+        uncond.class_index(3)
+    assert all(name in str(e.value) for name in expected)
 
 
 def test_out_of_range_class_is_one_and_the_same_error_everywhere(cond, tmp_path, capsys):

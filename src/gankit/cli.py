@@ -8,6 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from gankit import rundir
 from gankit.errors import GankitError
 from gankit.explore.commands import add_parsers as add_explore_parsers, seed, whole
 
@@ -82,8 +83,7 @@ def cmd_attack(args) -> None:
 
 
 # Files of the run directory contract: no --out may name one, even with --force.
-CONTRACT = {"config.json", "stats.jsonl", "health.jsonl", "metrics.jsonl", "state.pt",
-            "generator.json", "generator.safetensors"}
+CONTRACT = rundir.CONTRACT
 
 
 def check_outputs(args) -> None:
@@ -98,7 +98,7 @@ def check_outputs(args) -> None:
     for target in targets:
         if target.is_dir():
             raise GankitError(f"--out {out} is a folder: give a file name inside it")
-        if target.name in CONTRACT and (target.parent / "config.json").is_file():
+        if target.name in CONTRACT and (target.parent / rundir.CONFIG).is_file():
             raise GankitError(f"--out {target} is a file of the run in {target.parent}: "
                               "write somewhere else")
         if target.exists() and not args.force:

@@ -35,13 +35,18 @@ from pathlib import Path
 
 import torch
 
+from gankit.config import load_preset, preset_names
 from gankit.errors import GankitError
 from gankit.models.snapshot import load_snapshot, snapshot_paths
 from gankit.pretrained import snapshot_path
 from gankit.video import save_clips_gif, save_filmstrip
 from gankit.viz import grid_image, save_png, save_scatter
 
-CONDITIONAL_PRESETS = "cgan-mnist, cdcgan-mnist, cdcgan-fashion, cdcgan32-folder"
+
+def conditional_presets() -> list[str]:
+    """The presets that train a conditional G (model.n_classes != 0; -1: the data's classes),
+    read from the presets themselves, so a new one is named with no edit here."""
+    return [name for name in preset_names() if load_preset(name).model.n_classes]
 
 
 def default_labels(n: int, n_classes: int) -> torch.Tensor:
@@ -112,10 +117,6 @@ class Generator:
 
     # -- what it is ---------------------------------------------------------------------
     @property
-    def meta(self) -> dict:
-        return self.card
-
-    @property
     def z_dim(self) -> int:
         return int(self.module.z_dim)
 
@@ -155,7 +156,7 @@ class Generator:
         if not self.n_classes:
             raise GankitError(f"{flag} {value}: this generator is unconditional; drop {flag} "
                               f"(to draw a chosen class, train a conditional preset: "
-                              f"{CONDITIONAL_PRESETS})")
+                              f"{', '.join(conditional_presets())})")
         return parse_class(value, self.class_names, flag)
 
     def require_conditional(self, what: str) -> int:

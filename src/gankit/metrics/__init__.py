@@ -18,7 +18,6 @@ it. Toy mixtures get the VEEGAN mode metrics. Real features are cached on disk p
 
 import dataclasses
 import functools
-import json
 import time
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 import gankit
-from gankit import progress
+from gankit import progress, rundir
 from gankit.config import DataConfig
 from gankit.errors import GankitError
 from gankit.generator import Generator, load
@@ -297,9 +296,8 @@ def evaluate_snapshot(path: str | None, metrics: str | None, n: int | None,
     record = evaluate(g, None, names, n, inception_weights=inception_weights, show_progress=True)
     if pretrained:
         return record, None
-    out = g.folder / "metrics.jsonl"
-    with open(out, "a") as f:
-        f.write(json.dumps(record) + "\n")
+    out = g.folder / rundir.METRICS
+    rundir.append_jsonl(out, record)
     return record, out
 
 

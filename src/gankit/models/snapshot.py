@@ -12,13 +12,12 @@ from pathlib import Path
 
 import torch
 
-from gankit import artifacts
+from gankit import artifacts, rundir
 from gankit.errors import GankitError
 from gankit.models import build_generator
 
-NAME = "generator"
-SNAPSHOT_WEIGHTS = f"{NAME}.safetensors"
-SNAPSHOT_META = f"{NAME}.json"
+NAME = rundir.SNAPSHOT
+SNAPSHOT_WEIGHTS, SNAPSHOT_META = rundir.SNAPSHOT_WEIGHTS, rundir.SNAPSHOT_CARD
 FIX = "give a run directory written by gankit train (or resume the run to write it again)"
 
 

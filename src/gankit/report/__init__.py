@@ -17,13 +17,12 @@ from gankit.errors import GankitError
 from gankit.metrics.registry import metric_series
 from gankit.report import plots
 from gankit.artifacts import atomic_write
-from gankit.rundir import CONFIG, METRICS, SAMPLES, STATS, read_jsonl
+from gankit.rundir import (CONFIG, METRICS, REPORT, SAMPLE_GRIDS, SAMPLES, STATS, TIMELINE,
+                           read_jsonl)
 from gankit.train.health import TITLES, read_health
 from gankit.train.run import read_config
 from gankit.train.protocol import trainer_class
 
-REPORT = "report.html"
-TIMELINE = "timeline.gif"
 THUMBNAILS = 8
 
 CSS = """
@@ -130,7 +129,7 @@ def build_report(run_dir: Path) -> str:
     checks, diagnoses = read_health(run_dir)
     checks = _last_per_step(checks)
     series = _metric_series(stats, read_jsonl(run_dir / METRICS))
-    frames = sorted((run_dir / SAMPLES).glob("step-*.png"))
+    frames = sorted((run_dir / SAMPLES).glob(SAMPLE_GRIDS))
     health_on = cfg.get("health", {}).get("every", 0) > 0 and kind.monitored
     last = train_rows[-1] if train_rows else {}
     summary = (f"preset {cfg.get('preset')} · {last.get('step', 0)} steps · "

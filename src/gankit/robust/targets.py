@@ -19,7 +19,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from torch import nn
 
-from gankit import artifacts
+from gankit import artifacts, rundir
 from gankit.data.mnist import FASHION_CLASSES, MNIST_CLASSES
 from gankit.errors import GankitError
 from gankit.metrics.evaluator import (DATA_FILES, EVALUATORS, Evaluator, from_card,
@@ -143,8 +143,8 @@ def load_target(spec: str, data: str | None = None, n: int | None = None,
     else:
         path = Path(spec)
         if path.is_dir():
-            if not (path / "config.json").is_file():
-                raise GankitError(f"--model {spec}: not a run directory (no config.json)")
+            if not (path / rundir.CONFIG).is_file():
+                raise GankitError(f"--model {spec}: not a run directory (no {rundir.CONFIG})")
             return _discriminator(path, n, seed)
         if not path.is_file():
             raise GankitError(f"--model {spec}: give mnist, fashion, a run directory or a "

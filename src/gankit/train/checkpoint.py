@@ -16,8 +16,7 @@ import torch
 
 from gankit.artifacts import atomic_write
 from gankit.errors import GankitError
-
-STATE = "state.pt"
+from gankit.rundir import STATE  # noqa: F401 (checkpoint.STATE, as before)
 
 
 def rng_state() -> dict:

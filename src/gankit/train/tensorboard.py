@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image
 
 from gankit.errors import GankitError
+from gankit.rundir import TENSORBOARD
 
 MISSING = ("--tensorboard (train.tensorboard=true) needs the tensorboard package, which is not "
            "installed: pip install 'gankit[tensorboard]' (or pip install tensorboard), or drop "
@@ -40,7 +41,7 @@ def flat_numbers(values: dict, prefix: str = "") -> dict[str, float]:
 
 class TensorBoard:
     def __init__(self, run_dir: Path):
-        self.writer = require_tensorboard()(log_dir=str(Path(run_dir) / "tensorboard"))
+        self.writer = require_tensorboard()(log_dir=str(Path(run_dir) / TENSORBOARD))
 
     def scalars(self, group: str, values: dict, step: int) -> None:
         for name, v in flat_numbers(values).items():
