@@ -3,7 +3,8 @@
     python benchmarks/speed.py                    # all three models, torch's default threads
     python benchmarks/speed.py --threads 1 --rounds 7
     python benchmarks/speed.py --memory           # also peak memory of every preset
-    python benchmarks/speed.py --whole --no-speed  # whole `gankit train` vs plain_dcgan.py
+    python benchmarks/speed.py --whole --no-speed  # whole `gankit train` vs the lean and course loops
+    python benchmarks/speed.py --whole --no-speed --whole-busy --whole-steps 100 --whole-sides gankit,lean
     python benchmarks/speed.py --shared --no-speed # images/s alone and beside a busy process
     python benchmarks/speed.py --startup --no-speed --rounds 5  # start-up against import torch
     python benchmarks/speed.py --layout --no-speed --threads 2  # channels_last per DCGAN preset
@@ -23,8 +24,9 @@ peak resident memory (and the peak CUDA memory on a GPU).
 
 `--whole` times what a user meets: the whole `gankit train --preset P --set train.steps=N`
 process (imports, data, models, health monitor, sample grids, checkpoints, the report)
-against `benchmarks/plain_dcgan.py`, the course's loop written plainly with the same layers,
-in alternating pairs (wall and CPU seconds of each child process), median of `--pairs`.
+against two plain scripts with the same layers: `benchmarks/lean_dcgan.py`, the loop a
+practitioner writes (pytorch/examples' style), and `benchmarks/plain_dcgan.py`, the course's
+loop; in rounds of rotating order, median of `--pairs` (`--whole-busy`: beside a busy process).
 `--shared` runs each preset for `--shared-steps` steps with its own thread setting (and with
 torch's default threads) alone, then beside a competing CPU-bound process, and reads the
 training images/s from stats.jsonl.
@@ -210,7 +212,14 @@ def main() -> None:
     ap.add_argument("--whole", action="store_true", help="whole command vs the plain script")
     ap.add_argument("--whole-steps", default="300,3000", help="step counts for --whole")
     ap.add_argument("--whole-presets", default="dcgan-course-exact,mlp-mnist")
-    ap.add_argument("--pairs", type=int, default=3, help="alternating pairs for --whole")
+    ap.add_argument("--pairs", type=int, default=3, help="rounds for --whole")
+    ap.add_argument("--whole-sides", default="gankit,lean,course",
+                    help="racers for --whole: gankit, lean (lean_dcgan.py), course (plain_dcgan.py)")
+    ap.add_argument("--breakdown", action="store_true",
+                    help="where a whole run's time goes (--whole-presets, --whole-steps)")
+    ap.add_argument("--breakdown-child", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--whole-busy", action="store_true",
+                    help="--whole beside a CPU-bound process")
     ap.add_argument("--shared", action="store_true", help="images/s alone and beside a busy process")
     ap.add_argument("--shared-presets", default="", help="comma list (default: every preset)")
     ap.add_argument("--shared-steps", type=int, default=60)
@@ -220,6 +229,9 @@ def main() -> None:
                     help="gankit --help and a one-step gankit train against import torch")
     ap.add_argument("--record", action="store_true", help="write the table into docs/benchmarks.md")
     args = ap.parse_args()
+    if args.breakdown_child:
+        preset, steps, out = args.breakdown_child
+        return breakdown_child(preset, int(steps), out)
     if args.threads:
         torch.set_num_threads(args.threads)
     name = "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device
@@ -232,6 +244,8 @@ def main() -> None:
         record_memory(args, device)
     if args.whole:
         record_whole(args)
+    if args.breakdown:
+        record_breakdown(args)
     if args.shared:
         record_shared(args)
     if args.startup:
@@ -271,37 +285,141 @@ def publish(args, section: str, text: str, table: str) -> None:
                f"{' '.join(sys.argv[1:])}`. Machine: {machine()}. {text}\n\n{table}")
 
 
+FOLDER = Path(__file__).resolve().parents[2] / "shared" / "data" / "emoji-64"
+
+
+def whole_commands(preset: str, steps: int, tmp: Path, sides: list[str]) -> list[tuple]:
+    """(side, argv) of each racer: `gankit train` with everything it writes; the lean twin
+    (benchmarks/lean_dcgan.py, pytorch/examples' loop); the course's loop (plain_dcgan.py,
+    MNIST presets only)."""
+    here = Path(__file__).parent
+    folder = load_preset(preset).data.name == "folder"
+    cmds = {"gankit": [str(Path(sys.executable).parent / "gankit"), "train", "--preset", preset,
+                       "--set", f"train.steps={steps}", "--set", "train.time_limit=0",
+                       "--out", str(tmp / "run")]
+                      + (["--set", f"data.path={FOLDER}"] if folder else []),
+            "lean": [sys.executable, str(here / "lean_dcgan.py"), "--preset", preset, "--steps",
+                     str(steps), "--out", str(tmp / "lean.png")]
+                    + (["--data", str(FOLDER)] if folder else []),
+            "course": [sys.executable, str(here / "plain_dcgan.py"), "--preset", preset,
+                       "--steps", str(steps), "--out", str(tmp / "plain.png")]}
+    return [(side, cmds[side]) for side in sides if not (side == "course" and folder)]
+
+
 def record_whole(args) -> None:
+    """Whole processes raced in rounds; each round starts with the next side (gankit, lean,
+    course, then lean, course, gankit, ...), so a slow spell of the machine hits each alike.
+    With --whole-busy every round runs beside one CPU-bound process."""
     import tempfile
-    gankit = str(Path(sys.executable).parent / "gankit")
-    plain = str(Path(__file__).with_name("plain_dcgan.py"))
+    sides = args.whole_sides.split(",")
     rows = []
     for preset in args.whole_presets.split(","):
         for steps in [int(s) for s in args.whole_steps.split(",")]:
-            g_runs, p_runs = [], []
+            walls = {}
             for pair in range(args.pairs):
-                with tempfile.TemporaryDirectory() as tmp:
-                    order = [("gankit", [gankit, "train", "--preset", preset, "--set",
-                                         f"train.steps={steps}", "--set", "train.time_limit=0",
-                                         "--out", str(Path(tmp) / "run")]),
-                             ("plain", [sys.executable, plain, "--preset", preset, "--steps",
-                                        str(steps), "--out", str(Path(tmp) / "plain.png")])]
-                    for side, cmd in (order if pair % 2 == 0 else order[::-1]):
-                        (g_runs if side == "gankit" else p_runs).append(
-                            timed_child(cmd, Path(tmp))[:2])
-                print(preset, steps, "pair", pair, g_runs[-1], p_runs[-1], flush=True)
-            gw, gc = (statistics.median(x) for x in zip(*g_runs))
-            pw, pc = (statistics.median(x) for x in zip(*p_runs))
-            rows.append([f"`{preset}`", steps, f"{gw:.1f}", f"{pw:.1f}", f"{pw / gw:.2f}x",
-                         f"{gc:.1f}", f"{pc:.1f}", f"{pc / gc:.2f}x",
-                         " / ".join(f"{g[0]:.0f}:{p[0]:.0f}" for g, p in zip(g_runs, p_runs))])
-    table = markdown_table(["preset", "steps", "gankit wall s", "plain wall s",
-                            "speed (plain / gankit wall)", "gankit CPU s", "plain CPU s",
-                            "CPU ratio", "pairs (wall gankit:plain)"], rows)
-    publish(args, "speed-whole", f"Whole processes, medians of {args.pairs} alternating pairs; "
-            "gankit with its preset's defaults (health monitor, sample grids, checkpoints, "
-            "report), the plain script with torch's default threads as the course runs it.",
-            table)
+                other = busy() if args.whole_busy else None
+                try:
+                    with tempfile.TemporaryDirectory() as tmp:
+                        racers = whole_commands(preset, steps, Path(tmp), sides)
+                        shift = pair % len(racers)
+                        for side, cmd in racers[shift:] + racers[:shift]:
+                            walls.setdefault(side, []).append(timed_child(cmd, Path(tmp))[0])
+                finally:
+                    if other is not None:
+                        other.kill()
+                print(preset, steps, "round", pair, {k: round(v[-1], 1) for k, v in walls.items()},
+                      flush=True)
+            med = {side: statistics.median(v) for side, v in walls.items()}
+            ratio = lambda side: f"**{med[side] / med['gankit']:.2f}x**" if side in med else "-"
+            rows.append([f"`{preset}`", steps, "busy process" if args.whole_busy else "alone",
+                         f"{med['gankit']:.1f}",
+                         *(f"{med[s]:.1f}" if s in med else "-" for s in ("lean", "course")),
+                         ratio("lean"), ratio("course"),
+                         " / ".join(":".join(f"{walls[s][i]:.0f}" for s in walls)
+                                    for i in range(args.pairs))])
+    table = markdown_table(["preset", "steps", "beside", "gankit s", "lean loop s",
+                            "course loop s", "lean / gankit", "course / gankit",
+                            f"rounds ({':'.join(walls)})"], rows)
+    publish(args, "speed-whole-busy" if args.whole_busy else "speed-whole",
+            f"Whole processes, wall seconds, medians of {args.pairs} rounds in rotating order"
+            + (", each beside one CPU-bound process (`while True: pass`)" if args.whole_busy
+               else ", alone on the machine")
+            + "; gankit with its preset's defaults (health monitor, sample grids, checkpoints, "
+            "report), the lean loop (benchmarks/lean_dcgan.py: pytorch/examples' style) and "
+            "the course's loop (benchmarks/plain_dcgan.py) with torch's default threads.", table)
+
+
+# Where a run's time goes: (label, [(file, function), ...]) whose cumulative wall time cProfile
+# gives; a label's functions are never nested in one another. The step's parts are the
+# trainer's own methods (gankit.train.gan), so the profile names what the code names.
+PARTS = [
+    ("data: load the images", [("config.py", "load")]),
+    ("build: G, D, optimisers, fixed noise", [("loop.py", "__init__")]),
+    ("step: D update", [("gan.py", "update_d")]),
+    ("step: G update", [("gan.py", "update_g")]),
+    ("step: statistics", [("gan.py", "statistics")]),
+    ("step: EMA of G", [("swa_utils.py", "update_parameters")]),
+    ("step: the rest (batches, loop bookkeeping)", [("gan.py", "train_step")]),
+    ("log: stats.jsonl, bar, health signs", [("loop.py", "log")]),
+    ("health probes (sample diversity)", [("health.py", "probe")]),
+    ("sample grids", [("loop.py", "save_samples")]),
+    ("checkpoints (snapshot + state.pt)", [("loop.py", "save_checkpoint")]),
+    ("report.html", [("__init__.py", "write_report")]),
+]
+
+
+def breakdown_child(preset: str, steps: int, out: str) -> None:
+    """In the child process: `gankit train` in-process under cProfile; prints one JSON line
+    of seconds per part of PARTS (the step's parts taken out of the step's total)."""
+    import cProfile
+    import pstats
+    from gankit import cli
+    argv = ["train", "--preset", preset, "--set", f"train.steps={steps}", "--set",
+            "train.time_limit=0", "--out", out]
+    if load_preset(preset).data.name == "folder":
+        argv += ["--set", f"data.path={FOLDER}"]
+    prof = cProfile.Profile()
+    t1 = time.perf_counter()
+    prof.runcall(cli.main, argv)
+    inside = time.perf_counter() - t1
+    cumulative = {}
+    for (file, _, func), (_, _, _, ct, _) in pstats.Stats(prof).stats.items():
+        key = (Path(file).name, func)
+        cumulative[key] = cumulative.get(key, 0.0) + ct
+    parts = {label: sum(cumulative.get(k, 0.0) for k in keys) for label, keys in PARTS}
+    step_parts = [label for label in parts if label.startswith("step: ") and "rest" not in label]
+    rest = "step: the rest (batches, loop bookkeeping)"
+    parts[rest] -= sum(parts[label] for label in step_parts)
+    parts["other (config, run directory, between the parts)"] = inside - sum(
+        parts.values())
+    print(json.dumps(parts))
+
+
+def record_breakdown(args) -> None:
+    """Each preset's whole `gankit train` in a child process under cProfile: the parts of
+    PARTS, the interpreter's start and torch's import (the child's wall time less what it
+    measured itself), as seconds and shares of the whole."""
+    import tempfile
+    rows = []
+    for preset in args.whole_presets.split(","):
+        for steps in [int(s) for s in args.whole_steps.split(",")]:
+            with tempfile.TemporaryDirectory() as tmp:
+                # the child imports torch before gankit: give it the wait gankit would set
+                env = {**USER_ENV, "OMP_WAIT_POLICY": USER_ENV.get("OMP_WAIT_POLICY", "PASSIVE")}
+                wall, _, out = timed_child([sys.executable, __file__, "--breakdown-child", preset,
+                                            str(steps), str(Path(tmp) / "run")], Path(tmp), env)
+            parts = json.loads(out.strip().splitlines()[-1])
+            parts = {"start-up: python, torch and gankit imports": wall - sum(parts.values()),
+                     **parts}
+            for label, sec in parts.items():
+                rows.append([f"`{preset}`", steps, label, f"{sec:.2f}", f"{100 * sec / wall:.1f}"])
+            rows.append([f"`{preset}`", steps, "**whole process**", f"{wall:.2f}", "100"])
+            print(*rows[-len(parts) - 1:], sep="\n", flush=True)
+    publish(args, "speed-breakdown", "Where the time of one whole `gankit train` process goes "
+            "(wall seconds, one run each, alone), from cProfile's cumulative times of the "
+            "functions named in benchmarks/speed.py's PARTS; the profiler's own cost, about "
+            "a microsecond per Python call, is inside the step's rows.",
+            markdown_table(["preset", "steps", "part", "s", "% of the whole"], rows))
 
 
 def record_layout(args, device: torch.device) -> None:

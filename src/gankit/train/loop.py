@@ -22,7 +22,7 @@ from tqdm.auto import tqdm  # a widget in Jupyter, a text bar elsewhere
 from gankit import rundir
 from gankit.config import Config
 from gankit.errors import GankitError
-from gankit.threads import auto_threads
+from gankit.threads import auto_threads, keep_freed_memory
 from gankit.generator import Generator
 from gankit.metrics import evaluate, training_metrics
 from gankit.models import build_models
@@ -69,6 +69,7 @@ class Run:
         """`models` (from `build`, seeded) are built here when not given."""
         self.cfg, self.dir, self.data, self.world = cfg, Path(run_dir), data, world
         torch.set_num_threads(cfg.train.threads or auto_threads())  # see gankit.threads
+        keep_freed_memory()
         seed = cfg.train.seed + world.rank  # each process its own batches and noise
         if models is None:
             models = build(cfg, data, seed)
