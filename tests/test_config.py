@@ -136,3 +136,32 @@ def test_validate_ranges():
 def test_config_round_trips_through_dict():
     cfg = load_preset("toy-ring")
     assert from_dict(cfg.to_dict()) == cfg
+
+
+def test_the_thread_governor_gives_a_core_to_a_busy_neighbour_and_takes_it_back(monkeypatch):
+    """Fed samples of (wall s, machine busy s, own CPU s): a neighbour that keeps a core busy
+    costs one thread; when it stops, the thread comes back; its own CPU time never counts."""
+    import torch
+    from gankit.threads import ThreadGovernor
+    before = torch.get_num_threads()
+    samples = iter([(0.0, 0.0, 0.0),
+                    (1.0, 2.0, 1.9),     # only this process busy (both cores): keep 2
+                    (2.0, 3.0, 2.9),     # itself on one core, nobody else: keep 2
+                    (3.0, 5.0, 3.9),     # a neighbour took a core (1.0 s of 1 s): 1
+                    (4.0, 7.0, 4.9),     # still there: 1
+                    (5.0, 8.0, 5.9)])    # gone: 2 again
+    monkeypatch.setattr(ThreadGovernor, "_sample", lambda self: next(samples))
+    try:
+        g = ThreadGovernor(most=2, every_s=0.0)
+        g.enabled = True
+        seen = [g.tick() for _ in range(5)]
+        assert seen == [2, 2, 1, 1, 2]
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_the_thread_governor_leaves_one_thread_alone():
+    from gankit.threads import ThreadGovernor
+    g = ThreadGovernor(most=1)
+    assert not g.enabled and g.tick() == 1
