@@ -127,7 +127,7 @@ def test_a_diagnosis_is_announced_once_until_it_clears(tmp_path):
     cfg = apply_overrides(load_preset("dcgan-mnist"), [*TINY, "train.steps=1"])
     r = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
     m = r.monitor
-    names = r.kind.stat_names
+    names = ("d_loss", "g_loss", "d_real", "d_fake", "d_acc_real", "d_acc_fake", "g_grad", "d_grad")
     # d_loss, g_loss, D(x), D(G(z)), accuracy real, accuracy fake, |grad G|, |grad D|
     sick = dict(zip(names, [0.01, -0.01, 0.99, 0.01, 1.0, 1.0, 0.01, 0.1]))
     well = dict(zip(names, [0.5, 0.9, 0.7, 0.4, 0.9, 0.7, 2.0, 2.0]))

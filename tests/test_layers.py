@@ -1,6 +1,6 @@
 """The package's layers only look down: a module never imports one from a higher layer.
 
-    artifacts, errors, progress, rundir, threads  <-  config, data, models, losses, augment, viz, video
+    artifacts, errors, progress, rundir, stats, threads  <-  config, data, models, losses, augment, viz, video
     <-  generator handle, pretrained  <-  metrics  <-  train
     <-  sample, explore, report, robust  <-  cli, api
 
@@ -20,7 +20,7 @@ import gankit
 
 PACKAGE = Path(gankit.__file__).parent
 LAYERS = [
-    {"__init__", "artifacts", "errors", "progress", "rundir", "threads"},
+    {"__init__", "artifacts", "errors", "progress", "rundir", "stats", "threads"},
     {"config", "data", "models", "losses", "augment", "viz", "video"},
     {"generator", "pretrained"},
     {"metrics"},

@@ -123,10 +123,10 @@ def _samples_html(run_dir: Path, frames: list[Path]) -> str:
 
 
 def build_report(run_dir: Path) -> str:
-    kind = trainer_class(read_config(run_dir))  # what this kind of run logs, and how to draw it
+    kind = trainer_class(read_config(run_dir))  # whether the health monitor watched this kind
     cfg = json.loads((run_dir / CONFIG).read_text())
     stats = read_jsonl(run_dir / STATS)
-    train_rows = _last_per_step([r for r in stats if kind.stat_names[0] in r])
+    train_rows = _last_per_step([r for r in stats if "metrics" not in r])
     checks, diagnoses = read_health(run_dir)
     checks = _last_per_step(checks)
     series = _metric_series(stats, read_jsonl(run_dir / METRICS))
@@ -143,7 +143,7 @@ def build_report(run_dir: Path) -> str:
              "<h2>Samples</h2>", _samples_html(run_dir, frames),
              "<h2>Training curves</h2>"]
     if train_rows:
-        parts.append(_img(plots.training_curves(train_rows, kind.panels, diagnoses),
+        parts.append(_img(plots.training_curves(train_rows, diagnoses),
                           "training curves"))
     else:
         parts.append("<p>No training statistics logged yet.</p>")

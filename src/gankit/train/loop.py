@@ -3,8 +3,9 @@
 Each tick is one `train_step`; then `due` is the one place that decides what else this step
 does: log (stats.jsonl, the progress bar, TensorBoard, the health monitor's statistics signs),
 probe (the health monitor's sample diversity), eval (`train.eval_every`), sample (a grid),
-checkpoint, or stop at the time limit. The step's statistics are summed on the device and read
-once per event (one sync), by every consumer from the same means.
+checkpoint, or stop at the time limit. The step's statistics, reported by the trainer (and
+the losses, penalties, augmentation) to `gankit.stats`, are summed on the device and read once
+per event (one sync), by every consumer from the same means.
 """
 
 import json
@@ -27,6 +28,7 @@ from gankit.generator import Generator
 from gankit.metrics import evaluate, training_metrics
 from gankit.models import build_models
 from gankit.models.snapshot import save_snapshot
+from gankit.stats import COLLECTOR
 from gankit.train import checkpoint as ckpt
 from gankit.train.distributed import World
 from gankit.train.health import HealthMonitor, record_restore
@@ -216,9 +218,8 @@ class Run:
 
     def _fit(self) -> Path:
         t, tc, world = self.trainer, self.cfg.train, self.world
-        names = self.kind.stat_names
         imgs_per_step = tc.batch_size * tc.d_steps * world.size  # real images, all processes
-        window = torch.zeros(len(names), device=self.device)  # the step's stats, summed
+        COLLECTOR.reset()  # values reported before this loop (a notebook's own calls) are not its
         n_window, t_window = 0, time.perf_counter()
         start = time.perf_counter() - self.elapsed
         session = time.perf_counter()  # the time limit counts from here: a resume gets its own
@@ -235,7 +236,7 @@ class Run:
 
         try:
             while t.step < tc.steps:
-                window += t.train_step()
+                t.train_step()
                 n_window += 1
                 bar.update(1)
                 self.elapsed = time.perf_counter() - start
@@ -244,10 +245,11 @@ class Run:
                 due = self.due(t.step, done=t.step == tc.steps or out_of_time)
                 if not due:
                     continue
-                # One read of the running means (over processes, so every process restores
+                # One read of the collector (summed over processes, so every process restores
                 # together). A non-finite loss or gradient since the last log line means the
                 # run diverged: nothing is written from it.
-                means = dict(zip(names, world.mean(window / n_window).tolist()))
+                tick = COLLECTOR.read(world.sum, self.device)
+                means = {k: s.mean for k, s in tick.items()}
                 bad = [k for k, v in means.items() if not math.isfinite(v)]
                 if bad:
                     raise Diverged(t.step, "non-finite " + ", ".join(bad))
@@ -256,16 +258,18 @@ class Run:
                     rec = {"step": t.step, "kimg": t.step * imgs_per_step / 1000,
                            "time_s": round(self.elapsed, 3),
                            "img_per_s": round(n_window * imgs_per_step / (now - t_window), 1),
-                           **{k: round(v, 5) for k, v in means.items()}}
+                           **{k: round(v, 5) for k, v in means.items()},
+                           **{f"{k}_std": round(s.std, 5) for k, s in tick.items()}}
                     stats_file.write(json.dumps(rec) + "\n")
                     stats_file.flush()
                     if self.tb is not None:
                         self.tb.scalars("train", rec, t.step)
                     bar.set_postfix_str(f"img/s {rec['img_per_s']:.0f} " + " ".join(
-                        f"{label} {means[k]:.3f}" for k, label in self.kind.bar_names.items()))
+                        f"{label} {means[k]:.3f}" for k, label in self.kind.bar_names.items()
+                        if k in means))
                     if self.monitor is not None:
                         say(self.monitor.observe(t.step, means))
-                    window.zero_()
+                    COLLECTOR.reset()
                     n_window, t_window = 0, now
                 if "probe" in due:
                     say(self.monitor.probe(t.step, t.generator))
