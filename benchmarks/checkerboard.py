@@ -33,7 +33,7 @@ from gankit.models.snapshot import load_snapshot
 from gankit.train import run
 
 sys.path.insert(0, str(Path(__file__).parent))
-from recipe import HeldOut  # noqa: E402
+from measure import HeldOut  # noqa: E402
 from record import machine, markdown_table, record  # noqa: E402
 
 HEADER = ["G up-sampling", "progress", "steps", "FID", "classes", "checkerboard", "period 2",

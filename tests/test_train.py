@@ -314,3 +314,18 @@ def test_ema_half_life_in_kimg_is_exact_on_known_numbers(tmp_path):
     cfg.train.ema_kimg = 10.0               # 10,000 images: reached after 12,500 updates
     assert ema_decay(cfg.train, 20_000) == pytest.approx(0.5 ** (16 / 10_000))
     assert ema_decay(cfg.train, 20_000) > 0.998
+
+
+def test_hooks_drive_a_run_from_outside(tmp_path):
+    """gankit.train's progress and abort hooks (StyleGAN2-ADA's progress_fn / abort_fn): the
+    caller sees each logged step's means and stops the run, which ends as a time limit does."""
+    import gankit
+    ticks = []
+    r = gankit.train("dcgan-mnist", {"train.steps": 50, "train.batch_size": 8, "model.g_hidden": 4,
+                                     "model.d_hidden": 4, "train.device": "cpu", "train.log_every": 2,
+                                     "train.report": False},
+                     out=tmp_path / "run", progress=ticks.append, abort=lambda step: step >= 5)
+    assert [t.step for t in ticks] == [2, 4, 5]                  # each logged step, and the end
+    assert {"d_loss", "g_grad"} <= set(ticks[-1].means) and ticks[-1].stds["d_fake"] > 0
+    assert ticks[-1].generator().card["step"] == 5
+    assert r.stats[-1]["step"] == 5 and r.generator.card["step"] == 5   # snapshot at the stop

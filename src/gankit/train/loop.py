@@ -14,7 +14,9 @@ import os
 import random
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -33,6 +35,18 @@ from gankit.train import checkpoint as ckpt
 from gankit.train.distributed import World
 from gankit.train.health import HealthMonitor, record_restore
 from gankit.train.protocol import trainer_class
+
+
+@dataclass(frozen=True)
+class Tick:
+    """What a `progress` hook is told: the step, the collector's read since the last log line
+    ({name: mean}, {name: std}), and `generator()`, the handle of G as it is now (the EMA
+    where there is one), built only when called."""
+    step: int
+    steps: int
+    means: dict
+    stds: dict
+    generator: Callable
 
 
 class Diverged(Exception):
@@ -155,15 +169,17 @@ class Run:
                                    "world_size": self.world.size, "elapsed": self.elapsed})
 
     # -- the loop ------------------------------------------------------------------------
-    def fit(self) -> Path:
-        """Train to train.steps; on divergence restore the last good checkpoint, a bounded
-        number of times. (`gankit train` then writes the report: `gankit.report` reads the
-        run directory, above this layer.)"""
+    def fit(self, progress: Callable[[Tick], None] | None = None,
+            abort: Callable[[int], bool] | None = None) -> Path:
+        """Train to train.steps (or until `abort` says stop; the hooks: see the module notes);
+        on divergence restore the last good checkpoint, a bounded number of times.
+        (`gankit train` then writes the report: `gankit.report` reads the run directory, above
+        this layer.)"""
         restores = 0
         try:
             while True:
                 try:
-                    last_sample = self._fit()
+                    last_sample = self._fit(progress, abort)
                     break
                 except Diverged as e:
                     if restores == self.cfg.health.max_restarts or not self.kind.monitored:
@@ -216,7 +232,7 @@ class Run:
                  "eval": tc.eval_every}  # the same on every process: they sync on `due`
         return {event for event, k in every.items() if k and (done or step % k == 0)}
 
-    def _fit(self) -> Path:
+    def _fit(self, progress, abort) -> Path:
         t, tc, world = self.trainer, self.cfg.train, self.world
         imgs_per_step = tc.batch_size * tc.d_steps * world.size  # real images, all processes
         COLLECTOR.reset()  # values reported before this loop (a notebook's own calls) are not its
@@ -240,9 +256,10 @@ class Run:
                 n_window += 1
                 bar.update(1)
                 self.elapsed = time.perf_counter() - start
-                out_of_time = world.any(bool(tc.time_limit) and time.perf_counter() - session
-                                        >= tc.time_limit, self.device)
-                due = self.due(t.step, done=t.step == tc.steps or out_of_time)
+                out_of_time = bool(tc.time_limit) and time.perf_counter() - session >= tc.time_limit
+                asked = abort is not None and bool(abort(t.step))
+                stopping = world.any(out_of_time or asked, self.device)
+                due = self.due(t.step, done=t.step == tc.steps or stopping)
                 if not due:
                     continue
                 # One read of the collector (summed over processes, so every process restores
@@ -288,8 +305,13 @@ class Run:
                         self.tb.image("samples", last_sample, t.step)
                 if "checkpoint" in due:
                     self.save_checkpoint()
-                if out_of_time:
-                    bar.write(f"stopping at step {t.step}: train.time_limit={tc.time_limit}s reached")
+                if progress is not None and world.is_main:
+                    progress(Tick(t.step, tc.steps, means, {k: v.std for k, v in tick.items()},
+                                  self.generator))
+                if stopping:
+                    bar.write(f"stopping at step {t.step}: " + (
+                        "its abort hook asked to" if asked and not out_of_time
+                        else f"train.time_limit={tc.time_limit}s reached"))
                     break
         finally:
             bar.close()

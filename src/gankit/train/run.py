@@ -88,7 +88,8 @@ def prepare(cfg: Config, world: World = World()):
     return data, models
 
 
-def start(cfg: Config, out: str | None) -> tuple[Path, Path]:
+def start(cfg: Config, out: str | None, progress=None, abort=None) -> tuple[Path, Path]:
+    """A new run; `progress` and `abort` are the loop's hooks (`gankit.train.loop`)."""
     cfg.validate()
     world = init_world(cfg.train.device)
     try:
@@ -102,7 +103,7 @@ def start(cfg: Config, out: str | None) -> tuple[Path, Path]:
             if world.is_main:
                 shutil.rmtree(run_dir, ignore_errors=True)
             raise
-        return run_dir, session.fit()
+        return run_dir, session.fit(progress, abort)
     finally:
         shutdown()
 
@@ -154,7 +155,7 @@ def tidy(run_dir: Path, done: int) -> None:
             atomic_write(log, lambda tmp: Path(tmp).write_text("".join(keep)))
 
 
-def resume(run_dir: str, overrides: list[str]) -> tuple[Path, Path]:
+def resume(run_dir: str, overrides: list[str], progress=None, abort=None) -> tuple[Path, Path]:
     path = Path(run_dir)
     for item in overrides:
         key = item.partition("=")[0].strip()
@@ -191,6 +192,6 @@ def resume(run_dir: str, overrides: list[str]) -> tuple[Path, Path]:
                       "training it again from step 0", file=sys.stderr)
             tidy(path, done)
             write_json(path / rundir.CONFIG, config_record(cfg, world))
-        return path, session.fit()
+        return path, session.fit(progress, abort)
     finally:
         shutdown()
