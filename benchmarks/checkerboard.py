@@ -30,7 +30,7 @@ from gankit.data import load_data
 from gankit.generator import Generator
 from gankit.metrics import spectrum
 from gankit.models.snapshot import load_snapshot
-from gankit.train import run
+from gankit.training import run
 
 sys.path.insert(0, str(Path(__file__).parent))
 from measure import HeldOut  # noqa: E402

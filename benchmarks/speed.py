@@ -50,7 +50,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from gankit.config import apply_overrides, load_preset, preset_names
 from gankit.data import ImageData, load_data
-from gankit.train.gan import GANTrainer as Trainer
+from gankit.training.gan import GANTrainer as Trainer
 
 sys.path.insert(0, str(Path(__file__).parent))
 from record import machine, markdown_table, record, record_rows  # noqa: E402
@@ -160,7 +160,7 @@ def time_case(preset: str, batch: int, device: torch.device, steps: int, rounds:
 MEMORY_PROBE = """
 import json, resource, sys, torch
 from gankit.cli import main
-import gankit.train.run, gankit.metrics  # the imports a run needs, before the baseline
+import gankit.training.run, gankit.metrics  # the imports a run needs, before the baseline
 base_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 code = main(sys.argv[1:])
 rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -6,8 +6,8 @@ from gankit.config import apply_overrides, load_preset
 from gankit.data import load_data
 from gankit.errors import GankitError
 from gankit.stats import COLLECTOR
-from gankit.train import accel
-from gankit.train.gan import GANTrainer as Trainer
+from gankit.training import accel
+from gankit.training.gan import GANTrainer as Trainer
 
 TINY = ["train.batch_size=16", "model.g_hidden=8", "model.d_hidden=8", "train.ema_decay=0"]
 

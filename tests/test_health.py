@@ -7,9 +7,9 @@ import torch
 
 from gankit.config import DEFAULT_PRESET, apply_overrides, load_preset
 from gankit.errors import GankitError
-from gankit.train import loop, run
-from gankit.train.health import read_health
-from gankit.train.gan import GANTrainer as Trainer
+from gankit.training import loop, run
+from gankit.training.health import read_health
+from gankit.training.gan import GANTrainer as Trainer
 
 # Tiny models, a check every 10 steps, a diagnosis after 2 (3 for the healthy run) in a row.
 # The optimiser these planted runs were built on (the default's until its new recipe, whose
@@ -125,7 +125,7 @@ def test_divergence_that_persists_ends_in_a_clear_error_with_the_checkpoint_inta
 
 def test_a_diagnosis_is_announced_once_until_it_clears(tmp_path):
     cfg = apply_overrides(load_preset("dcgan-mnist"), [*TINY, "train.steps=1"])
-    r = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
+    r = loop.Training(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
     m = r.monitor
     names = ("d_loss", "g_loss", "d_real", "d_fake", "d_acc_real", "d_acc_fake", "g_grad", "d_grad")
     # d_loss, g_loss, D(x), D(G(z)), accuracy real, accuracy fake, |grad G|, |grad D|

@@ -58,7 +58,7 @@ def test_the_reduction_sums_over_processes():
 def test_a_training_run_logs_means_and_stds_of_what_the_trainer_reports(tmp_path):
     from gankit.config import apply_overrides, load_preset
     from gankit.rundir import STATS, read_jsonl
-    from gankit.train import run
+    from gankit.training import run
     cfg = apply_overrides(load_preset("dcgan-mnist"), [
         "train.steps=4", "train.log_every=2", "train.batch_size=8", "model.g_hidden=4",
         "model.d_hidden=4", "train.device=cpu", "train.report=false", "loss.r1_every=1"])

@@ -8,8 +8,8 @@ from gankit.config import apply_overrides, load_preset, preset_names
 from gankit.errors import GankitError
 from gankit.models.snapshot import load_snapshot
 from gankit.stats import COLLECTOR
-from gankit.train import loop, run
-from gankit.train.protocol import trainer_class
+from gankit.training import loop, run
+from gankit.training.protocol import trainer_class
 
 # Small enough that every preset trains a step in about a second on a CPU.
 FAST = ["train.steps=1", "train.batch_size=8", "train.n_samples=4", "train.device=cpu"]
@@ -135,7 +135,7 @@ def test_runs_are_numbered_and_never_reused(tmp_path, monkeypatch):
 
 def test_samples_use_one_fixed_noise_in_eval_mode(tmp_path):
     cfg = tiny(2)
-    r = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
+    r = loop.Training(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
     a = r.trainer.sample(r.fixed_z)
     b = r.trainer.sample(r.fixed_z)
     assert torch.equal(a, b)  # eval mode: no batch statistics, no randomness
@@ -144,7 +144,7 @@ def test_samples_use_one_fixed_noise_in_eval_mode(tmp_path):
 
 def test_d_steps_k_updates_d_k_times(tmp_path):
     cfg = tiny(1, "train.d_steps=3")
-    r = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
+    r = loop.Training(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
     r.trainer.train_step()
     d_state = r.trainer.opt_d.state_dict()["state"]
     g_state = r.trainer.opt_g.state_dict()["state"]
@@ -156,7 +156,7 @@ def test_g_step_goes_through_a_frozen_d(tmp_path):
     """G's update must leave no gradient on D: D's grads after a full step are exactly those
     its own optimizer stepped with."""
     cfg = tiny(1)
-    r = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
+    r = loop.Training(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
     t = r.trainer
     seen = {}
     d_step = t.opt_d.step
@@ -174,7 +174,7 @@ def test_g_step_goes_through_a_frozen_d(tmp_path):
 
 def test_ema_update_is_exact_on_known_numbers(tmp_path):
     cfg = tiny(1, "train.ema_decay=0.5")
-    r = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
+    r = loop.Training(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
     t = r.trainer
     p = next(t.G.parameters())
     ema_p = next(t.G_ema.module.parameters())
@@ -214,7 +214,7 @@ def record_d_inputs(trainer):
 
 def test_diffaugment_reaches_every_d_input_real_and_fake(tmp_path):
     cfg = tiny(1, "train.diffaugment=cutout", "train.d_steps=2")
-    t = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed)).trainer
+    t = loop.Training(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed)).trainer
     seen = record_d_inputs(t)
     t.train_step()
     assert len(seen) == 2 * 2 + 1             # real and fake per D step, fake in G's step
@@ -224,7 +224,7 @@ def test_diffaugment_reaches_every_d_input_real_and_fake(tmp_path):
 
 def test_instance_noise_is_annealed_on_d_inputs(tmp_path):
     cfg = tiny(1, "loss.instance_noise=0.5", "loss.noise_kimg=0.032")  # 0 after 2 D steps of 16
-    r = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
+    r = loop.Training(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
     t = r.trainer
     seen = record_d_inputs(t)
     assert t.noise_sigma == 0.5
@@ -241,8 +241,8 @@ def test_instance_noise_is_annealed_on_d_inputs(tmp_path):
 
 def test_wgan_gp_step_updates_the_critic_five_times_with_a_penalty(tmp_path, monkeypatch):
     cfg = tiny(1, "loss.d_loss=wgan-gp", "model.d_bn=false", "train.d_steps=5")
-    t = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed)).trainer
-    import gankit.train.gan as trainer_module
+    t = loop.Training(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed)).trainer
+    import gankit.training.gan as trainer_module
     calls = []
     gp = trainer_module.gradient_penalty
 
@@ -260,8 +260,8 @@ def test_wgan_gp_step_updates_the_critic_five_times_with_a_penalty(tmp_path, mon
 def test_a_lazy_gradient_penalty_comes_every_gp_every_steps_scaled_up(tmp_path, monkeypatch):
     cfg = tiny(1, "loss.d_loss=wgan-gp", "model.d_bn=false", "train.d_steps=1",
                "loss.gp_every=3", "loss.gp_lambda=10")
-    t = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed)).trainer
-    import gankit.train.gan as trainer_module
+    t = loop.Training(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed)).trainer
+    import gankit.training.gan as trainer_module
     calls = []
 
     def planted(critic, real, fake):         # a penalty of 1000: its weight shows in D's loss
@@ -296,7 +296,7 @@ def test_resume_with_spectral_norm_is_bit_identical(tmp_path):
 def test_ema_half_life_in_kimg_is_exact_on_known_numbers(tmp_path):
     # batch 16 and a half-life of 16 images: decay 0.5 per step, when not ramped up.
     cfg = tiny(1, "train.ema_kimg=0.016", "train.ema_rampup=0")
-    t = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed)).trainer
+    t = loop.Training(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed)).trainer
     p, ema_p = next(t.G.parameters()), next(t.G_ema.module.parameters())
     with torch.no_grad():
         p.fill_(1.0)
@@ -307,7 +307,7 @@ def test_ema_half_life_in_kimg_is_exact_on_known_numbers(tmp_path):
         p.fill_(0.0)
         t.G_ema.update_parameters(t.G)      # 2 * 0.5 = 1
         assert torch.allclose(ema_p, torch.full_like(ema_p, 1.0))
-    from gankit.train.gan import ema_decay
+    from gankit.training.gan import ema_decay
     # Ramped up: after 2 updates (32 images) the half-life is at most 5 % of 48 = 2.4 images.
     cfg.train.ema_rampup = 0.05
     assert ema_decay(cfg.train, 2) == pytest.approx(0.5 ** (16 / 2.4))
@@ -329,3 +329,22 @@ def test_hooks_drive_a_run_from_outside(tmp_path):
     assert {"d_loss", "g_grad"} <= set(ticks[-1].means) and ticks[-1].stds["d_fake"] > 0
     assert ticks[-1].generator().card["step"] == 5
     assert r.stats[-1]["step"] == 5 and r.generator.card["step"] == 5   # snapshot at the stop
+
+
+def test_gankit_train_is_a_function_and_the_old_module_names_still_import():
+    """The trainer package is gankit.training; gankit.train is the API's call, and code written
+    against the package's old name gets the very same modules (one class, one registry)."""
+    import subprocess
+    import sys
+    code = ("import types, gankit\n"
+            "from gankit.train.gan import GANTrainer\n"
+            "from gankit.train import run, loop\n"
+            "import gankit.train.protocol\n"
+            "import gankit.training.gan, gankit.training.run, gankit.training.loop\n"
+            "assert GANTrainer is gankit.training.gan.GANTrainer\n"
+            "assert run is gankit.training.run and loop is gankit.training.loop\n"
+            "assert isinstance(gankit.train, types.FunctionType)\n"
+            "assert gankit.training.protocol.TRAINERS['gan'] is GANTrainer\n"
+            "print('ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "ok", out.stderr

@@ -29,7 +29,7 @@ from gankit.generator import load as load_handle
 from gankit.metrics import default_metrics, evaluate
 from gankit.pretrained import names as pretrained_names
 from gankit.report import write_report
-from gankit.train import run as train_run
+from gankit.training import run as train_run
 from gankit.video import gif_bytes
 from gankit.viz import grid_image
 
@@ -98,7 +98,7 @@ def train(preset: str = DEFAULT_PRESET, overrides: dict | None = None,
 
     overrides: {"train.steps": 500, "loss.g_loss": "minimax"}: the --set keys, checked the same
     way (unknown keys and wrong types raise GankitError). Writes report.html at the end when
-    train.report is on, as the CLI does. The loop's hooks (`gankit.train.loop`):
+    train.report is on, as the CLI does. The loop's hooks (`gankit.training.loop`):
     progress(tick) after each step where something was due (tick.step, tick.means, tick.stds,
     tick.generator()), abort(step) -> True to end the run there, as the time limit does."""
     sets = _override_list(overrides)

@@ -38,7 +38,7 @@ class Stat:
 class Collector:
     def __init__(self):
         self._pending: list = []           # (name, detached tensor) since the last fold
-        self._sums: dict = {}              # name -> (2,) float64 [sum, sum of squares], on its device
+        self._sums: dict = {}              # name -> (2,) float64 [sum, sum of squares]
         self._counts: dict[str, int] = {}  # name -> samples: known on the host, never synced
         self._host: dict = {}              # name -> [sum, sum of squares] of Python numbers
 

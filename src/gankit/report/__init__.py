@@ -18,9 +18,9 @@ from gankit.metrics.registry import metric_series
 from gankit.report import plots
 from gankit.artifacts import atomic_write
 from gankit.rundir import CONFIG, METRICS, SAMPLES, STATS, read_jsonl
-from gankit.train.health import TITLES, read_health
-from gankit.train.run import read_config
-from gankit.train.protocol import trainer_class
+from gankit.training.health import TITLES, read_health
+from gankit.training.run import read_config
+from gankit.training.protocol import trainer_class
 
 REPORT = "report.html"
 TIMELINE = "timeline.gif"
@@ -123,7 +123,7 @@ def _samples_html(run_dir: Path, frames: list[Path]) -> str:
 
 
 def build_report(run_dir: Path) -> str:
-    kind = trainer_class(read_config(run_dir))  # whether the health monitor watched this kind
+    trainer_cls = trainer_class(read_config(run_dir))  # did the health monitor watch its kind?
     cfg = json.loads((run_dir / CONFIG).read_text())
     stats = read_jsonl(run_dir / STATS)
     train_rows = _last_per_step([r for r in stats if "metrics" not in r])
@@ -131,7 +131,7 @@ def build_report(run_dir: Path) -> str:
     checks = _last_per_step(checks)
     series = _metric_series(stats, read_jsonl(run_dir / METRICS))
     frames = sorted((run_dir / SAMPLES).glob("step-*.png"))
-    health_on = cfg.get("health", {}).get("every", 0) > 0 and kind.monitored
+    health_on = cfg.get("health", {}).get("every", 0) > 0 and trainer_cls.monitored
     last = train_rows[-1] if train_rows else {}
     summary = (f"preset {cfg.get('preset')} · {last.get('step', 0)} steps · "
                f"{last.get('kimg', 0):g} kimg · {last.get('time_s', 0):.0f} s of training")
@@ -139,7 +139,7 @@ def build_report(run_dir: Path) -> str:
              f'<p class="sub">{html.escape(summary)}<br>{html.escape(cfg.get("description", ""))}'
              f"</p>",
              *(("<h2>Diagnoses</h2>", _diagnoses_html(checks, diagnoses, health_on))
-               if kind.monitored else ()),
+               if trainer_cls.monitored else ()),
              "<h2>Samples</h2>", _samples_html(run_dir, frames),
              "<h2>Training curves</h2>"]
     if train_rows:

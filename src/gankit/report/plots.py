@@ -19,7 +19,8 @@ PANELS = (("losses", (("d_loss", "D loss", "tab:red"), ("g_loss", "G loss", "tab
           ("discriminator", (("d_real", "D(x)", "tab:green"), ("d_fake", "D(G(z))", "tab:orange"),
                              ("d_acc_real", "D accuracy, real", "tab:green|dashed"),
                              ("d_acc_fake", "D accuracy, fake", "tab:orange|dashed")), "prob"),
-          ("gradient norms", (("g_grad", "‖∇G‖", "tab:blue"), ("d_grad", "‖∇D‖", "tab:red")), "log"),
+          ("gradient norms", (("g_grad", "‖∇G‖", "tab:blue"), ("d_grad", "‖∇D‖", "tab:red")),
+           "log"),
           ("-ELBO, nats per image", (("loss", "-ELBO", "tab:purple"),), ""),
           ("its two terms", (("recon", "reconstruction", "tab:blue"), ("kl", "KL", "tab:red")), ""))
 NOT_STATS = {"step", "kimg", "time_s", "img_per_s"}  # a stats.jsonl line's bookkeeping

@@ -17,9 +17,9 @@ from typing import ClassVar, Protocol
 import torch
 
 from gankit.models import architecture
-from gankit.train.gan import GANTrainer
-from gankit.train.vae import VAETrainer
-from gankit.train.video import VideoGANTrainer
+from gankit.training.gan import GANTrainer
+from gankit.training.vae import VAETrainer
+from gankit.training.video import VideoGANTrainer
 
 
 class Trainer(Protocol):

@@ -30,9 +30,9 @@ from gankit.errors import GankitError
 from gankit.models import build_models
 from gankit.losses import check_critic, get_losses, gradient_penalty, r1_penalty
 from gankit.stats import report
-from gankit.train.accel import accelerate, memory_format
-from gankit.train.distributed import World
-from gankit.train.optim import Adam
+from gankit.training.accel import accelerate, memory_format
+from gankit.training.distributed import World
+from gankit.training.optim import Adam
 
 
 def grad_norm(module: torch.nn.Module) -> torch.Tensor:
@@ -73,7 +73,7 @@ def class_labels(n_classes: int, data) -> torch.Tensor | None:
 
 
 class GANTrainer:
-    """The `gankit.train.protocol.Trainer` of every GAN."""
+    """The `gankit.training.protocol.Trainer` of every GAN."""
     kind = "gan"
     bar_names = {"d_loss": "D", "g_loss": "G", "d_real": "D(x)", "d_fake": "D(G(z))"}
     monitored = True

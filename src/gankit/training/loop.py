@@ -31,10 +31,10 @@ from gankit.metrics import evaluate, training_metrics
 from gankit.models import build_models
 from gankit.models.snapshot import save_snapshot
 from gankit.stats import COLLECTOR
-from gankit.train import checkpoint as ckpt
-from gankit.train.distributed import World
-from gankit.train.health import HealthMonitor, record_restore
-from gankit.train.protocol import trainer_class
+from gankit.training import checkpoint as ckpt
+from gankit.training.distributed import World
+from gankit.training.health import HealthMonitor, record_restore
+from gankit.training.protocol import trainer_class
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class Tick:
 
 
 class Diverged(Exception):
-    """A non-finite loss or gradient; `Run.fit` answers it by restoring the last good checkpoint."""
+    """A non-finite loss or gradient; `Training.fit` answers it by restoring the last good checkpoint."""
 
     def __init__(self, step: int, what: str):
         super().__init__(f"step {step}: {what}")
@@ -77,8 +77,9 @@ def grid_layout(n_samples: int, n_classes: int) -> tuple[int, int]:
     return n_samples, math.ceil(math.sqrt(n_samples))
 
 
-class Run:
-    """Everything `gankit train` does around the update step."""
+class Training:
+    """Everything `gankit train` does around the update step: a run being trained (the
+    finished run's handle is `gankit.api.Run`)."""
 
     def __init__(self, cfg: Config, run_dir: Path, data, resume_state: dict | None = None,
                  world: World = World(), models: tuple | None = None):
@@ -89,8 +90,8 @@ class Run:
         if models is None:
             models = build(cfg, data, seed)
         self.device = world.device(cfg.train.device)
-        self.kind = trainer_class(cfg)
-        self.trainer = self.kind(cfg, data, self.device, world, models)
+        self.trainer_cls = trainer_class(cfg)
+        self.trainer = self.trainer_cls(cfg, data, self.device, world, models)
         # One fixed noise batch for every sample grid, from its own generator so that drawing
         # it never disturbs the training RNG stream.
         n_classes = cfg.model.n_classes
@@ -105,10 +106,10 @@ class Run:
         self.monitor, self.tb = None, None
         if world.is_main:
             (self.dir / rundir.SAMPLES).mkdir(exist_ok=True)
-            if cfg.health.every and self.kind.monitored:
+            if cfg.health.every and self.trainer_cls.monitored:
                 self.monitor = HealthMonitor(cfg, data, self.dir, self.device)
             if cfg.train.tensorboard:
-                from gankit.train.tensorboard import TensorBoard  # optional: the tensorboard extra
+                from gankit.training.tensorboard import TensorBoard  # optional: the tensorboard extra
                 self.tb = TensorBoard(self.dir)
 
     def load(self, state: dict) -> None:
@@ -182,7 +183,7 @@ class Run:
                     last_sample = self._fit(progress, abort)
                     break
                 except Diverged as e:
-                    if restores == self.cfg.health.max_restarts or not self.kind.monitored:
+                    if restores == self.cfg.health.max_restarts or not self.trainer_cls.monitored:
                         raise GankitError(self._diverged_message(e, restores)) from None
                     restores += 1
                     self.restore(e, restores)
@@ -215,7 +216,7 @@ class Run:
             self.trainer.sampler.load_state_dict(mine["sampler"])
         else:
             models = build(cfg, self.data, cfg.train.seed + attempt + world.rank)
-            self.trainer = self.kind(cfg, self.data, self.device, world, models)
+            self.trainer = self.trainer_cls(cfg, self.data, self.device, world, models)
         torch.manual_seed(cfg.train.seed + 1_000_003 * attempt + world.rank)
         factor = cfg.health.restart_lr ** attempt
         self.trainer.set_learning_rates(factor)
@@ -282,7 +283,7 @@ class Run:
                     if self.tb is not None:
                         self.tb.scalars("train", rec, t.step)
                     bar.set_postfix_str(f"img/s {rec['img_per_s']:.0f} " + " ".join(
-                        f"{label} {means[k]:.3f}" for k, label in self.kind.bar_names.items()
+                        f"{label} {means[k]:.3f}" for k, label in self.trainer_cls.bar_names.items()
                         if k in means))
                     if self.monitor is not None:
                         say(self.monitor.observe(t.step, means))

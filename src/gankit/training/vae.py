@@ -7,7 +7,7 @@ with z = μ + σ·ε (the reparameterisation trick) so the gradient flows throug
 Pixels are Bernoulli: x in [-1, 1] is read as the probability (x + 1) / 2 of white, as
 Kingma & Welling do for MNIST. Both terms are in nats per image.
 
-`VAETrainer` is a `gankit.train.protocol.Trainer`, so a VAE run has the same directory, logs,
+`VAETrainer` is a `gankit.training.protocol.Trainer`, so a VAE run has the same directory, logs,
 samples, snapshot, resume and report as a GAN run. The snapshot is the decoder.
 """
 
@@ -20,7 +20,7 @@ from gankit.data.stream import batches_for
 from gankit.errors import GankitError
 from gankit.models import build_models
 from gankit.stats import report
-from gankit.train.optim import Adam
+from gankit.training.optim import Adam
 
 
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -35,7 +35,7 @@ def reconstruction_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 class VAETrainer:
-    """The `gankit.train.protocol.Trainer` of the VAE: its "models" are (decoder, encoder)."""
+    """The `gankit.training.protocol.Trainer` of the VAE: its "models" are (decoder, encoder)."""
     kind = "vae"
     bar_names = {"loss": "-ELBO", "recon": "recon", "kl": "KL"}
     monitored = False  # the health signs read a D; there is none
