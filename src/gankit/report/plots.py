@@ -25,7 +25,8 @@ PANELS = (("losses", (("d_loss", "D loss", "tab:red"), ("g_loss", "G loss", "tab
           ("its two terms", (("recon", "reconstruction", "tab:blue"), ("kl", "KL", "tab:red")), ""))
 NOT_STATS = {"step", "kimg", "time_s", "img_per_s"}  # a stats.jsonl line's bookkeeping
 # Vertical markers for diagnoses on the curves, by code.
-DIAGNOSIS_COLOURS = {"d_overpowering": "tab:red", "g_overpowering": "tab:blue",
+DIAGNOSIS_COLOURS = {"dead_d": "darkred", "dead_g": "darkblue",
+                     "d_overpowering": "tab:red", "g_overpowering": "tab:blue",
                      "mode_collapse": "tab:purple", "divergence": "black"}
 
 

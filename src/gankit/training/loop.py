@@ -286,7 +286,8 @@ class Training:
                         f"{label} {means[k]:.3f}" for k, label in self.trainer_cls.bar_names.items()
                         if k in means))
                     if self.monitor is not None:
-                        say(self.monitor.observe(t.step, means))
+                        say(self.monitor.observe(t.step, means,
+                                                 {k: v.std for k, v in tick.items()}))
                     COLLECTOR.reset()
                     n_window, t_window = 0, now
                 if "probe" in due:
