@@ -30,10 +30,10 @@ from gankit.data import load_data
 from gankit.generator import Generator
 from gankit.metrics import spectrum
 from gankit.models.snapshot import load_snapshot
-from gankit.train import run
+from gankit.training import run
 
 sys.path.insert(0, str(Path(__file__).parent))
-from recipe import HeldOut  # noqa: E402
+from measure import HeldOut  # noqa: E402
 from record import machine, markdown_table, record  # noqa: E402
 
 HEADER = ["G up-sampling", "progress", "steps", "FID", "classes", "checkerboard", "period 2",

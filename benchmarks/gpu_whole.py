@@ -81,7 +81,7 @@ def step_flops(device: torch.device, batch: int) -> tuple[float, float]:
 
     import plain_dcgan64
     from gankit.config import apply_overrides, load_preset
-    from gankit.train.gan import GANTrainer
+    from gankit.training.gan import GANTrainer
 
     cfg = apply_overrides(load_preset(PRESET), [f"train.batch_size={batch}"])
     data = make_data(PRESET)

@@ -118,7 +118,7 @@ def run_cell(preset: str, overrides: list) -> str:
 def monitored(preset: str) -> bool:
     """Whether the health monitor watches this preset's trainer (not a VAE's or a video GAN's)."""
     from gankit.config import load_preset
-    from gankit.train.protocol import trainer_class
+    from gankit.training.protocol import trainer_class
     return trainer_class(load_preset(preset)).monitored
 
 

@@ -17,10 +17,9 @@ import sys
 from pathlib import Path
 
 from gankit.config import apply_overrides, load_preset
-from gankit.metrics import evaluate
 
 sys.path.insert(0, str(Path(__file__).parent))
-from quality import timed_training  # noqa: E402
+from measure import train_and_measure  # noqa: E402
 from record import machine, markdown_table, record  # noqa: E402
 
 FASHION = Path(__file__).resolve().parents[2] / "shared" / "data" / "fashion-mnist-70k.npz"
@@ -79,19 +78,18 @@ IMAGE_HEADER = ["change from the base", "kimg", "G steps", "wall s", "FID", "KID
 TOY_HEADER = ["change from the base", "kimg", "G steps", "wall s", "modes", "high-quality %"]
 
 
-def train_and_measure(preset: str, overrides: list[str], kimg: int) -> tuple[int, float, dict]:
-    cfg = load_preset(preset)
-    apply_overrides(cfg, overrides)
+def train_and_count(preset: str, overrides: list[str], kimg: int) -> tuple[int, float, dict]:
+    """(G steps for kimg thousand real samples, wall seconds, the registry's metrics)."""
+    cfg = apply_overrides(load_preset(preset), overrides)
     steps = max(1, kimg * 1000 // (cfg.train.batch_size * cfg.train.d_steps))
-    apply_overrides(cfg, [f"train.steps={steps}", f"train.sample_every={steps}",
-                          f"train.ckpt_every={steps}", "train.time_limit=0", "train.threads=1",
-                          "train.eval_every=0"])
+    more = [f"train.steps={steps}", f"train.sample_every={steps}", f"train.ckpt_every={steps}",
+            "train.time_limit=0", "train.threads=1", "train.eval_every=0"]
     if cfg.data.name == "fashion":
-        cfg.data.path = str(FASHION)
-    wall, G, meta = timed_training(cfg)
-    toy = len(meta["data_shape"]) == 1
-    metrics = evaluate(G, meta, ["modes"] if toy else ["fid", "kid", "pr", "coverage"])["metrics"]
-    return steps, wall, metrics
+        more.append(f"data.path={FASHION}")
+    toy = cfg.data.name.startswith("toy")
+    r = train_and_measure(preset, overrides + more,
+                          ["modes"] if toy else ["fid", "kid", "pr", "coverage"])
+    return steps, r.wall, r.metrics
 
 
 def row(label: str, kimg: int, steps: int, wall: float, m: dict) -> list:
@@ -122,7 +120,7 @@ def main() -> None:
         for i, (label, overrides) in enumerate(make_rows(kimg)):
             if pick and i not in pick:
                 continue
-            steps, wall, m = train_and_measure(preset, overrides, kimg)
+            steps, wall, m = train_and_count(preset, overrides, kimg)
             table.append(row(label, kimg, steps, wall, m))
             print(table[-1], flush=True)
             text = markdown_table(IMAGE_HEADER if image else TOY_HEADER, table)

@@ -15,20 +15,17 @@ The table is printed and recorded in docs/benchmarks.md.
 
 import argparse
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import torch
 
-from gankit.config import DEFAULT_PRESET, apply_overrides, load_preset
+from gankit.config import DEFAULT_PRESET, load_preset
 from gankit.data import load_data
-from gankit.metrics import evaluate, image
+from gankit.metrics import image
 from gankit.metrics.evaluator import featurize, load_evaluator
-from gankit.train import run
-from gankit.models.snapshot import load_snapshot
 
 sys.path.insert(0, str(Path(__file__).parent))
+from measure import train_and_measure  # noqa: E402
 from record import machine, markdown_table, record  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -37,30 +34,19 @@ HEADER = ["run", "data", "budget", "wall s", "FID", "KID", "IS", "precision", "r
           "classes", "modes", "high-quality %"]
 
 
-def timed_training(cfg) -> tuple[float, torch.nn.Module, dict]:
-    """Train `cfg` in a throw-away run directory: (wall seconds, generator, snapshot meta)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        run_dir, _ = run.start(cfg, str(Path(tmp) / "run"))
-        wall = time.perf_counter() - t0
-        G, meta = load_snapshot(run_dir)
-    return wall, G, meta
-
-
-def train_and_measure(preset: str, overrides: list[str], label: str, budget: str) -> list:
-    cfg = apply_overrides(load_preset(preset), overrides)
+def quality_row(preset: str, overrides: list[str], label: str, budget: str) -> list:
     if preset in DATA_PATHS:
-        cfg.data.path = str(DATA_PATHS[preset])
-    wall, G, meta = timed_training(cfg)
-    toy = len(meta["data_shape"]) == 1
-    names = ["modes"] if toy else ["fid", "kid", "is", "pr", "coverage"]
-    m = evaluate(G, meta, names)["metrics"]
+        overrides = [*overrides, f"data.path={DATA_PATHS[preset]}"]
+    toy = load_preset(preset).data.name.startswith("toy")
+    r = train_and_measure(preset, overrides, ["modes"] if toy else
+                          ["fid", "kid", "is", "pr", "coverage"])
+    m, data = r.metrics, r.generator.card["data"]["name"]
     if toy:
         mm = m["modes"]
-        return [label, cfg.data.name, budget, f"{wall:.0f}", "", "", "", "", "", "",
+        return [label, data, budget, f"{r.wall:.0f}", "", "", "", "", "", "",
                 f"{mm['modes_covered']}/{mm['n_modes']}", f"{mm['high_quality_pct']:.1f}"]
     c = m["coverage"]
-    return [label, cfg.data.name, budget, f"{wall:.0f}", f"{m['fid']:.2f}",
+    return [label, data, budget, f"{r.wall:.0f}", f"{m['fid']:.2f}",
             f"{m['kid']:.4g} ± {m['kid_std']:.2g}", f"{m['is']:.2f}",
             f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{c['covered']}/{c['n_classes']}",
             "", ""]
@@ -106,7 +92,7 @@ def main() -> None:
             over = ["train.steps=1000000", f"train.time_limit={args.seconds}",
                     "train.sample_every=1000000"]
             label = f"{preset} ({args.seconds:.0f} s)" + (" (default)" if preset == DEFAULT_PRESET else "")
-            rows.append(train_and_measure(preset, over, label, f"{args.seconds:.0f} s"))
+            rows.append(quality_row(preset, over, label, f"{args.seconds:.0f} s"))
             print(rows[-1], flush=True)
     for preset in ("mlp-mnist", "dcgan-mnist", "dcgan-fashion", "toy-ring", "toy-grid"):
         if not want(preset):
@@ -119,7 +105,7 @@ def main() -> None:
         over = [f"train.steps={steps}", f"train.sample_every={steps}"]
         if args.threads:
             over.append(f"train.threads={args.threads}")
-        rows.append(train_and_measure(preset, over, preset, f"{kimg} kimg"))
+        rows.append(quality_row(preset, over, preset, f"{kimg} kimg"))
         print(rows[-1], flush=True)
     if want("floors"):
         rows.append(floor_row("mnist", ""))

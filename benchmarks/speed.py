@@ -53,7 +53,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from gankit import rundir
 from gankit.config import apply_overrides, load_preset, preset_names
 from gankit.data import ImageData, load_data
-from gankit.train.gan import GANTrainer as Trainer
+from gankit.training.gan import GANTrainer as Trainer
 
 sys.path.insert(0, str(Path(__file__).parent))
 from record import machine, markdown_table, record, record_rows  # noqa: E402
@@ -163,7 +163,7 @@ def time_case(preset: str, batch: int, device: torch.device, steps: int, rounds:
 MEMORY_PROBE = """
 import json, resource, sys, torch
 from gankit.cli import main
-import gankit.train.run, gankit.metrics  # the imports a run needs, before the baseline
+import gankit.training.run, gankit.metrics  # the imports a run needs, before the baseline
 base_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 code = main(sys.argv[1:])
 rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -351,7 +351,7 @@ def record_whole(args) -> None:
 
 # Where a run's time goes: (label, [(file, function), ...]) whose cumulative wall time cProfile
 # gives; a label's functions are never nested in one another. The step's parts are the
-# trainer's own methods (gankit.train.gan), so the profile names what the code names.
+# trainer's own methods (gankit.training.gan), so the profile names what the code names.
 PARTS = [
     ("data: load the images", [("config.py", "load")]),
     ("build: G, D, optimisers, fixed noise", [("loop.py", "__init__")]),

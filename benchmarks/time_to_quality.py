@@ -17,19 +17,16 @@ at which each model's FID is at or below each level; the plot shows both curves.
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import torch
 
-from gankit.config import DEFAULT_PRESET, apply_overrides, load_preset
-from gankit.train import run
-from gankit.models.snapshot import load_snapshot
+from gankit.config import DEFAULT_PRESET
 
 sys.path.insert(0, str(Path(__file__).parent))
 from plain_dcgan import course_loop, load_preset_file, train_digits  # noqa: E402
-from recipe import CPUBudget, HeldOut  # noqa: E402
+from measure import HELD_OUT_METRICS, CPUBudget, HeldOut, train_and_measure  # noqa: E402
 from record import DOC, machine, markdown_table, record  # noqa: E402
 
 LEVELS = (150.0, 75.0, 30.0)
@@ -37,16 +34,11 @@ LEVELS = (150.0, 75.0, 30.0)
 
 def default_curve(held_out: HeldOut, every: float, limit: float) -> list[tuple[float, float]]:
     """(CPU s, FID) of the default preset every `every` s, and at its end."""
-    cfg = apply_overrides(load_preset(DEFAULT_PRESET),
-                          ["train.report=false", "train.time_limit=0", "train.threads=1"])
-    at = [every * i for i in range(1, int(limit / every) + 1)]
-    with tempfile.TemporaryDirectory() as tmp, CPUBudget(held_out, limit, at) as b:
-        run.start(cfg, str(Path(tmp) / "run"))
-        end_cpu = b.cpu()
-        G, _ = load_snapshot(Path(tmp) / "run")
-    final = held_out.measure(G)["fid"]
-    print(f"  default: end of run at CPU {end_cpu:.0f} s: FID {final:.1f}", flush=True)
-    return [(float(c), f) for c, f in b.curve] + [(round(end_cpu), round(final, 1))]
+    b = CPUBudget(limit, [every * i for i in range(1, int(limit / every) + 1)])
+    final = train_and_measure(DEFAULT_PRESET, ["train.time_limit=0", "train.threads=1"],
+                              HELD_OUT_METRICS, n=10_000, budget=b).metrics["fid"]
+    print(f"  default: end of run at CPU {b.end:.0f} s: FID {final:.1f}", flush=True)
+    return [(float(c), f) for c, f in b.curve] + [(round(b.end), round(final, 1))]
 
 
 @torch.no_grad()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from gankit.config import apply_overrides, load_preset
 from gankit.metrics import evaluate
-from gankit.train import run
+from gankit.training import run
 from gankit.models.snapshot import SNAPSHOT_META, load_snapshot
 
 sys.path.insert(0, str(Path(__file__).parent))

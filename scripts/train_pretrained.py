@@ -7,7 +7,7 @@
     python scripts/train_pretrained.py --tables-only
 
 Each name is a preset plus overrides, trained on one CPU thread for at most `--seconds`
-(and `--steps` generator steps) by `gankit.train.run`, exactly as `gankit train` would. The
+(and `--steps` generator steps) by `gankit.training.run`, exactly as `gankit train` would. The
 card step measures the run's snapshot with `gankit.metrics.evaluate` (FID, KID, IS,
 precision/recall, coverage; for a conditional G also the evaluator's accuracy on class-k
 samples), then copies the weights into the package as NAME.safetensors and writes NAME.json
@@ -31,8 +31,8 @@ from gankit.config import apply_overrides, load_preset  # noqa: E402
 from gankit.errors import GankitError  # noqa: E402
 from gankit.metrics import default_metrics, evaluate  # noqa: E402
 from gankit.models.snapshot import load_snapshot  # noqa: E402
-from gankit.train import checkpoint as ckpt  # noqa: E402
-from gankit.train import run  # noqa: E402
+from gankit.training import checkpoint as ckpt  # noqa: E402
+from gankit.training import run  # noqa: E402
 
 PACKAGE_DIR = ROOT / "src" / "gankit" / "pretrained"
 DEFAULT_FASHION = ROOT.parent / "shared" / "data" / "fashion-mnist-70k.npz"

@@ -13,7 +13,7 @@ from gankit.models.dcgan import (DCGANDiscriminator28, DCGANDiscriminator64, DCG
                                  DCGANGenerator64)
 from gankit.models.mlp import MLPDiscriminator, MLPGenerator
 from gankit.generator import Generator, default_labels
-from gankit.train import run
+from gankit.training import run
 from gankit.models.snapshot import load_snapshot
 
 K = 10
@@ -88,7 +88,7 @@ def test_trainer_feeds_real_labels_to_d_and_uniform_labels_to_fakes(tmp_path, mo
                           ["train.steps=1", "train.batch_size=256", "model.g_hidden=8",
                            "model.d_hidden=8", "train.device=cpu"])
     data = load_data("mnist")
-    from gankit.train.gan import GANTrainer as Trainer
+    from gankit.training.gan import GANTrainer as Trainer
     t = Trainer(cfg, data, torch.device("cpu"))
     seen = []
     d_forward = t.D.forward
@@ -182,7 +182,7 @@ def test_a_class_head_is_refused_where_it_cannot_work():
 
 def _ac_step(weight: float):
     """One step of a tiny classifying cDCGAN with AC weight `weight`: (D before, trainer)."""
-    from gankit.train.gan import GANTrainer as Trainer
+    from gankit.training.gan import GANTrainer as Trainer
     cfg = apply_overrides(load_preset("cdcgan-mnist"),
                           ["train.batch_size=16", "model.g_hidden=4", "model.d_hidden=4",
                            "model.d_cond=projection", "model.d_classify=true",

@@ -57,12 +57,12 @@ def test_torchrun_trains_checkpoints_and_resumes(tmp_path):
 SYNC_CHECK = """
 import hashlib, torch
 from gankit.config import apply_overrides, load_preset
-from gankit.train import loop, run
-from gankit.train.distributed import init_world
+from gankit.training import loop, run
+from gankit.training.distributed import init_world
 cfg = apply_overrides(load_preset("dcgan-mnist"), ["train.batch_size=8", "train.device=cpu",
       "model.g_hidden=8", "model.d_hidden=8", "loss.r1_gamma=1", "train.ema_decay=0.9"])
 world = init_world("cpu")
-r = loop.Run(cfg, ".", cfg.data.load(seed=cfg.train.seed), world=world)
+r = loop.Training(cfg, ".", cfg.data.load(seed=cfg.train.seed), world=world)
 for _ in range(3):
     r.trainer.train_step()
 digest = lambda m: hashlib.sha1(b"".join(p.detach().numpy().tobytes() for p in m.parameters())).hexdigest()

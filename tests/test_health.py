@@ -7,16 +7,14 @@ import torch
 
 from gankit.config import DEFAULT_PRESET, apply_overrides, load_preset
 from gankit.errors import GankitError
-from gankit.train import loop, run
-from gankit.train.health import read_health
-from gankit.train.gan import GANTrainer as Trainer
+from gankit.training import loop, run
+from gankit.training.health import read_health
+from gankit.training.gan import GANTrainer as Trainer
 
 # Tiny models, a check every 10 steps, a diagnosis after 2 (3 for the healthy run) in a row.
-# The optimiser these planted runs were built on (the default's until its new recipe, whose
-# R1 penalty and faster Adam keep D from winning the planted way): Adam 2e-4 (0.5, 0.999).
-OLD_RECIPE = ["optim.lr_g=2e-4", "optim.lr_d=2e-4", "optim.beta1=0.5", "optim.beta2=0.999",
-              "loss.r1_gamma=0"]
-TINY = [*OLD_RECIPE, "train.batch_size=16", "model.g_hidden=8", "model.d_hidden=8", "train.device=cpu",
+# The presets' own recipes (optimiser, R1, EMA) as they are now: every plant below fails
+# under them, and each test checks that its plant took.
+TINY = ["train.batch_size=16", "model.g_hidden=8", "model.d_hidden=8", "train.device=cpu",
         "train.sample_every=1000", "train.log_every=10", "train.report=false",
         "health.every=10", "health.patience=2"]
 
@@ -29,6 +27,73 @@ def train(tmp_path, steps, *more, preset="dcgan-mnist"):
 
 def codes(diagnoses):
     return [d["diagnosis"] for d in diagnoses]
+
+
+def planted(tmp_path, steps, plant, *more, preset="dcgan-mnist"):
+    """A run of `preset` as it is, with `plant(trainer)` done to its networks before step 1:
+    (the Training, its G's initial weights, checks, diagnoses)."""
+    cfg = apply_overrides(load_preset(preset), [*TINY, f"train.steps={steps}", *more])
+    (tmp_path / "run").mkdir()
+    tr = loop.Training(cfg, tmp_path / "run", cfg.data.load(seed=cfg.train.seed))
+    plant(tr.trainer)
+    g0 = [p.detach().clone() for p in tr.trainer.G.parameters()]
+    tr.fit()
+    return tr, g0, *read_health(tmp_path / "run")
+
+
+def zero_output(module):
+    """The plant: the module's output times 0, so it is the same for every input and every
+    gradient through it is exactly 0 (a layer initialised to zero, ReLUs that all died)."""
+    module.register_forward_hook(lambda m, inputs, out: out * 0)
+
+
+def test_a_dead_d_is_diagnosed_and_hides_what_follows_from_it(tmp_path):
+    tr, g0, checks, diagnoses = planted(tmp_path, 40, lambda t: zero_output(t.D))
+    t = tr.trainer
+    x = t.sampler.next(t.device)
+    assert torch.equal(t.D(x), t.D(-x))                      # the plant took: D's verdict is fixed
+    assert codes(diagnoses) == ["dead_d"] and diagnoses[0]["step"] <= 20
+    assert "No gradient reaches D" in diagnoses[0]["message"]
+    assert "lr_d" in diagnoses[0]["advice"] and checks[-1]["active"] == ["dead_d"]
+
+
+def test_a_d_whose_verdict_is_one_number_for_every_image_is_a_dead_d(tmp_path):
+    """Gradient still reaches D (its bias learns) but its scores have no spread and real and
+    fake get the same: the collector's standard deviations show it."""
+    cfg = apply_overrides(load_preset("dcgan-mnist"), [*TINY, "train.steps=1"])
+    m = loop.Training(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed)).monitor
+    flat = {"d_loss": 1.386, "g_loss": 0.693, "d_real": 0.5, "d_fake": 0.5, "d_acc_real": 0.0,
+            "d_acc_fake": 1.0, "g_grad": 1e-3, "d_grad": 0.2}
+    seen = [d.code for step in (10, 20) for d in m.observe(step, flat, {"d_real": 1e-6,
+                                                                          "d_fake": 1e-6})]
+    assert seen == ["dead_d"]
+    text = (tmp_path / "health.jsonl").read_text()
+    assert "the same for every image" in text and "No gradient" not in text
+    lively = [d.code for step in (30, 40) for d in m.observe(step, flat, {"d_real": 0.05,
+                                                                           "d_fake": 0.05})]
+    assert "dead_d" not in lively                            # a spread of scores: D is alive
+
+
+def test_a_dead_g_is_diagnosed_not_as_an_overpowering_d(tmp_path):
+    def plant(t):  # G and its EMA (the copy the samples come from)
+        zero_output(t.G)
+        zero_output(t.generator)
+    tr, g0, checks, diagnoses = planted(tmp_path, 40, plant)
+    assert all(torch.equal(a, b) for a, b in zip(g0, tr.trainer.G.parameters()))  # G never moved
+    assert codes(diagnoses) == ["dead_g"] and diagnoses[0]["step"] <= 30
+    assert "G is not training" in diagnoses[0]["message"] and checks[-1]["diversity"] < 1e-3
+
+
+def test_an_overpowering_d_one_hair_above_the_floor_is_still_seen(tmp_path):
+    """mean D(G(z)) 0.051 against a floor of 0.05 with D right on 97.6 % of fakes and G's loss
+    8.2 (a conditional dcgan64-folder run) is an overpowering D, not health."""
+    cfg = apply_overrides(load_preset("dcgan-mnist"), [*TINY, "train.steps=1"])
+    m = loop.Training(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed)).monitor
+    case = {"d_loss": 0.05, "g_loss": 8.2, "d_real": 0.97, "d_fake": 0.051, "d_acc_real": 0.99,
+            "d_acc_fake": 0.976, "g_grad": 0.5, "d_grad": 1.0}
+    seen = [d.code for step in (10, 20) for d in m.observe(step, case, {"d_real": 0.1,
+                                                                          "d_fake": 0.1})]
+    assert seen == ["d_overpowering"]
 
 
 def test_d_lr_x50_with_the_saturating_loss_is_discriminator_overpowering(tmp_path, capsys):
@@ -125,9 +190,9 @@ def test_divergence_that_persists_ends_in_a_clear_error_with_the_checkpoint_inta
 
 def test_a_diagnosis_is_announced_once_until_it_clears(tmp_path):
     cfg = apply_overrides(load_preset("dcgan-mnist"), [*TINY, "train.steps=1"])
-    r = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
+    r = loop.Training(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
     m = r.monitor
-    names = r.kind.stat_names
+    names = ("d_loss", "g_loss", "d_real", "d_fake", "d_acc_real", "d_acc_fake", "g_grad", "d_grad")
     # d_loss, g_loss, D(x), D(G(z)), accuracy real, accuracy fake, |grad G|, |grad D|
     sick = dict(zip(names, [0.01, -0.01, 0.99, 0.01, 1.0, 1.0, 0.01, 0.1]))
     well = dict(zip(names, [0.5, 0.9, 0.7, 0.4, 0.9, 0.7, 2.0, 2.0]))

@@ -6,7 +6,7 @@ import torch
 from gankit.cli import main
 from gankit.data import load_data
 from gankit.metrics.spectrum import checkerboard, checkerboard_ratios, radial_power, stride2_points
-from gankit.train import run
+from gankit.training import run
 from test_train import tiny
 
 

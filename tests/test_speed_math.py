@@ -7,7 +7,7 @@ import torch
 
 from gankit.config import apply_overrides, load_preset
 from gankit.data import load_data
-from gankit.train.gan import GANTrainer as Trainer
+from gankit.training.gan import GANTrainer as Trainer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from speed import plain_step  # noqa: E402
@@ -38,8 +38,8 @@ def test_gankit_step_equals_the_plain_loop_on_the_same_batch_and_noise():
 
 
 def test_gankit_adam_is_torch_adam_bit_for_bit_and_resumes():
-    """gankit.train.optim.Adam calls torch's methods past their dynamo wrappers: same update."""
-    from gankit.train.optim import Adam
+    """gankit.training.optim.Adam calls torch's methods past their dynamo wrappers: same update."""
+    from gankit.training.optim import Adam
     torch.manual_seed(0)
     ours, theirs = torch.nn.Linear(6, 3), torch.nn.Linear(6, 3)
     theirs.load_state_dict(ours.state_dict())

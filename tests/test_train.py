@@ -7,8 +7,9 @@ from safetensors.torch import load_file
 from gankit.config import apply_overrides, load_preset, preset_names
 from gankit.errors import GankitError
 from gankit.models.snapshot import load_snapshot
-from gankit.train import loop, run
-from gankit.train.protocol import trainer_class
+from gankit.stats import COLLECTOR
+from gankit.training import loop, run
+from gankit.training.protocol import trainer_class
 
 # Small enough that every preset trains a step in about a second on a CPU.
 FAST = ["train.steps=1", "train.batch_size=8", "train.n_samples=4", "train.device=cpu"]
@@ -28,13 +29,21 @@ def test_every_preset_trains_a_step(name, tmp_path, request, image_folder):
             "state.pt"} <= names
     record = json.loads((run_dir / "stats.jsonl").read_text().splitlines()[-1])
     assert record["step"] == 1
-    names = trainer_class(cfg).stat_names
-    assert all(torch.isfinite(torch.tensor(record[k])) for k in names)
+    names = list(trainer_class(cfg).bar_names)  # reported by every trainer of its kind
+    assert all(k in record and f"{k}_std" in record for k in names)
+    assert all(torch.isfinite(torch.tensor(float(v))) for v in record.values())
     G, meta = load_snapshot(run_dir)
     assert meta["model"] == cfg.model.name and meta["gankit_version"]
     y = torch.tensor([0, 1]) if meta["kwargs"].get("n_classes") else None
     x = G(torch.randn(2, G.z_dim), y)
     assert tuple(x.shape[1:]) == tuple(meta["data_shape"])
+
+
+def step_means(trainer) -> dict:
+    """One train_step's reported statistics: {name: mean}."""
+    COLLECTOR.reset()
+    trainer.train_step()
+    return {k: s.mean for k, s in COLLECTOR.read().items()}
 
 
 def tiny(steps, *more):
@@ -126,7 +135,7 @@ def test_runs_are_numbered_and_never_reused(tmp_path, monkeypatch):
 
 def test_samples_use_one_fixed_noise_in_eval_mode(tmp_path):
     cfg = tiny(2)
-    r = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
+    r = loop.Training(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
     a = r.trainer.sample(r.fixed_z)
     b = r.trainer.sample(r.fixed_z)
     assert torch.equal(a, b)  # eval mode: no batch statistics, no randomness
@@ -135,7 +144,7 @@ def test_samples_use_one_fixed_noise_in_eval_mode(tmp_path):
 
 def test_d_steps_k_updates_d_k_times(tmp_path):
     cfg = tiny(1, "train.d_steps=3")
-    r = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
+    r = loop.Training(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
     r.trainer.train_step()
     d_state = r.trainer.opt_d.state_dict()["state"]
     g_state = r.trainer.opt_g.state_dict()["state"]
@@ -147,7 +156,7 @@ def test_g_step_goes_through_a_frozen_d(tmp_path):
     """G's update must leave no gradient on D: D's grads after a full step are exactly those
     its own optimizer stepped with."""
     cfg = tiny(1)
-    r = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
+    r = loop.Training(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
     t = r.trainer
     seen = {}
     d_step = t.opt_d.step
@@ -165,7 +174,7 @@ def test_g_step_goes_through_a_frozen_d(tmp_path):
 
 def test_ema_update_is_exact_on_known_numbers(tmp_path):
     cfg = tiny(1, "train.ema_decay=0.5")
-    r = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
+    r = loop.Training(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
     t = r.trainer
     p = next(t.G.parameters())
     ema_p = next(t.G_ema.module.parameters())
@@ -205,7 +214,7 @@ def record_d_inputs(trainer):
 
 def test_diffaugment_reaches_every_d_input_real_and_fake(tmp_path):
     cfg = tiny(1, "train.diffaugment=cutout", "train.d_steps=2")
-    t = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed)).trainer
+    t = loop.Training(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed)).trainer
     seen = record_d_inputs(t)
     t.train_step()
     assert len(seen) == 2 * 2 + 1             # real and fake per D step, fake in G's step
@@ -215,7 +224,7 @@ def test_diffaugment_reaches_every_d_input_real_and_fake(tmp_path):
 
 def test_instance_noise_is_annealed_on_d_inputs(tmp_path):
     cfg = tiny(1, "loss.instance_noise=0.5", "loss.noise_kimg=0.032")  # 0 after 2 D steps of 16
-    r = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
+    r = loop.Training(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed))
     t = r.trainer
     seen = record_d_inputs(t)
     assert t.noise_sigma == 0.5
@@ -232,8 +241,8 @@ def test_instance_noise_is_annealed_on_d_inputs(tmp_path):
 
 def test_wgan_gp_step_updates_the_critic_five_times_with_a_penalty(tmp_path, monkeypatch):
     cfg = tiny(1, "loss.d_loss=wgan-gp", "model.d_bn=false", "train.d_steps=5")
-    t = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed)).trainer
-    import gankit.train.gan as trainer_module
+    t = loop.Training(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed)).trainer
+    import gankit.training.gan as trainer_module
     calls = []
     gp = trainer_module.gradient_penalty
 
@@ -242,17 +251,17 @@ def test_wgan_gp_step_updates_the_critic_five_times_with_a_penalty(tmp_path, mon
         return gp(critic, real, fake)
 
     monkeypatch.setattr(trainer_module, "gradient_penalty", counted)
-    stats = t.train_step()
+    stats = step_means(t)
     assert len(calls) == 5 and all(c == t.judge for c in calls)  # through the one D call
-    assert torch.isfinite(stats).all()
+    assert all(torch.isfinite(torch.tensor(v)) for v in stats.values())
     assert int(next(iter(t.opt_d.state_dict()["state"].values()))["step"]) == 5
 
 
 def test_a_lazy_gradient_penalty_comes_every_gp_every_steps_scaled_up(tmp_path, monkeypatch):
     cfg = tiny(1, "loss.d_loss=wgan-gp", "model.d_bn=false", "train.d_steps=1",
                "loss.gp_every=3", "loss.gp_lambda=10")
-    t = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed)).trainer
-    import gankit.train.gan as trainer_module
+    t = loop.Training(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed)).trainer
+    import gankit.training.gan as trainer_module
     calls = []
 
     def planted(critic, real, fake):         # a penalty of 1000: its weight shows in D's loss
@@ -260,7 +269,7 @@ def test_a_lazy_gradient_penalty_comes_every_gp_every_steps_scaled_up(tmp_path, 
         return torch.tensor(1000.0)
 
     monkeypatch.setattr(trainer_module, "gradient_penalty", planted)
-    d_losses = [float(t.train_step()[0]) for _ in range(4)]
+    d_losses = [step_means(t)["d_loss"] for _ in range(4)]
     assert calls == [0, 3]                   # D updates 0 and 3 of 0..3
     assert d_losses[0] == pytest.approx(10 * 3 * 1000, abs=10)   # lambda * gp_every * penalty
     assert abs(d_losses[1]) < 10 and abs(d_losses[2]) < 10      # the critic's gap alone
@@ -287,7 +296,7 @@ def test_resume_with_spectral_norm_is_bit_identical(tmp_path):
 def test_ema_half_life_in_kimg_is_exact_on_known_numbers(tmp_path):
     # batch 16 and a half-life of 16 images: decay 0.5 per step, when not ramped up.
     cfg = tiny(1, "train.ema_kimg=0.016", "train.ema_rampup=0")
-    t = loop.Run(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed)).trainer
+    t = loop.Training(cfg, tmp_path, cfg.data.load(seed=cfg.train.seed)).trainer
     p, ema_p = next(t.G.parameters()), next(t.G_ema.module.parameters())
     with torch.no_grad():
         p.fill_(1.0)
@@ -298,10 +307,44 @@ def test_ema_half_life_in_kimg_is_exact_on_known_numbers(tmp_path):
         p.fill_(0.0)
         t.G_ema.update_parameters(t.G)      # 2 * 0.5 = 1
         assert torch.allclose(ema_p, torch.full_like(ema_p, 1.0))
-    from gankit.train.gan import ema_decay
+    from gankit.training.gan import ema_decay
     # Ramped up: after 2 updates (32 images) the half-life is at most 5 % of 48 = 2.4 images.
     cfg.train.ema_rampup = 0.05
     assert ema_decay(cfg.train, 2) == pytest.approx(0.5 ** (16 / 2.4))
     cfg.train.ema_kimg = 10.0               # 10,000 images: reached after 12,500 updates
     assert ema_decay(cfg.train, 20_000) == pytest.approx(0.5 ** (16 / 10_000))
     assert ema_decay(cfg.train, 20_000) > 0.998
+
+
+def test_hooks_drive_a_run_from_outside(tmp_path):
+    """gankit.train's progress and abort hooks (StyleGAN2-ADA's progress_fn / abort_fn): the
+    caller sees each logged step's means and stops the run, which ends as a time limit does."""
+    import gankit
+    ticks = []
+    r = gankit.train("dcgan-mnist", {"train.steps": 50, "train.batch_size": 8, "model.g_hidden": 4,
+                                     "model.d_hidden": 4, "train.device": "cpu", "train.log_every": 2,
+                                     "train.report": False},
+                     out=tmp_path / "run", progress=ticks.append, abort=lambda step: step >= 5)
+    assert [t.step for t in ticks] == [2, 4, 5]                  # each logged step, and the end
+    assert {"d_loss", "g_grad"} <= set(ticks[-1].means) and ticks[-1].stds["d_fake"] > 0
+    assert ticks[-1].generator().card["step"] == 5
+    assert r.stats[-1]["step"] == 5 and r.generator.card["step"] == 5   # snapshot at the stop
+
+
+def test_gankit_train_is_a_function_and_the_old_module_names_still_import():
+    """The trainer package is gankit.training; gankit.train is the API's call, and code written
+    against the package's old name gets the very same modules (one class, one registry)."""
+    import subprocess
+    import sys
+    code = ("import types, gankit\n"
+            "from gankit.train.gan import GANTrainer\n"
+            "from gankit.train import run, loop\n"
+            "import gankit.train.protocol\n"
+            "import gankit.training.gan, gankit.training.run, gankit.training.loop\n"
+            "assert GANTrainer is gankit.training.gan.GANTrainer\n"
+            "assert run is gankit.training.run and loop is gankit.training.loop\n"
+            "assert isinstance(gankit.train, types.FunctionType)\n"
+            "assert gankit.training.protocol.TRAINERS['gan'] is GANTrainer\n"
+            "print('ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "ok", out.stderr

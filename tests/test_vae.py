@@ -10,9 +10,9 @@ from gankit.cli import main
 from gankit.config import apply_overrides, load_preset
 from gankit.metrics.sharpness import laplacian_variance
 from gankit.models.vae import VAEDecoder, VAEEncoder
-from gankit.train import run
+from gankit.training import run
 from gankit.models.snapshot import load_snapshot
-from gankit.train.vae import kl_divergence, reconstruction_nll
+from gankit.training.vae import kl_divergence, reconstruction_nll
 
 
 def test_kl_is_the_closed_form_on_known_values():

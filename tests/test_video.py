@@ -19,7 +19,7 @@ from gankit.metrics import video as vm
 from gankit.video import FRAME_MS
 from gankit.models.video import (ImageGenerator, fold, TemporalGenerator, TGANGenerator,
                                  VideoDiscriminator, translate)
-from gankit.train import run
+from gankit.training import run
 from gankit.video import gif_bytes
 
 # A clip small enough to train in a second: 4 frames of 8x8, one digit (3 pixels wide), the

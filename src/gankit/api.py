@@ -16,6 +16,7 @@ where one can (the loop's bar is `tqdm.auto`).
 import io
 import sys
 from pathlib import Path
+from typing import Callable
 
 import torch
 from PIL import Image as PILImage
@@ -25,9 +26,10 @@ from gankit.config import DEFAULT_PRESET, apply_overrides, load_preset
 from gankit.errors import GankitError
 from gankit.generator import Generator
 from gankit.generator import load as load_handle
+from gankit.metrics import default_metrics, evaluate
 from gankit.pretrained import names as pretrained_names
 from gankit.report import write_report
-from gankit.train import run as train_run
+from gankit.training import run as train_run
 from gankit.video import gif_bytes
 from gankit.viz import grid_image
 
@@ -64,6 +66,15 @@ class Run:
             self._generator = load_handle(str(self.dir))
         return self._generator
 
+    def evaluate(self, metrics: list[str] | None = None, n: int | None = None,
+                 seed: int = 123) -> dict:
+        """The snapshot measured by the metric registry, as `gankit eval` measures it (its
+        default metrics, n samples from `seed`): {"metrics": {...}, "provenance": {...}};
+        nothing is written."""
+        g = self.generator
+        names = metrics or default_metrics(g.is_points, bool(g.n_classes), video=g.is_video)
+        return evaluate(g, None, list(names), n=n, seed=seed)
+
     def sample(self, n: int, seed: int = 0, y=None, psi: float | None = None) -> torch.Tensor:
         """n samples from the snapshot, as `gankit sample --seed` draws them (y: a class index
         or name, or (n,) labels, for a conditional G; psi: truncation)."""
@@ -81,18 +92,21 @@ def _override_list(overrides) -> list[str]:
 
 
 def train(preset: str = DEFAULT_PRESET, overrides: dict | None = None,
-          out: str | Path | None = None, resume: str | Path | None = None) -> Run:
+          out: str | Path | None = None, resume: str | Path | None = None,
+          progress: Callable | None = None, abort: Callable[[int], bool] | None = None) -> Run:
     """`gankit train [--preset P] [--set k=v ...] [--out DIR]`, or `--resume DIR`, from Python.
 
     overrides: {"train.steps": 500, "loss.g_loss": "minimax"}: the --set keys, checked the same
     way (unknown keys and wrong types raise GankitError). Writes report.html at the end when
-    train.report is on, as the CLI does."""
+    train.report is on, as the CLI does. The loop's hooks (`gankit.training.loop`):
+    progress(tick) after each step where something was due (tick.step, tick.means, tick.stds,
+    tick.generator()), abort(step) -> True to end the run there, as the time limit does."""
     sets = _override_list(overrides)
     if resume is not None:
-        run_dir, grid = train_run.resume(str(resume), sets)
+        run_dir, grid = train_run.resume(str(resume), sets, progress, abort)
     else:
         cfg = apply_overrides(load_preset(preset), sets)
-        run_dir, grid = train_run.start(cfg, None if out is None else str(out))
+        run_dir, grid = train_run.start(cfg, None if out is None else str(out), progress, abort)
     if grid is not None and train_run.read_config(run_dir).train.report:
         write_report(run_dir)
     return Run(run_dir)

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from gankit.errors import GankitError
+from gankit.stats import report
 
 
 def rand_color(x: torch.Tensor) -> torch.Tensor:
@@ -82,4 +83,6 @@ def instance_noise_sigma(sigma0: float, anneal_kimg: float, kimg: float) -> floa
     """sigma0 at 0 kimg, falling linearly to 0 at anneal_kimg, and 0 from then on."""
     if sigma0 <= 0 or anneal_kimg <= 0:
         return 0.0
-    return sigma0 * max(0.0, 1.0 - kimg / anneal_kimg)
+    sigma = sigma0 * max(0.0, 1.0 - kimg / anneal_kimg)
+    report("noise_sigma", sigma)
+    return sigma

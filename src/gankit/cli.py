@@ -15,7 +15,7 @@ from gankit.explore.commands import add_parsers as add_explore_parsers, seed, wh
 
 def cmd_train(args) -> None:
     from gankit.config import DEFAULT_PRESET, apply_overrides, load_preset
-    from gankit.train import run
+    from gankit.training import run
 
     if args.tensorboard:
         args.set.append("train.tensorboard=true")

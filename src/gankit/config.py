@@ -217,7 +217,7 @@ class TrainConfig:
 
 @dataclass
 class HealthConfig:
-    """The training health monitor (gankit.train.health): when it looks, and what it calls sick."""
+    """The training health monitor (gankit.training.health): when it looks, and what it calls sick."""
     every: int = 100             # steps between health checks, 0: off
     n: int = 128                 # fixed samples whose diversity and class coverage are tracked
     patience: int = 2            # consecutive failing observations (or probes) before a diagnosis

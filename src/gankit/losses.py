@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from gankit.errors import GankitError
+from gankit.stats import report
 
 
 def d_loss_bce(real_logits: torch.Tensor, fake_logits: torch.Tensor,
@@ -53,7 +54,9 @@ def r1_penalty(real: torch.Tensor, real_logits: torch.Tensor) -> torch.Tensor:
     `real` must have requires_grad set before D saw it.
     """
     (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
-    return grad.pow(2).flatten(1).sum(1).mean()
+    penalty = grad.pow(2).flatten(1).sum(1).mean()
+    report("r1_penalty", penalty)
+    return penalty
 
 
 def d_loss_hinge(real_logits: torch.Tensor, fake_logits: torch.Tensor,
@@ -93,7 +96,9 @@ def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch
     eps = torch.rand(len(real), *([1] * (real.dim() - 1)), device=real.device)  # (B, 1, ...)
     x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
-    return (grad.flatten(1).norm(2, dim=1) - 1).pow(2).mean()
+    penalty = (grad.flatten(1).norm(2, dim=1) - 1).pow(2).mean()
+    report("gradient_penalty", penalty)
+    return penalty
 
 
 @dataclass(frozen=True)

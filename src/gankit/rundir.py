@@ -8,7 +8,7 @@ Every file name a run directory holds is here, and only here (other modules impo
     metrics.jsonl               `gankit eval` results, one line per call
     samples/step-NNNNNN.png     sample grids from one fixed noise batch
     generator.safetensors/.json the generator snapshot, for inference (`gankit.models.snapshot`)
-    state.pt                    the training state, for resume (`gankit.train.checkpoint`)
+    state.pt                    the training state, for resume (`gankit.training.checkpoint`)
     report.html, timeline.gif   the report (`gankit.report`)
     tensorboard/                optional TensorBoard events (`train.tensorboard=true`)
 

@@ -3,7 +3,7 @@
 The decoder is p(x | z): z -> a Bernoulli probability per pixel. Its `forward(z)` returns
 that mean image on gankit's [-1, 1] scale, so it is a generator like any other (plain
 `G(z)`, `z_dim` attribute) and is what a VAE run saves as its generator snapshot. Training
-code (the ELBO) lives in `gankit.train.vae`, not here.
+code (the ELBO) lives in `gankit.training.vae`, not here.
 """
 
 import torch

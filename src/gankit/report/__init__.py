@@ -19,9 +19,9 @@ from gankit.report import plots
 from gankit.artifacts import atomic_write
 from gankit.rundir import (CONFIG, METRICS, REPORT, SAMPLE_GRIDS, SAMPLES, STATS, TIMELINE,
                            read_jsonl)
-from gankit.train.health import TITLES, read_health
-from gankit.train.run import read_config
-from gankit.train.protocol import trainer_class
+from gankit.training.health import TITLES, read_health
+from gankit.training.run import read_config
+from gankit.training.protocol import trainer_class
 
 THUMBNAILS = 8
 
@@ -122,15 +122,15 @@ def _samples_html(run_dir: Path, frames: list[Path]) -> str:
 
 
 def build_report(run_dir: Path) -> str:
-    kind = trainer_class(read_config(run_dir))  # what this kind of run logs, and how to draw it
+    trainer_cls = trainer_class(read_config(run_dir))  # did the health monitor watch its kind?
     cfg = json.loads((run_dir / CONFIG).read_text())
     stats = read_jsonl(run_dir / STATS)
-    train_rows = _last_per_step([r for r in stats if kind.stat_names[0] in r])
+    train_rows = _last_per_step([r for r in stats if "metrics" not in r])
     checks, diagnoses = read_health(run_dir)
     checks = _last_per_step(checks)
     series = _metric_series(stats, read_jsonl(run_dir / METRICS))
     frames = sorted((run_dir / SAMPLES).glob(SAMPLE_GRIDS))
-    health_on = cfg.get("health", {}).get("every", 0) > 0 and kind.monitored
+    health_on = cfg.get("health", {}).get("every", 0) > 0 and trainer_cls.monitored
     last = train_rows[-1] if train_rows else {}
     summary = (f"preset {cfg.get('preset')} · {last.get('step', 0)} steps · "
                f"{last.get('kimg', 0):g} kimg · {last.get('time_s', 0):.0f} s of training")
@@ -138,11 +138,11 @@ def build_report(run_dir: Path) -> str:
              f'<p class="sub">{html.escape(summary)}<br>{html.escape(cfg.get("description", ""))}'
              f"</p>",
              *(("<h2>Diagnoses</h2>", _diagnoses_html(checks, diagnoses, health_on))
-               if kind.monitored else ()),
+               if trainer_cls.monitored else ()),
              "<h2>Samples</h2>", _samples_html(run_dir, frames),
              "<h2>Training curves</h2>"]
     if train_rows:
-        parts.append(_img(plots.training_curves(train_rows, kind.panels, diagnoses),
+        parts.append(_img(plots.training_curves(train_rows, diagnoses),
                           "training curves"))
     else:
         parts.append("<p>No training statistics logged yet.</p>")

@@ -5,14 +5,28 @@ drawing a report inside a training process leaves its other figures alone.
 """
 
 import io
+import math
 from pathlib import Path
 
 from matplotlib.figure import Figure
 from PIL import Image
 
 COLOURS = {"d": "tab:red", "g": "tab:blue"}
+# The training curves of the statistics trainers report (`gankit.stats`): (title, ((stat,
+# label, colour[|dashed]), ...), axis: "prob" for [0, 1], "log" or ""). A panel is drawn where
+# the run logged its stats; every other logged statistic gets a panel of its own.
+PANELS = (("losses", (("d_loss", "D loss", "tab:red"), ("g_loss", "G loss", "tab:blue")), ""),
+          ("discriminator", (("d_real", "D(x)", "tab:green"), ("d_fake", "D(G(z))", "tab:orange"),
+                             ("d_acc_real", "D accuracy, real", "tab:green|dashed"),
+                             ("d_acc_fake", "D accuracy, fake", "tab:orange|dashed")), "prob"),
+          ("gradient norms", (("g_grad", "‖∇G‖", "tab:blue"), ("d_grad", "‖∇D‖", "tab:red")),
+           "log"),
+          ("-ELBO, nats per image", (("loss", "-ELBO", "tab:purple"),), ""),
+          ("its two terms", (("recon", "reconstruction", "tab:blue"), ("kl", "KL", "tab:red")), ""))
+NOT_STATS = {"step", "kimg", "time_s", "img_per_s"}  # a stats.jsonl line's bookkeeping
 # Vertical markers for diagnoses on the curves, by code.
-DIAGNOSIS_COLOURS = {"d_overpowering": "tab:red", "g_overpowering": "tab:blue",
+DIAGNOSIS_COLOURS = {"dead_d": "darkred", "dead_g": "darkblue",
+                     "d_overpowering": "tab:red", "g_overpowering": "tab:blue",
                      "mode_collapse": "tab:purple", "divergence": "black"}
 
 
@@ -42,19 +56,33 @@ def _axes(n: int, title: str) -> tuple[Figure, list]:
     return fig, axes
 
 
-def training_curves(rows: list[dict], panels, diagnoses: list[dict]) -> bytes:
-    """One panel per entry of a trainer kind's `panels`: (title, ((stat, label, style), ...),
-    options) with options "prob" (a [0, 1] axis) or "log"; a panel whose stats were not
-    logged (a run from an older gankit) is left out."""
-    panels = [p for p in panels if all(stat in rows[0] for stat, _, _ in p[1])]
+def panels_for(rows: list[dict]) -> list:
+    """The PANELS whose stats stats.jsonl holds, then one per other statistic in it (a lazy
+    penalty's may be missing from some lines: those points are left out)."""
+    row = {k: v for r in rows for k, v in r.items()}
+    panels = [p for p in PANELS if all(stat in row for stat, _, _ in p[1])]
+    drawn = {stat for p in PANELS for stat, _, _ in p[1]} | NOT_STATS
+    return panels + [(k, ((k, k, f"C{i}"),), "") for i, k in enumerate(
+        k for k, v in row.items() if k not in drawn and not k.endswith("_std")
+        and isinstance(v, (int, float)))]
+
+
+def training_curves(rows: list[dict], diagnoses: list[dict]) -> bytes:
+    """One panel per entry of `panels_for`; a shaded band of one standard
+    deviation (over each log interval, where logged) around each curve on a linear axis."""
+    panels = panels_for(rows)
     fig, axes = _axes(len(panels), "training (means over each log interval; dotted lines: "
                       "diagnoses)")
     step = [r["step"] for r in rows]
     for ax, (title, lines, option) in zip(axes, panels):
         for stat, label, style in lines:
             colour, _, dashed = style.partition("|")
-            ax.plot(step, [r[stat] for r in rows], color=colour, label=label,
+            ax.plot(step, [r.get(stat, math.nan) for r in rows], color=colour, label=label,
                     **({"linestyle": "--", "linewidth": 0.8} if dashed else {}))
+            if option != "log" and not dashed and all(f"{stat}_std" in r for r in rows):
+                ax.fill_between(step, [r[stat] - r[f"{stat}_std"] for r in rows],
+                                [r[stat] + r[f"{stat}_std"] for r in rows], color=colour,
+                                alpha=0.15, linewidth=0)
         if option == "prob":
             ax.set_ylim(-0.02, 1.02)
         elif option == "log":

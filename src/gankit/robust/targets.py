@@ -26,8 +26,8 @@ from gankit.metrics.evaluator import (DATA_FILES, EVALUATORS, Evaluator, from_ca
                                       load_evaluator, load_split)
 from gankit.models import build_models
 from gankit.robust.attacks import RealFake
-from gankit.train.checkpoint import load_state
-from gankit.train.run import read_config
+from gankit.training.checkpoint import load_state
+from gankit.training.run import read_config
 
 OLD_CARD_KEY = "gankit_classifier"  # before the artifact format: the card (JSON) in the header
 FIX = "give a classifier written by gankit attack train, mnist, fashion or a run directory"

@@ -9,7 +9,7 @@ implement it.
     cls = trainer_class(cfg)
     cls.check(cfg, data, models)           # before a run directory exists
     trainer = cls(cfg, data, device, world, models)
-    stats = trainer.train_step()           # (len(cls.stat_names),) on the device
+    trainer.train_step()                   # its statistics: gankit.stats.report(name, value)
 """
 
 from typing import ClassVar, Protocol
@@ -17,17 +17,15 @@ from typing import ClassVar, Protocol
 import torch
 
 from gankit.models import architecture
-from gankit.train.gan import GANTrainer
-from gankit.train.vae import VAETrainer
-from gankit.train.video import VideoGANTrainer
+from gankit.training.gan import GANTrainer
+from gankit.training.vae import VAETrainer
+from gankit.training.video import VideoGANTrainer
 
 
 class Trainer(Protocol):
     kind: ClassVar[str]                      # the registry key: "gan", "vae", ...
-    stat_names: ClassVar[tuple[str, ...]]    # what train_step returns, in order
-    bar_names: ClassVar[dict[str, str]]      # the stats the progress bar shows, and their labels
+    bar_names: ClassVar[dict[str, str]]      # the reported stats the progress bar shows, labelled
     monitored: ClassVar[bool]                # the health monitor and automatic restores apply
-    panels: ClassVar[tuple]                  # what the report draws of the stats (report/plots)
     step: int                                # updates done
     g_kwargs: dict                           # the generator's constructor arguments (its card)
     sampler: object                          # the batches: state_dict / load_state_dict
@@ -42,8 +40,8 @@ class Trainer(Protocol):
 
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor: ...
 
-    def train_step(self) -> torch.Tensor:
-        """One update; its statistics (stat_names), detached, on the device: no sync."""
+    def train_step(self) -> None:
+        """One update; its statistics go to `gankit.stats.report`, on the device: no sync."""
 
     def sample(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """The generator in eval mode on z (and labels y), on the CPU."""
@@ -56,7 +54,8 @@ class Trainer(Protocol):
     def load_state_dict(self, state: dict) -> None: ...
 
 
-# The registry, by the kind of model. A new kind (a video GAN) is one more entry here.
+# The registry, by the kind of model: a new kind of model is one more entry here (as the VAE
+# and the video GAN were).
 TRAINERS: dict[str, type] = {t.kind: t for t in (GANTrainer, VAETrainer, VideoGANTrainer)}
 
 

@@ -18,10 +18,10 @@ from gankit.config import Config, apply_overrides, from_dict
 from gankit.errors import GankitError
 from gankit.metrics import check_metrics, parse_metrics, training_metrics
 from gankit.models.snapshot import SNAPSHOT_META, SNAPSHOT_WEIGHTS
-from gankit.train import checkpoint as ckpt
-from gankit.train.distributed import World, init_world, shutdown
-from gankit.train.loop import Run, build
-from gankit.train.protocol import trainer_class
+from gankit.training import checkpoint as ckpt
+from gankit.training.distributed import World, init_world, shutdown
+from gankit.training.loop import Training, build
+from gankit.training.protocol import trainer_class
 
 # Keys a resumed run may change: how long and how it reports, never what it trains.
 RESUMABLE_KEYS = {"train.steps", "train.sample_every", "train.log_every", "train.ckpt_every",
@@ -75,7 +75,7 @@ def prepare(cfg: Config, world: World = World()):
     models = build(cfg, data, cfg.train.seed + world.rank)
     trainer_class(cfg).check(cfg, data, models)
     if cfg.train.tensorboard:
-        from gankit.train.tensorboard import require_tensorboard  # optional: tensorboard extra
+        from gankit.training.tensorboard import require_tensorboard  # optional: tensorboard extra
         require_tensorboard()
     if cfg.train.eval_every:
         check_measurable(cfg, data)
@@ -88,7 +88,8 @@ def prepare(cfg: Config, world: World = World()):
     return data, models
 
 
-def start(cfg: Config, out: str | None) -> tuple[Path, Path]:
+def start(cfg: Config, out: str | None, progress=None, abort=None) -> tuple[Path, Path]:
+    """A new run; `progress` and `abort` are the loop's hooks (`gankit.training.loop`)."""
     cfg.validate()
     world = init_world(cfg.train.device)
     try:
@@ -97,12 +98,12 @@ def start(cfg: Config, out: str | None) -> tuple[Path, Path]:
         try:
             if world.is_main:
                 write_json(run_dir / rundir.CONFIG, config_record(cfg, world))
-            session = Run(cfg, run_dir, data, world=world, models=models)
+            session = Training(cfg, run_dir, data, world=world, models=models)
         except BaseException:  # a failed start leaves no half-made run directory behind
             if world.is_main:
                 shutil.rmtree(run_dir, ignore_errors=True)
             raise
-        return run_dir, session.fit()
+        return run_dir, session.fit(progress, abort)
     finally:
         shutdown()
 
@@ -154,7 +155,7 @@ def tidy(run_dir: Path, done: int) -> None:
             atomic_write(log, lambda tmp: Path(tmp).write_text("".join(keep)))
 
 
-def resume(run_dir: str, overrides: list[str]) -> tuple[Path, Path]:
+def resume(run_dir: str, overrides: list[str], progress=None, abort=None) -> tuple[Path, Path]:
     path = Path(run_dir)
     for item in overrides:
         key = item.partition("=")[0].strip()
@@ -184,13 +185,13 @@ def resume(run_dir: str, overrides: list[str]) -> tuple[Path, Path]:
         data, models = prepare(cfg, world)
         # The state is loaded into the freshly built trainer before config.json changes, so a
         # state.pt of another model is refused with the run directory as it was.
-        session = Run(cfg, path, data, resume_state=state, world=world, models=models)
+        session = Training(cfg, path, data, resume_state=state, world=world, models=models)
         if world.is_main:
             if state is None:
                 print(f"note: {run_dir} stopped before its first checkpoint (no {ckpt.STATE}): "
                       "training it again from step 0", file=sys.stderr)
             tidy(path, done)
             write_json(path / rundir.CONFIG, config_record(cfg, world))
-        return path, session.fit()
+        return path, session.fit(progress, abort)
     finally:
         shutdown()

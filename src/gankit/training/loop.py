@@ -3,8 +3,9 @@
 Each tick is one `train_step`; then `due` is the one place that decides what else this step
 does: log (stats.jsonl, the progress bar, TensorBoard, the health monitor's statistics signs),
 probe (the health monitor's sample diversity), eval (`train.eval_every`), sample (a grid),
-checkpoint, or stop at the time limit. The step's statistics are summed on the device and read
-once per event (one sync), by every consumer from the same means.
+checkpoint, or stop at the time limit. The step's statistics, reported by the trainer (and
+the losses, penalties, augmentation) to `gankit.stats`, are summed on the device and read once
+per event (one sync), by every consumer from the same means.
 """
 
 import json
@@ -13,7 +14,9 @@ import os
 import random
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -27,14 +30,27 @@ from gankit.generator import Generator
 from gankit.metrics import evaluate, training_metrics
 from gankit.models import build_models
 from gankit.models.snapshot import save_snapshot
-from gankit.train import checkpoint as ckpt
-from gankit.train.distributed import World
-from gankit.train.health import HealthMonitor, record_restore
-from gankit.train.protocol import trainer_class
+from gankit.stats import COLLECTOR
+from gankit.training import checkpoint as ckpt
+from gankit.training.distributed import World
+from gankit.training.health import HealthMonitor, record_restore
+from gankit.training.protocol import trainer_class
+
+
+@dataclass(frozen=True)
+class Tick:
+    """What a `progress` hook is told: the step, the collector's read since the last log line
+    ({name: mean}, {name: std}), and `generator()`, the handle of G as it is now (the EMA
+    where there is one), built only when called."""
+    step: int
+    steps: int
+    means: dict
+    stds: dict
+    generator: Callable
 
 
 class Diverged(Exception):
-    """A non-finite loss or gradient; `Run.fit` answers it by restoring the last good checkpoint."""
+    """A non-finite loss or gradient; `Training.fit` answers it by restoring the last good checkpoint."""
 
     def __init__(self, step: int, what: str):
         super().__init__(f"step {step}: {what}")
@@ -61,8 +77,9 @@ def grid_layout(n_samples: int, n_classes: int) -> tuple[int, int]:
     return n_samples, math.ceil(math.sqrt(n_samples))
 
 
-class Run:
-    """Everything `gankit train` does around the update step."""
+class Training:
+    """Everything `gankit train` does around the update step: a run being trained (the
+    finished run's handle is `gankit.api.Run`)."""
 
     def __init__(self, cfg: Config, run_dir: Path, data, resume_state: dict | None = None,
                  world: World = World(), models: tuple | None = None):
@@ -74,8 +91,8 @@ class Run:
         if models is None:
             models = build(cfg, data, seed)
         self.device = world.device(cfg.train.device)
-        self.kind = trainer_class(cfg)
-        self.trainer = self.kind(cfg, data, self.device, world, models)
+        self.trainer_cls = trainer_class(cfg)
+        self.trainer = self.trainer_cls(cfg, data, self.device, world, models)
         # One fixed noise batch for every sample grid, from its own generator so that drawing
         # it never disturbs the training RNG stream.
         n_classes = cfg.model.n_classes
@@ -90,10 +107,10 @@ class Run:
         self.monitor, self.tb = None, None
         if world.is_main:
             (self.dir / rundir.SAMPLES).mkdir(exist_ok=True)
-            if cfg.health.every and self.kind.monitored:
+            if cfg.health.every and self.trainer_cls.monitored:
                 self.monitor = HealthMonitor(cfg, data, self.dir, self.device)
             if cfg.train.tensorboard:
-                from gankit.train.tensorboard import TensorBoard  # optional: the tensorboard extra
+                from gankit.training.tensorboard import TensorBoard  # optional: the tensorboard extra
                 self.tb = TensorBoard(self.dir)
 
     def load(self, state: dict) -> None:
@@ -154,18 +171,20 @@ class Run:
                                    "world_size": self.world.size, "elapsed": self.elapsed})
 
     # -- the loop ------------------------------------------------------------------------
-    def fit(self) -> Path:
-        """Train to train.steps; on divergence restore the last good checkpoint, a bounded
-        number of times. (`gankit train` then writes the report: `gankit.report` reads the
-        run directory, above this layer.)"""
+    def fit(self, progress: Callable[[Tick], None] | None = None,
+            abort: Callable[[int], bool] | None = None) -> Path:
+        """Train to train.steps (or until `abort` says stop; the hooks: see the module notes);
+        on divergence restore the last good checkpoint, a bounded number of times.
+        (`gankit train` then writes the report: `gankit.report` reads the run directory, above
+        this layer.)"""
         restores = 0
         try:
             while True:
                 try:
-                    last_sample = self._fit()
+                    last_sample = self._fit(progress, abort)
                     break
                 except Diverged as e:
-                    if restores == self.cfg.health.max_restarts or not self.kind.monitored:
+                    if restores == self.cfg.health.max_restarts or not self.trainer_cls.monitored:
                         raise GankitError(self._diverged_message(e, restores)) from None
                     restores += 1
                     self.restore(e, restores)
@@ -198,7 +217,7 @@ class Run:
             self.trainer.sampler.load_state_dict(mine["sampler"])
         else:
             models = build(cfg, self.data, cfg.train.seed + attempt + world.rank)
-            self.trainer = self.kind(cfg, self.data, self.device, world, models)
+            self.trainer = self.trainer_cls(cfg, self.data, self.device, world, models)
         torch.manual_seed(cfg.train.seed + 1_000_003 * attempt + world.rank)
         factor = cfg.health.restart_lr ** attempt
         self.trainer.set_learning_rates(factor)
@@ -215,11 +234,10 @@ class Run:
                  "eval": tc.eval_every}  # the same on every process: they sync on `due`
         return {event for event, k in every.items() if k and (done or step % k == 0)}
 
-    def _fit(self) -> Path:
+    def _fit(self, progress, abort) -> Path:
         t, tc, world = self.trainer, self.cfg.train, self.world
-        names = self.kind.stat_names
         imgs_per_step = tc.batch_size * tc.d_steps * world.size  # real images, all processes
-        window = torch.zeros(len(names), device=self.device)  # the step's stats, summed
+        COLLECTOR.reset()  # values reported before this loop (a notebook's own calls) are not its
         n_window, t_window = 0, time.perf_counter()
         start = time.perf_counter() - self.elapsed
         session = time.perf_counter()  # the time limit counts from here: a resume gets its own
@@ -236,19 +254,21 @@ class Run:
 
         try:
             while t.step < tc.steps:
-                window += t.train_step()
+                t.train_step()
                 n_window += 1
                 bar.update(1)
                 self.elapsed = time.perf_counter() - start
-                out_of_time = world.any(bool(tc.time_limit) and time.perf_counter() - session
-                                        >= tc.time_limit, self.device)
-                due = self.due(t.step, done=t.step == tc.steps or out_of_time)
+                out_of_time = bool(tc.time_limit) and time.perf_counter() - session >= tc.time_limit
+                asked = abort is not None and bool(abort(t.step))
+                stopping = world.any(out_of_time or asked, self.device)
+                due = self.due(t.step, done=t.step == tc.steps or stopping)
                 if not due:
                     continue
-                # One read of the running means (over processes, so every process restores
+                # One read of the collector (summed over processes, so every process restores
                 # together). A non-finite loss or gradient since the last log line means the
                 # run diverged: nothing is written from it.
-                means = dict(zip(names, world.mean(window / n_window).tolist()))
+                tick = COLLECTOR.read(world.sum, self.device)
+                means = {k: s.mean for k, s in tick.items()}
                 bad = [k for k, v in means.items() if not math.isfinite(v)]
                 if bad:
                     raise Diverged(t.step, "non-finite " + ", ".join(bad))
@@ -257,16 +277,19 @@ class Run:
                     rec = {"step": t.step, "kimg": t.step * imgs_per_step / 1000,
                            "time_s": round(self.elapsed, 3),
                            "img_per_s": round(n_window * imgs_per_step / (now - t_window), 1),
-                           **{k: round(v, 5) for k, v in means.items()}}
+                           **{k: round(v, 5) for k, v in means.items()},
+                           **{f"{k}_std": round(s.std, 5) for k, s in tick.items()}}
                     stats_file.write(json.dumps(rec) + "\n")
                     stats_file.flush()
                     if self.tb is not None:
                         self.tb.scalars("train", rec, t.step)
                     bar.set_postfix_str(f"img/s {rec['img_per_s']:.0f} " + " ".join(
-                        f"{label} {means[k]:.3f}" for k, label in self.kind.bar_names.items()))
+                        f"{label} {means[k]:.3f}" for k, label in self.trainer_cls.bar_names.items()
+                        if k in means))
                     if self.monitor is not None:
-                        say(self.monitor.observe(t.step, means))
-                    window.zero_()
+                        say(self.monitor.observe(t.step, means,
+                                                 {k: v.std for k, v in tick.items()}))
+                    COLLECTOR.reset()
                     n_window, t_window = 0, now
                 if "probe" in due:
                     say(self.monitor.probe(t.step, t.generator))
@@ -285,8 +308,13 @@ class Run:
                         self.tb.image("samples", last_sample, t.step)
                 if "checkpoint" in due:
                     self.save_checkpoint()
-                if out_of_time:
-                    bar.write(f"stopping at step {t.step}: train.time_limit={tc.time_limit}s reached")
+                if progress is not None and world.is_main:
+                    progress(Tick(t.step, tc.steps, means, {k: v.std for k, v in tick.items()},
+                                  self.generator))
+                if stopping:
+                    bar.write(f"stopping at step {t.step}: " + (
+                        "its abort hook asked to" if asked and not out_of_time
+                        else f"train.time_limit={tc.time_limit}s reached"))
                     break
         finally:
             bar.close()

@@ -29,13 +29,10 @@ from gankit.data.stream import batches_for
 from gankit.errors import GankitError
 from gankit.models import build_models
 from gankit.losses import check_critic, get_losses, gradient_penalty, r1_penalty
-from gankit.train.accel import accelerate, memory_format
-from gankit.train.distributed import World
-from gankit.train.optim import Adam
-
-
-STAT_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "d_acc_real", "d_acc_fake", "g_grad",
-              "d_grad")
+from gankit.stats import report
+from gankit.training.accel import accelerate, memory_format
+from gankit.training.distributed import World
+from gankit.training.optim import Adam
 
 
 def grad_norm(module: torch.nn.Module) -> torch.Tensor:
@@ -76,19 +73,10 @@ def class_labels(n_classes: int, data) -> torch.Tensor | None:
 
 
 class GANTrainer:
-    """The `gankit.train.protocol.Trainer` of every GAN."""
+    """The `gankit.training.protocol.Trainer` of every GAN."""
     kind = "gan"
-    stat_names = STAT_NAMES
     bar_names = {"d_loss": "D", "g_loss": "G", "d_real": "D(x)", "d_fake": "D(G(z))"}
     monitored = True
-    # The report's training curves: (title, ((stat, label, colour[|dashed]), ...), axis).
-    panels = (("losses", (("d_loss", "D loss", "tab:red"), ("g_loss", "G loss", "tab:blue")), ""),
-              ("discriminator", (("d_real", "D(x)", "tab:green"),
-                                 ("d_fake", "D(G(z))", "tab:orange"),
-                                 ("d_acc_real", "D accuracy, real", "tab:green|dashed"),
-                                 ("d_acc_fake", "D accuracy, fake", "tab:orange|dashed")), "prob"),
-              ("gradient norms", (("g_grad", "‖∇G‖", "tab:blue"),
-                                  ("d_grad", "‖∇D‖", "tab:red")), "log"))
 
     @classmethod
     def check(cls, cfg, data, models) -> None:
@@ -195,11 +183,11 @@ class GANTrainer:
         real, y_real = self.sampler.next_labelled(self.device)
         return real, y_real, torch.randint(self.n_classes, (len(real),)).to(self.device)
 
-    def train_step(self) -> torch.Tensor:
-        """One generator step. Returns the STAT_NAMES above, detached, on the device: losses,
-        mean D(x) and D(G(z)), D's accuracy on real and on fake, and the gradient norms that
-        reached G and D (D's from its last update). D(x) and D(G(z)) are probabilities
-        for bce and raw outputs for the other objectives."""
+    def train_step(self) -> None:
+        """One generator step. Reports (`gankit.stats`, on the device, no sync) the losses,
+        D(x) and D(G(z)) and D's accuracy on real and on fake per sample, and the gradient
+        norms that reached G and D, all of D's from its last update. D(x) and D(G(z)) are
+        probabilities for bce and raw outputs for the other objectives."""
         t, obj = self.cfg.train, self.objective
         for k in range(t.d_steps):
             real, y_real, y_fake = self.real_batch()                 # (B, ...), (B,), (B,)
@@ -236,9 +224,14 @@ class GANTrainer:
         if self.G_ema is not None:
             self.G_ema.update_parameters(self.G)
         self.step += 1
-        return torch.stack([loss_d, loss_g, obj.score(real_logits).mean(),
-                            obj.score(fake_logits).mean(), (real_logits > 0).float().mean(),
-                            (fake_logits < 0).float().mean(), g_grad, d_grad]).detach()
+        report("d_loss", loss_d)
+        report("g_loss", loss_g)
+        report("d_real", obj.score(real_logits))                    # (B,)
+        report("d_fake", obj.score(fake_logits))                    # (B,)
+        report("d_acc_real", (real_logits > 0).float())             # (B,)
+        report("d_acc_fake", (fake_logits < 0).float())             # (B,)
+        report("g_grad", g_grad)
+        report("d_grad", d_grad)
 
     @torch.no_grad()
     def sample(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:

@@ -8,11 +8,11 @@ monitor is off, since its signs (class coverage, sample diversity) read images.
 """
 
 from gankit.errors import GankitError
-from gankit.train.gan import GANTrainer
+from gankit.training.gan import GANTrainer
 
 
 class VideoGANTrainer(GANTrainer):
-    """The `gankit.train.protocol.Trainer` of video GANs (model.name=tgan)."""
+    """The `gankit.training.protocol.Trainer` of video GANs (model.name=tgan)."""
     kind = "video"
     monitored = False  # the health monitor's coverage and diversity read images, not clips
 

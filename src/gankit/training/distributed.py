@@ -70,6 +70,14 @@ class World:
         dist.all_reduce(t)
         return t / self.size
 
+    def sum(self, t: torch.Tensor) -> torch.Tensor:
+        """The sum of `t` over every process (a copy; `t` itself when training alone)."""
+        if not self.distributed:
+            return t
+        t = t.clone()
+        dist.all_reduce(t)
+        return t
+
     def any(self, flag: bool, device: torch.device) -> bool:
         """True on every process when `flag` is true on any (so all stop at the same step)."""
         if not self.distributed:

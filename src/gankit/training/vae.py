@@ -7,7 +7,7 @@ with z = μ + σ·ε (the reparameterisation trick) so the gradient flows throug
 Pixels are Bernoulli: x in [-1, 1] is read as the probability (x + 1) / 2 of white, as
 Kingma & Welling do for MNIST. Both terms are in nats per image.
 
-`VAETrainer` is a `gankit.train.protocol.Trainer`, so a VAE run has the same directory, logs,
+`VAETrainer` is a `gankit.training.protocol.Trainer`, so a VAE run has the same directory, logs,
 samples, snapshot, resume and report as a GAN run. The snapshot is the decoder.
 """
 
@@ -19,7 +19,8 @@ import torch.nn.functional as F
 from gankit.data.stream import batches_for
 from gankit.errors import GankitError
 from gankit.models import build_models
-from gankit.train.optim import Adam
+from gankit.stats import report
+from gankit.training.optim import Adam
 
 
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -34,14 +35,10 @@ def reconstruction_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 class VAETrainer:
-    """The `gankit.train.protocol.Trainer` of the VAE: its "models" are (decoder, encoder)."""
+    """The `gankit.training.protocol.Trainer` of the VAE: its "models" are (decoder, encoder)."""
     kind = "vae"
-    stat_names = ("loss", "recon", "kl")  # -ELBO and its two terms, nats per image
     bar_names = {"loss": "-ELBO", "recon": "recon", "kl": "KL"}
     monitored = False  # the health signs read a D; there is none
-    panels = (("-ELBO, nats per image", (("loss", "-ELBO", "tab:purple"),), ""),
-              ("its two terms", (("recon", "reconstruction", "tab:blue"),
-                                 ("kl", "KL", "tab:red")), ""))
 
     @classmethod
     def check(cls, cfg, data, models) -> None:
@@ -79,19 +76,21 @@ class VAETrainer:
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         return torch.randn(n, self.cfg.model.z_dim, generator=generator).to(self.device)
 
-    def train_step(self) -> torch.Tensor:
-        """One step on a batch. Returns [-ELBO, reconstruction, KL] batch means (detached)."""
+    def train_step(self) -> None:
+        """One step on a batch. Reports -ELBO, reconstruction and KL, nats per image."""
         x = self.sampler.next(self.device)                          # (B, C, H, W)
         mu, logvar = self.E(x)                                      # (B, Z) each
         z = mu + (0.5 * logvar).exp() * torch.randn_like(mu)        # (B, Z)
-        recon = reconstruction_nll(self.G.logits(z), x).mean()
-        kl = kl_divergence(mu, logvar).mean()
-        loss = recon + kl
+        recon = reconstruction_nll(self.G.logits(z), x)              # (B,)
+        kl = kl_divergence(mu, logvar)                              # (B,)
+        loss = (recon + kl).mean()
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
         self.step += 1
-        return torch.stack([loss, recon, kl]).detach()
+        report("loss", loss)
+        report("recon", recon)                                      # (B,): per image
+        report("kl", kl)
 
     def set_learning_rates(self, factor: float) -> None:
         for group in self.opt.param_groups:

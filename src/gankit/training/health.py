@@ -1,15 +1,22 @@
 """Training health: what D and G are doing, said in plain words.
 
 Two kinds of signs, on two schedules:
-- the step's statistics (D's loss and G's, mean D(x) and D(G(z)), D's accuracy on real and on
-  fake, the gradient norms that reached G and D), as the training loop's running means at
-  every log interval (`observe`): D overpowering, G overpowering;
+- the step's statistics (D's loss and G's, D(x) and D(G(z)) with their spread, D's accuracy on
+  real and on fake, the gradient norms that reached G and D), as the collector's means and
+  standard deviations at every log interval (`observe`): a dead D (its output the same for
+  every image, or no gradient reaching it), a dead G (no gradient reaching it, or the same
+  sample for every z), D overpowering, G overpowering;
 - the diversity of G's samples from one fixed noise batch, every `health.every` steps
   (`probe`): their mean pairwise distance as a share of the real data's, in the domain
   evaluator's feature space where one exists (else in pixels; points for the 2D toys), and
   how many classes (toys: modes) they cover, against what the same number of real images
-  cover. Mode collapse is a fall from the run's own best, or a run that never reached the
-  real data's variety (stuck from the start, or a frozen G).
+  cover. The evaluator sees each image with its background (the mean of its border) taken
+  as black, so varied digits on a uniform grey background are read as digits, not as one
+  grey class. Mode collapse is a fall from the run's own best, or a run that never reached
+  the real data's variety (stuck from the start, or a frozen G).
+
+A root cause hides its consequences: a dead D leaves G without gradient (so no dead G, and
+no collapse, is called beside it); a dead G is beaten by any D (so no D overpowering).
 
 A diagnosis is made when its sign holds for `health.patience` observations (or probes) in a
 row; it is written to the progress display, to `health.jsonl` and (from there) to the report,
@@ -18,7 +25,7 @@ handled by the training loop (`loop.py`), which restores the last good checkpoin
 `record_restore` writes it down.
 
     monitor = HealthMonitor(cfg, data, run_dir, device)
-    for d in monitor.observe(step, means): print(d)   # every log interval
+    for d in monitor.observe(step, means, stds): print(d)   # every log interval
     for d in monitor.probe(step, G): print(d)         # every health.every steps
 """
 
@@ -40,6 +47,8 @@ from gankit.rundir import append_jsonl, read_jsonl
 PROBABILISTIC_D_LOSSES = {name for name, o in OBJECTIVES.items() if o.score is torch.sigmoid}
 
 TITLES = {
+    "dead_d": "dead discriminator",
+    "dead_g": "dead generator",
     "d_overpowering": "discriminator overpowering",
     "g_overpowering": "generator overpowering (D is not learning)",
     "mode_collapse": "mode collapse",
@@ -60,6 +69,27 @@ class Diagnosis:
 
     def __str__(self) -> str:
         return f"health, step {self.step}: {self.title}. {self.message} {self.advice}"
+
+
+# No gradient: a norm at or below this (a detached or zeroed path gives exactly 0). Constant
+# output: a spread of D's scores, or a diversity of G's samples, at or below these.
+NO_GRADIENT = 1e-12
+FLAT_SCORES = 1e-4
+SAME_SAMPLES = 1e-3
+
+
+def background_to_black(x: torch.Tensor, border: int = 2) -> torch.Tensor:
+    """Images (N, C, H, W) in [-1, 1] with each one's background (the mean of its `border`
+    pixels wide frame) moved to -1 and its contrast stretched to fill [-1, 1], at most twice
+    (so an image of faint noise stays faint): what the evaluator, trained on black
+    backgrounds, should see of digits on any uniform background."""
+    frame = torch.ones_like(x[:1, :1], dtype=torch.bool)
+    frame[..., border:-border, border:-border] = False
+    flat = x.flatten(2)                                                     # (N, C, HW)
+    bg = x[:, :, frame[0, 0]].mean(2, keepdim=True)                         # (N, C, 1)
+    far = (flat - bg).abs().amax(2, keepdim=True)                          # (N, C, 1)
+    gain = (2 / far.clamp_min(1e-6)).clamp(max=2.0)
+    return (-1 + (flat - bg).abs() * gain).clamp(-1, 1).view_as(x)
 
 
 def mean_pairwise_distance(x: torch.Tensor) -> float:
@@ -98,7 +128,7 @@ class DiversityProbe:
             return x, class_coverage(-torch.cdist(x, self.centres))["covered"]
         if self.kind == "pixels":
             return x, None
-        features, logits = featurize(self.net, to_evaluator_input(x))
+        features, logits = featurize(self.net, to_evaluator_input(background_to_black(x)))
         return features, class_coverage(logits)["covered"]
 
     @torch.no_grad()
@@ -126,21 +156,25 @@ class HealthMonitor:
         self.history: list[dict] = []                   # one record per probe (health.jsonl)
         self.streak = dict.fromkeys(TITLES, 0)
         self.active: set[str] = set()
+        self.same_samples = False                       # the last probe: one sample for all z
 
-    def observe(self, step: int, means: dict) -> list[Diagnosis]:
-        """The training statistics' running means at a log interval -> new diagnoses."""
-        rec = {"step": step, **means}
+    def observe(self, step: int, means: dict, stds: dict | None = None) -> list[Diagnosis]:
+        """The collector's means (and standard deviations) at a log interval -> new diagnoses."""
+        rec = {"step": step, **means, **{f"{k}_std": v for k, v in (stds or {}).items()}}
         rec.update(self._trends(rec))
         self.observed.append(rec)
-        return self._judge(step, self._stat_signs(rec), ("d_overpowering", "g_overpowering"))
+        return self._judge(step, self._stat_signs(rec),
+                           ("dead_d", "dead_g", "d_overpowering", "g_overpowering"))
 
     def probe(self, step: int, G: torch.nn.Module) -> list[Diagnosis]:
         """Measure G's samples; write the check's record to health.jsonl; new diagnoses."""
         latest = {k: v for k, v in (self.observed[-1] if self.observed else {}).items()
-                  if k != "step"}
+                  if k != "step" and not k.endswith("_std")}
         rec = {"step": step, **latest, **self.probe_.measure(G)}
         self.history.append(rec)
-        new = self._judge(step, self._collapse_signs(rec), ("mode_collapse",))
+        self.same_samples = rec["diversity"] <= SAME_SAMPLES
+        dead = self.same_samples or self.active & {"dead_d", "dead_g"}
+        new = self._judge(step, {} if dead else self._collapse_signs(rec), ("mode_collapse",))
         rec["active"] = sorted(self.active)
         self._write({k: (round(v, 6) if isinstance(v, float) else v) for k, v in rec.items()})
         return new
@@ -174,7 +208,35 @@ class HealthMonitor:
         """code -> (message, advice) for each sign present in these running means."""
         signs = {}
         loss = self.cfg.loss
-        if self.probabilistic and r["d_fake"] < self.h.d_fake_floor and r["d_acc_fake"] > 0.95:
+        dead_d = self._dead_d(r)
+        if dead_d:
+            signs["dead_d"] = (
+                f"{dead_d}. A D whose verdict does not depend on the image gives G nothing to "
+                "learn from.",
+                "Look at D's last layers (a layer initialised or clipped to zero, ReLUs that all "
+                "died, an output detached from the graph); if it died during training, restart "
+                f"from an earlier checkpoint with a lower optim.lr_d (now {self.cfg.optim.lr_d:g}).")
+            return signs  # G's missing gradient and D's missing verdict follow from it
+        if r["g_grad"] <= NO_GRADIENT or self.same_samples:
+            what = ([f"no gradient reaches G (‖∇G‖ {r['g_grad']:.2g})"]
+                    if r["g_grad"] <= NO_GRADIENT else []) + (
+                ["G draws the same sample for every z (diversity of the fixed batch "
+                 f"{self.history[-1]['diversity']:.2g} of the real data's)"]
+                if self.same_samples else [])
+            signs["dead_g"] = (
+                "; ".join(what)[0].upper() + "; ".join(what)[1:] + ". G is not training.",
+                "Look at G's last layers (a layer initialised to zero, a saturated Tanh, an output "
+                "detached from the graph, a frozen parameter); if it died during training, "
+                f"restart from an earlier checkpoint with a lower optim.lr_g (now "
+                f"{self.cfg.optim.lr_g:g}).")
+        # D calls nearly every fake fake: a mean D(G(z)) under the floor; or, for the
+        # non-saturating loss, G's loss E[-log D(G(z))] above -log(floor): the mean score
+        # can sit a hair above the floor on a few fakes while most are rejected outright.
+        nonsat = loss.d_loss == "bce" and loss.g_loss in ("", "non-saturating")
+        floor = self.h.d_fake_floor
+        rejected = r["d_fake"] < floor or (nonsat and r["g_loss"] > -np.log(floor))
+        if (self.probabilistic and rejected and r["d_acc_fake"] > 0.95
+                and not self.same_samples):
             top = max(h["g_grad"] for h in self.observed)
             vanished = r["g_grad"] < 0.1 * top
             grad = (f"G's gradient has vanished to {r['g_grad']:.2g} (it was {top:.2g})"
@@ -182,9 +244,10 @@ class HealthMonitor:
             trend = (f", and G's loss is rising ({r['g_loss_trend']:+.3g} per 1,000 steps)"
                      if r.get("g_loss_trend", 0) > 0 else "")
             saturating = loss.g_loss == "minimax"
+            signs.pop("dead_g", None)  # G's gradient vanished because D rejects every fake
             signs["d_overpowering"] = (
                 f"D calls almost every fake fake: mean D(G(z)) {r['d_fake']:.3f}, D right on "
-                f"{r['d_acc_fake']:.0%} of fakes; {grad}{trend}. A verdict of '100 % fake' "
+                f"{r['d_acc_fake']:.0%} of fakes, G's loss {r['g_loss']:.3g}; {grad}{trend}. A verdict of '100 % fake' "
                 "tells G nothing about which way to improve"
                 + (", and the saturating (minimax) G loss, log(1 - D(G(z))), gives G almost "
                    "no gradient exactly then." if saturating else "."),
@@ -204,6 +267,18 @@ class HealthMonitor:
                 "it more often (train.d_steps); give D more capacity (model.d_hidden); check "
                 "that the real data looks as expected.")
         return signs
+
+    def _dead_d(self, r: dict) -> str:
+        """What shows D is dead ('' when nothing does): no gradient reaches it, or its scores
+        are the same for every real and fake image of the interval."""
+        if r["d_grad"] <= NO_GRADIENT:
+            return f"No gradient reaches D (‖∇D‖ {r['d_grad']:.2g})"
+        spread = max(r.get("d_real_std", np.inf), r.get("d_fake_std", np.inf))
+        scale = 1 + abs(r["d_real"])
+        if spread <= FLAT_SCORES * scale and abs(r["d_real"] - r["d_fake"]) <= FLAT_SCORES * scale:
+            return (f"D's output is the same for every image: D(x) {r['d_real']:.4g} ± "
+                    f"{r['d_real_std']:.2g}, D(G(z)) {r['d_fake']:.4g} ± {r['d_fake_std']:.2g}")
+        return ""
 
     def _collapse_signs(self, r: dict) -> dict[str, tuple[str, str]]:
         """Mode collapse: a fall from the run's best, or far below the real data's variety."""
@@ -228,8 +303,10 @@ class HealthMonitor:
         # its first thousand steps, and the evaluator calls nearly all of them one class); and
         # few classes among samples about as varied as real ones is noise not yet shaped into
         # digits, not a collapse.
-        prev = self.history[-2] if len(self.history) > 1 else None
-        climbing = prev is not None and r["diversity"] - prev["diversity"] >= self.h.progress
+        # Climbing: up by health.progress from the lowest of the previous few checks (a slow
+        # climb need not rise that much at every single check).
+        before = [h["diversity"] for h in self.history[-1 - max(self.h.patience, 3):-1]]
+        climbing = bool(before) and r["diversity"] - min(before) >= self.h.progress
         low = []
         if r["step"] >= self.h.grace and not climbing:
             if ("coverage" in r and r["coverage"] < self.h.min_coverage * probe.real_coverage
