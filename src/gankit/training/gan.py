@@ -184,54 +184,69 @@ class GANTrainer:
         return real, y_real, torch.randint(self.n_classes, (len(real),)).to(self.device)
 
     def train_step(self) -> None:
-        """One generator step. Reports (`gankit.stats`, on the device, no sync) the losses,
-        D(x) and D(G(z)) and D's accuracy on real and on fake per sample, and the gradient
-        norms that reached G and D, all of D's from its last update. D(x) and D(G(z)) are
-        probabilities for bce and raw outputs for the other objectives."""
-        t, obj = self.cfg.train, self.objective
+        """One generator step: `d_steps` D updates, G's update on the last one's fakes, the
+        EMA, the statistics. Its parts are methods so that a profile names them
+        (`benchmarks/speed.py --breakdown`)."""
+        t = self.cfg.train
         for k in range(t.d_steps):
-            real, y_real, y_fake = self.real_batch()                 # (B, ...), (B,), (B,)
-            z = self.noise(t.batch_size)                             # (B, z_dim)
-            with torch.set_grad_enabled(k == t.d_steps - 1):         # only the last G pass is reused
-                fake = self.G_net(z, y_fake)
-            r1 = self.cfg.loss.r1_gamma > 0 and self.d_updates % self.cfg.loss.r1_every == 0
-            real.requires_grad_(r1)
-            real_logits, ac_d = self.judge_with_classes(real, y_real)  # (B,), AC-GAN's term
-            fake_logits = self.judge(fake.detach(), y_fake)          # (B,)
-            loss_d = obj.d_loss(real_logits, fake_logits, self.cfg.loss.label_smoothing) + ac_d
-            gp_every = self.cfg.loss.gp_every
-            if obj.needs_gp and self.d_updates % gp_every == 0:  # lazy, scaled up as R1 is
-                loss_d = loss_d + self.cfg.loss.gp_lambda * gp_every * gradient_penalty(
-                    self.judge if y_real is None else functools.partial(self.judge, y=y_real),
-                    real, fake)
-            if r1:  # lazy R1 (StyleGAN2): every r1_every D steps, scaled up to compensate
-                loss_d = loss_d + (self.cfg.loss.r1_gamma / 2 * self.cfg.loss.r1_every
-                                   * r1_penalty(real, real_logits))
-            self.d_updates += 1
-            self.opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            d_grad = grad_norm(self.D)
-            self.opt_d.step()
+            fake, y_fake, real_logits, fake_logits, loss_d = self.update_d(k == t.d_steps - 1)
+        loss_g = self.update_g(fake, y_fake)
+        if self.G_ema is not None:
+            self.G_ema.update_parameters(self.G)
+        self.step += 1
+        self.statistics(loss_d, loss_g, real_logits, fake_logits)
 
-        self.D.requires_grad_(False)                                 # freeze the judge
+    def update_d(self, keep_graph: bool) -> tuple:
+        """One D update on a real batch and G's fakes (detached). `keep_graph`: G's pass keeps
+        its graph, for G's update to reuse. Returns (fakes, their labels or None, D's logits
+        on real and on fake (B,), D's loss)."""
+        obj, loss = self.objective, self.cfg.loss
+        real, y_real, y_fake = self.real_batch()                     # (B, ...), (B,), (B,)
+        z = self.noise(self.cfg.train.batch_size)                    # (B, z_dim)
+        with torch.set_grad_enabled(keep_graph):
+            fake = self.G_net(z, y_fake)
+        r1 = loss.r1_gamma > 0 and self.d_updates % loss.r1_every == 0
+        real.requires_grad_(r1)
+        real_logits, ac_d = self.judge_with_classes(real, y_real)  # (B,), AC-GAN's term
+        fake_logits = self.judge(fake.detach(), y_fake)              # (B,)
+        loss_d = obj.d_loss(real_logits, fake_logits, loss.label_smoothing) + ac_d
+        if obj.needs_gp and self.d_updates % loss.gp_every == 0:  # lazy, scaled up as R1 is
+            loss_d = loss_d + loss.gp_lambda * loss.gp_every * gradient_penalty(
+                self.judge if y_real is None else functools.partial(self.judge, y=y_real),
+                real, fake)
+        if r1:  # lazy R1 (StyleGAN2): every r1_every D steps, scaled up to compensate
+            loss_d = loss_d + loss.r1_gamma / 2 * loss.r1_every * r1_penalty(real, real_logits)
+        self.d_updates += 1
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_d.step()
+        return fake, y_fake, real_logits, fake_logits, loss_d
+
+    def update_g(self, fake: torch.Tensor, y_fake: torch.Tensor | None) -> torch.Tensor:
+        """G's update through D with D's parameters frozen (a fixed judge): G's loss."""
+        self.D.requires_grad_(False)
         fake_logits_g, ac_g = self.judge_with_classes(fake, y_fake, net=self.D_frozen)
         loss_g = self.g_loss(fake_logits_g) + ac_g
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
-        g_grad = grad_norm(self.G)
         self.opt_g.step()
         self.D.requires_grad_(True)
-        if self.G_ema is not None:
-            self.G_ema.update_parameters(self.G)
-        self.step += 1
+        return loss_g
+
+    def statistics(self, loss_d, loss_g, real_logits, fake_logits) -> None:
+        """Reports (`gankit.stats`, on the device, no sync) the losses, D(x) and D(G(z)) and
+        D's accuracy on real and on fake per sample, and the gradient norms that reached G
+        and D (D's from its last update: its gradients stay until the next one). D(x) and
+        D(G(z)) are probabilities for bce and raw outputs for the other objectives."""
+        obj = self.objective
         report("d_loss", loss_d)
         report("g_loss", loss_g)
         report("d_real", obj.score(real_logits))                    # (B,)
         report("d_fake", obj.score(fake_logits))                    # (B,)
         report("d_acc_real", (real_logits > 0).float())             # (B,)
         report("d_acc_fake", (fake_logits < 0).float())             # (B,)
-        report("g_grad", g_grad)
-        report("d_grad", d_grad)
+        report("g_grad", grad_norm(self.G))
+        report("d_grad", grad_norm(self.D))
 
     @torch.no_grad()
     def sample(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:

@@ -25,7 +25,7 @@ from tqdm.auto import tqdm  # a widget in Jupyter, a text bar elsewhere
 from gankit import rundir
 from gankit.config import Config
 from gankit.errors import GankitError
-from gankit.threads import auto_threads, keep_freed_memory
+from gankit.threads import ThreadGovernor, auto_threads, keep_freed_memory
 from gankit.generator import Generator
 from gankit.metrics import evaluate, training_metrics
 from gankit.models import build_models
@@ -91,6 +91,10 @@ class Training:
         if models is None:
             models = build(cfg, data, seed)
         self.device = world.device(cfg.train.device)
+        # train.threads=0 on a CPU, one process: every core while no other process wants one.
+        self.governor = ThreadGovernor(
+            torch.get_num_threads() if not cfg.train.threads and self.device.type == "cpu"
+            and world.size == 1 and auto_threads() > 1 else 1)
         self.trainer_cls = trainer_class(cfg)
         self.trainer = self.trainer_cls(cfg, data, self.device, world, models)
         # One fixed noise batch for every sample grid, from its own generator so that drawing
@@ -255,6 +259,7 @@ class Training:
         try:
             while t.step < tc.steps:
                 t.train_step()
+                self.governor.tick()
                 n_window += 1
                 bar.update(1)
                 self.elapsed = time.perf_counter() - start
@@ -277,6 +282,7 @@ class Training:
                     rec = {"step": t.step, "kimg": t.step * imgs_per_step / 1000,
                            "time_s": round(self.elapsed, 3),
                            "img_per_s": round(n_window * imgs_per_step / (now - t_window), 1),
+                           "threads": torch.get_num_threads(),
                            **{k: round(v, 5) for k, v in means.items()},
                            **{f"{k}_std": round(s.std, 5) for k, s in tick.items()}}
                     stats_file.write(json.dumps(rec) + "\n")
