@@ -218,6 +218,8 @@ def main() -> None:
     ap.add_argument("--breakdown", action="store_true",
                     help="where a whole run's time goes (--whole-presets, --whole-steps)")
     ap.add_argument("--breakdown-child", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--section", default="",
+                    help="docs/benchmarks.md section for --whole (default speed-whole[-busy])")
     ap.add_argument("--whole-busy", action="store_true",
                     help="--whole beside a CPU-bound process")
     ap.add_argument("--shared", action="store_true", help="images/s alone and beside a busy process")
@@ -340,7 +342,7 @@ def record_whole(args) -> None:
     table = markdown_table(["preset", "steps", "beside", "gankit s", "lean loop s",
                             "course loop s", "lean / gankit", "course / gankit",
                             f"rounds ({':'.join(walls)})"], rows)
-    publish(args, "speed-whole-busy" if args.whole_busy else "speed-whole",
+    publish(args, args.section or ("speed-whole-busy" if args.whole_busy else "speed-whole"),
             f"Whole processes, wall seconds, medians of {args.pairs} rounds in rotating order"
             + (", each beside one CPU-bound process (`while True: pass`)" if args.whole_busy
                else ", alone on the machine")
