@@ -5,6 +5,8 @@ planted failures should be diagnosed in time.
     python benchmarks/health.py --presets dcgan-mnist,toy-ring --planted none
     python benchmarks/health.py --record
     python benchmarks/health.py --record --resume        # keep the rows already recorded
+    python benchmarks/health.py --presets dcgan-course --planted all --record --resume \
+        --rerun dcgan-course                             # these rows again, the others kept
 
 Presets whose trainer the monitor does not watch (the VAEs, the video GANs) are left out.
 
@@ -28,14 +30,14 @@ from record import machine, markdown_table, record, section_body  # noqa: E402
 from gankit import rundir
 
 FASHION = Path(__file__).resolve().parents[2] / "shared" / "data" / "fashion-mnist-70k.npz"
-# The default's R1 and fast Adam keep D from winning the planted way, so that run pins the
-# optimiser it was planted on (as tests/test_health.py does): Adam 2e-4 (0.5, 0.999), no R1.
-OLD_OPTIMISER = ["optim.lr_g=2e-4", "optim.beta1=0.5", "optim.beta2=0.999", "loss.r1_gamma=0"]
+# Plants that fail under the presets' own recipes (as tests/test_health.py plants them): the
+# DCGAN's R1 penalty keeps its D from winning, so taking it away is part of that plant. (The
+# dead D and dead G plants of the tests zero a network's output, which --set cannot do.)
 PLANTED = {
     "overpowering D (default preset)": ("mlp-mnist", ["loss.g_loss=minimax", "optim.lr_d=0.01",
                                                       "train.steps=300"]),
-    "overpowering D (DCGAN-28)": ("dcgan-mnist", [*OLD_OPTIMISER, "loss.g_loss=minimax", "optim.lr_d=0.01",
-                                       "train.steps=300"]),
+    "overpowering D (DCGAN-28)": ("dcgan-mnist", ["loss.r1_gamma=0", "loss.g_loss=minimax",
+                                                  "optim.lr_d=0.01", "train.steps=300"]),
     "frozen G": ("dcgan-mnist", ["optim.lr_g=1e-8", "train.steps=500"]),
     "never learns (transposed)": ("dcgan-mnist", ["model.upsample=transposed", "train.steps=500"]),
 }
@@ -76,7 +78,10 @@ def main() -> None:
     ap.add_argument("--record", action="store_true", help="write the table into docs/benchmarks.md")
     ap.add_argument("--section", default="health-runs", help="its section in docs/benchmarks.md")
     ap.add_argument("--resume", action="store_true", help="reuse the rows already recorded in "
-                    "the section (a run cut short goes on where it stopped)")
+                    "the section (a run cut short goes on where it stopped), and keep the "
+                    "recorded rows of presets not run now")
+    ap.add_argument("--rerun", default="", help="comma list of run labels to run again even "
+                    "where --resume finds them recorded")
     args = ap.parse_args()
     presets = (args.presets.split(",") if args.presets else
                [p for p in preset_names() if p != "dcgan64-folder" and monitored(p)])
@@ -85,8 +90,16 @@ def main() -> None:
     jobs = [(p, p, [f"train.steps={CAP}"] if p.endswith("-course-exact") else []) for p in presets]
     if args.planted == "all":  # the planted runs are short: first
         jobs = [(label, preset, o) for label, (preset, o) in PLANTED.items()] + jobs
-    done = recorded(args.section) if args.resume else {}
+    recorded_rows = recorded(args.section) if args.resume else {}
+    rerun = set(filter(None, args.rerun.split(",")))
+    done = {k: v for k, v in recorded_rows.items() if k[0] not in rerun}
+    labels = {label for label, _, _ in jobs}
+    # kept as recorded: other presets' rows (not the planted runs of an older benchmark)
+    others = [v for (label, _), v in recorded_rows.items()
+              if label not in labels and label in set(preset_names())]
     keys = [(label, run_cell(preset, overrides)) for label, preset, overrides in jobs]
+    every = [p for p in preset_names() if p != "dcgan64-folder" and monitored(p)]
+    n_runs = (len(PLANTED) if args.planted == "all" else 0) + len(every) if others else len(jobs)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for (label, cell), (_, preset, overrides) in zip(keys, jobs):
@@ -100,11 +113,19 @@ def main() -> None:
             print(rows[-1], flush=True)
             if args.record:  # after every row: a long benchmark cut short keeps what it ran,
                 # and the recorded rows it has not reached yet
-                write(rows + [done[k] for k in keys[len(rows):] if k in done], len(jobs),
-                      args.section)
+                write(table(rows + [done[k] for k in keys[len(rows):] if k in done], others),
+                      n_runs, args.section, len(others))
     if args.record:  # and at the end: rows reused after the last run are written too
-        write(rows, len(jobs), args.section)
-    print(markdown_table(HEADER, rows))
+        write(table(rows, others), n_runs, args.section, len(others))
+    print(markdown_table(HEADER, table(rows, others)))
+
+
+def table(rows: list, others: list) -> list:
+    """The planted runs first, then every preset's row, the default's first."""
+    from gankit.config import DEFAULT_PRESET
+    planted = [r for r in rows if r[0] in PLANTED]
+    presets = [r for r in rows + others if r[0] not in PLANTED]
+    return planted + sorted(presets, key=lambda r: (r[0] != DEFAULT_PRESET, r[0]))
 
 
 HEADER = ["run", "preset and overrides", "steps", "wall s", "diagnoses"]
@@ -130,10 +151,12 @@ def recorded(section: str) -> dict:
     return {(r[0], r[1]): [r[0], r[1], int(r[2]), r[3], r[4]] for r in rows if len(r) == 5}
 
 
-def write(rows: list, n_jobs: int, section: str) -> None:
+def write(rows: list, n_jobs: int, section: str, kept: int = 0) -> None:
     done = "" if len(rows) == n_jobs else f" ({len(rows)} of {n_jobs} runs done so far)"
+    kept = (f"; the rows of {kept} other presets are kept as an earlier run recorded them"
+            if kept else "")
     record(section, f"Command: `python benchmarks/health.py {' '.join(sys.argv[1:])}`"
-           f"{done}. Machine: {machine()}. The planted failures, then each preset at its own "
+           f"{done}{kept}. Machine: {machine()}. The planted failures, then each preset at its own "
            f"length with the health monitor at its defaults (the course-exact presets: their "
            f"first {CAP} steps).\n\n{markdown_table(HEADER, rows)}")
 

@@ -16,7 +16,8 @@ Two kinds of signs, on two schedules:
   the real data's variety (stuck from the start, or a frozen G).
 
 A root cause hides its consequences: a dead D leaves G without gradient (so no dead G, and
-no collapse, is called beside it); a dead G is beaten by any D (so no D overpowering).
+no collapse, is called beside it); a dead G is beaten by any D (so no D overpowering, and no
+collapse).
 
 A diagnosis is made when its sign holds for `health.patience` observations (or probes) in a
 row; it is written to the progress display, to `health.jsonl` and (from there) to the report,
@@ -136,7 +137,8 @@ class DiversityProbe:
         g = Generator(G, {})  # a conditional G: balanced classes, fixed like z
         x = g.render(self.z, g.labels(len(self.z)))
         features, covered = self._features(x)
-        out = {"diversity": mean_pairwise_distance(features) / max(self.real_diversity, 1e-12)}
+        out = {"diversity": mean_pairwise_distance(features) / max(self.real_diversity, 1e-12),
+               "centre": features.double().mean(0) / max(self.real_diversity, 1e-12)}
         if covered is not None:
             out["coverage"] = covered
         return out
@@ -156,7 +158,8 @@ class HealthMonitor:
         self.history: list[dict] = []                   # one record per probe (health.jsonl)
         self.streak = dict.fromkeys(TITLES, 0)
         self.active: set[str] = set()
-        self.same_samples = False                       # the last probe: one sample for all z
+        self.same_samples = False                       # the last probe: G's output frozen
+        self.centre = None                              # the last probe's mean feature
 
     def observe(self, step: int, means: dict, stds: dict | None = None) -> list[Diagnosis]:
         """The collector's means (and standard deviations) at a log interval -> new diagnoses."""
@@ -171,8 +174,12 @@ class HealthMonitor:
         latest = {k: v for k, v in (self.observed[-1] if self.observed else {}).items()
                   if k != "step" and not k.endswith("_std")}
         rec = {"step": step, **latest, **self.probe_.measure(G)}
+        centre, self.centre = self.centre, rec.pop("centre")
         self.history.append(rec)
-        self.same_samples = rec["diversity"] <= SAME_SAMPLES
+        # One sample for every z that has not moved since the last probe: G's output is frozen
+        # (a collapsed G that still learns moves its few samples around).
+        self.same_samples = (rec["diversity"] <= SAME_SAMPLES and centre is not None
+                             and float((self.centre - centre).norm()) <= SAME_SAMPLES)
         dead = self.same_samples or self.active & {"dead_d", "dead_g"}
         new = self._judge(step, {} if dead else self._collapse_signs(rec), ("mode_collapse",))
         rec["active"] = sorted(self.active)
@@ -220,8 +227,9 @@ class HealthMonitor:
         if r["g_grad"] <= NO_GRADIENT or self.same_samples:
             what = ([f"no gradient reaches G (‖∇G‖ {r['g_grad']:.2g})"]
                     if r["g_grad"] <= NO_GRADIENT else []) + (
-                ["G draws the same sample for every z (diversity of the fixed batch "
-                 f"{self.history[-1]['diversity']:.2g} of the real data's)"]
+                ["G draws the same sample for every z, and it has not moved since the last check "
+                 f"(diversity of the fixed batch {self.history[-1]['diversity']:.2g} of the real "
+                 "data's)"]
                 if self.same_samples else [])
             signs["dead_g"] = (
                 "; ".join(what)[0].upper() + "; ".join(what)[1:] + ". G is not training.",
@@ -235,8 +243,7 @@ class HealthMonitor:
         nonsat = loss.d_loss == "bce" and loss.g_loss in ("", "non-saturating")
         floor = self.h.d_fake_floor
         rejected = r["d_fake"] < floor or (nonsat and r["g_loss"] > -np.log(floor))
-        if (self.probabilistic and rejected and r["d_acc_fake"] > 0.95
-                and not self.same_samples):
+        if self.probabilistic and rejected and r["d_acc_fake"] > 0.95 and "dead_g" not in signs:
             top = max(h["g_grad"] for h in self.observed)
             vanished = r["g_grad"] < 0.1 * top
             grad = (f"G's gradient has vanished to {r['g_grad']:.2g} (it was {top:.2g})"
@@ -244,7 +251,6 @@ class HealthMonitor:
             trend = (f", and G's loss is rising ({r['g_loss_trend']:+.3g} per 1,000 steps)"
                      if r.get("g_loss_trend", 0) > 0 else "")
             saturating = loss.g_loss == "minimax"
-            signs.pop("dead_g", None)  # G's gradient vanished because D rejects every fake
             signs["d_overpowering"] = (
                 f"D calls almost every fake fake: mean D(G(z)) {r['d_fake']:.3f}, D right on "
                 f"{r['d_acc_fake']:.0%} of fakes, G's loss {r['g_loss']:.3g}; {grad}{trend}. A verdict of '100 % fake' "
@@ -294,8 +300,10 @@ class HealthMonitor:
         unit = "modes" if probe.kind == "points" else "classes"
         if "coverage" in r:
             most = max(h["coverage"] for h in self.history)
-            # From 1 or 2 classes, one fewer is noise, not a collapse.
-            if most >= 3 and r["coverage"] <= self.h.collapse_drop * most:
+            # From 1 or 2 classes, one fewer is noise, not a collapse; and before health.grace
+            # the samples are noise whose classes (read against a black background) come and go.
+            if (most >= 3 and r["coverage"] <= self.h.collapse_drop * most
+                    and r["step"] >= self.h.grace):
                 drop.append(f"{r['coverage']} {unit} covered, down from {most}")
         # Against the real data: a run stuck from the start has no better past to fall from.
         # Stuck means not learning. A slow start whose diversity still climbs towards the real
