@@ -129,16 +129,21 @@ class GANTrainer:
         # sampling and evaluation when train.ema_decay or train.ema_kimg > 0.
         self.G_ema = None
         if cfg.train.ema_decay > 0 or cfg.train.ema_kimg > 0:
-            self.G_ema = AveragedModel(self.G, avg_fn=self._ema_avg, use_buffers=True)
+            self.G_ema = AveragedModel(self.G, multi_avg_fn=self._ema_avg, use_buffers=True)
 
     def set_learning_rates(self, factor: float) -> None:
         for opt, lr in ((self.opt_g, self.cfg.optim.lr_g), (self.opt_d, self.cfg.optim.lr_d)):
             for group in opt.param_groups:
                 group["lr"] = lr * factor
 
-    def _ema_avg(self, averaged, current, n_averaged):
-        decay = ema_decay(self.cfg.train, int(n_averaged))
-        return averaged + (current - averaged) * (1 - decay)
+    def _ema_avg(self, averaged: list, current: list, n_averaged: torch.Tensor) -> None:
+        """One EMA update of a group of same-dtype tensors: one foreach kernel for all of G's
+        floating-point weights and statistics (an `avg_fn` would run three small kernels per
+        tensor from a Python loop); integer buffers (BatchNorm's batch count) are copied."""
+        if averaged[0].is_floating_point():
+            torch._foreach_lerp_(averaged, current, 1 - ema_decay(self.cfg.train, int(n_averaged)))
+        else:
+            torch._foreach_copy_(averaged, current)
 
     @property
     def generator(self) -> torch.nn.Module:
