@@ -341,7 +341,7 @@ def record_whole(args) -> None:
                                     for i in range(args.pairs))])
     table = markdown_table(["preset", "steps", "beside", "gankit s", "lean loop s",
                             "course loop s", "lean / gankit", "course / gankit",
-                            f"rounds ({':'.join(walls)})"], rows)
+                            f"rounds (wall s, {':'.join(sides)}, as run)"], rows)
     publish(args, args.section or ("speed-whole-busy" if args.whole_busy else "speed-whole"),
             f"Whole processes, wall seconds, medians of {args.pairs} rounds in rotating order"
             + (", each beside one CPU-bound process (`while True: pass`)" if args.whole_busy
