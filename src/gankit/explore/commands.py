@@ -159,10 +159,30 @@ def cmd_truncation(args) -> None:
     g = _load(args, "explore")
     psis = parse_psis(args.psi)
     seeds = parse_ints(args.seeds, "--seeds")
-    images = pictures.truncation_images(g, psis, seeds, _class_of(g, args.class_),
-                                        keep_norm=not args.to_zero)
-    _done(pictures.write_grid(images, args.out, nrow=len(seeds),
-                              row_labels=[_psi_label(p) for p in psis]))
+    y = _class_of(g, args.class_)
+    forms = ("zero",) if args.to_zero else FORM_CHOICES[args.form]
+    pictures.check_out(args.out, (".png",))
+    measures = {}
+    if args.measure:
+        every = " (of every class: the rows show one)" if g.n_classes else ""
+        print(f"measuring precision and recall of {args.measure} samples per row{every} "
+              "(--measure 0 skips) ...", flush=True)
+        try:
+            measures = {(f, p): pictures.truncation_measure(g, p, pictures.FORMS[f][1], args.measure)
+                        for f in forms for p in psis}
+        except GankitError as e:
+            print(f"no precision or recall under the rows: {e}")
+    sheet = pictures.truncation_sheet(g, psis, seeds, y, forms, measures)
+    _done(pictures.write_picture(sheet, args.out))
+    if measures and "sphere" in forms:
+        inf = measures.get(("sphere", math.inf))
+        print("kept on its sphere, truncation evens out z's coordinates and keeps its norm: the "
+              "samples change little" + ("" if inf is None else
+              f" (precision {inf['precision']:.2f}, recall {inf['recall']:.2f} untruncated)") +
+              "; squeezed toward 0 it trades recall (variety) for precision")
+
+
+FORM_CHOICES = {"both": ("sphere", "zero"), "sphere": ("sphere",), "zero": ("zero",)}
 
 
 def cmd_control(args) -> None:
@@ -271,9 +291,14 @@ def add_parsers(sub, positive_int, add_force) -> None:
                    help="comma list of thresholds >= 0, inf for none (default 0,0.25,0.5,1,1.5,2,inf)")
     p.add_argument("--seeds", default="0-7")
     p.add_argument("--class", dest="class_", help="class, for a conditional generator")
-    p.add_argument("--to-zero", action="store_true",
-                   help="BigGAN's raw truncation: z stays in [-psi, psi]^d, its norm not kept "
-                        "(psi 0 gives one image, G(0), for every seed)")
+    p.add_argument("--form", choices=tuple(FORM_CHOICES), default="both",
+                   help="both (default): the two forms side by side; sphere: z truncated and "
+                        "scaled back to its norm; zero: BigGAN's raw truncation, z in "
+                        "[-psi, psi]^d (psi 0 gives one image, G(0), for every seed)")
+    p.add_argument("--to-zero", action="store_true", help="the same as --form zero")
+    p.add_argument("--measure", type=whole(0, 100_000), default=500,
+                   help="samples per row for the precision and recall under it (default 500; "
+                        "0: none)")
 
     p = cmd("control", cmd_control, "steer samples toward a class with the evaluator's gradient")
     p.add_argument("--target", required=True, help="class to steer toward (index or name)")
