@@ -305,7 +305,7 @@ def test_control_turns_the_shipped_mnist_dcgan_toward_a_digit(capsys, tmp_path):
     after, before = map(float, re.search(r": ([\d.]+)% of 16 .*before: ([\d.]+)%", out).groups())
     assert after >= before + 20  # steering moved at least 3 of the 16 to the target
     # the independent judge's verdict is printed, and drawn: a green or red frame per "after"
-    judged = float(re.search(r"independent classifier: ([\d.]+)% are 3", out).group(1))
+    judged = float(re.search(r"independent classifiers: ([\d.]+)% are 3", out).group(1))
     assert 0 <= judged <= 100
     picture = np.asarray(Image.open(tmp_path / "c.png").convert("RGB")).astype(int)
     green = (picture[..., 1] > 200) & (picture[..., 0] < 60) & (picture[..., 2] < 60)
@@ -320,3 +320,42 @@ def test_mark_frames_each_image_green_or_red():
     assert torch.equal(framed[0, :, 0, 0], torch.tensor([-1.0, 1.0, -1.0]))   # green
     assert torch.equal(framed[1, :, -1, 2], torch.tensor([1.0, -1.0, -1.0]))  # red
     assert torch.equal(framed[:, :, 1:-1, 1:-1], x.expand(-1, 3, -1, -1)[:, :, 1:-1, 1:-1])
+
+
+class Fixed(nn.Module):
+    """A 'classifier' that gives every image the same logits."""
+
+    def __init__(self, logits):
+        super().__init__()
+        self.logits = torch.tensor(logits)
+
+    def forward(self, x):
+        return self.logits.expand(len(x), -1)
+
+
+def test_the_judge_names_a_class_only_where_every_classifier_is_sure_of_it():
+    x = torch.zeros(2, 1, 28, 28)
+    sure7, unsure7, sure3 = Fixed([0.0, 0, 9]), Fixed([0.0, 0.5, 1]), Fixed([0.0, 9, 0])
+    assert control.Judge([sure7], 0.9)(x).tolist() == [2, 2]
+    assert control.Judge([sure7, unsure7], 0.0)(x).tolist() == [2, 2]     # argmax agrees
+    assert control.Judge([sure7, unsure7], 0.9)(x).tolist() == [-1, -1]   # one is not sure
+    assert control.Judge([sure7, sure3], 0.0)(x).tolist() == [-1, -1]     # they disagree
+
+
+def test_mnist_steers_with_the_robust_classifier_and_is_judged_by_all_three(uncond):
+    g, _ = uncond
+    robust = control.steering_classifier(g)
+    assert robust.state_dict().keys() == control.robust_for(g).state_dict().keys()
+    assert control.evaluator_for(g).head.out_features == robust.head.out_features == 10
+    judge = control.judge_for(g)
+    assert len(judge.nets) == 3 and judge.confidence == control.JUDGE_CONFIDENCE == 0.9
+
+
+def test_the_eye_labels_cover_every_image_of_the_agreement_benchmark():
+    import json
+    from pathlib import Path
+
+    doc = json.loads((Path(__file__).parents[1] / "benchmarks" / "control_labels.json").read_text())
+    keys = {f"{s}/{r}.{c}" for s in ("evaluator", "robust") for r in range(4) for c in range(16)}
+    assert set(doc["labels"]) == keys and doc["how"]
+    assert set(doc["labels"].values()) <= {*map(str, range(10)), "none"}

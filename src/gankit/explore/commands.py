@@ -195,7 +195,8 @@ def cmd_control(args) -> None:
     if g.n_classes:
         raise GankitError("control steers an unconditional generator's noise; this one is "
                           "conditional (choose its class with --class in the other commands)")
-    classifier = control.evaluator_for(g, args.evaluator)
+    classifier = (control.steering_classifier(g, args.evaluator) if args.steer_with == "robust"
+                  else control.evaluator_for(g, args.evaluator))
     n_out = classifier.head.out_features
     # G is unconditional: the classes are the evaluator's, named by the card's data set
     names = [str(c) for c in g.card.get("class_names") or []]
@@ -215,7 +216,7 @@ def cmd_control(args) -> None:
     if judge_net is not None:  # frame the "after" images: green where the judge agrees
         control.judge(r, judge_net)
         before, after = before.expand(-1, 3, -1, -1), control.mark(after, r.accepted[:k])
-        label += " (judge: green yes, red no)"
+        label += " (judges: green yes, red no)"
     _done(pictures.write_grid(torch.cat([before, after]), args.out, nrow=k,
                               row_labels=["before", label]))
     was = (r.pred_before == target).float().mean().item()
@@ -223,8 +224,10 @@ def cmd_control(args) -> None:
           f"as {names[target]} after steering by the classifier steered with (before: {was:.1%})")
     if judge_net is not None:
         was = (r.judged_before == target).float().mean().item()
-        print(f"judged by an independent classifier: {r.judged_rate:.1%} are {names[target]} "
-              f"(before: {was:.1%}); in the strip, green frames: the judge agrees")
+        print(f"judged by independent classifiers: {r.judged_rate:.1%} are {names[target]} "
+              f"(before: {was:.1%}): every classifier that ships for the data set names it, "
+              f"each with probability {control.JUDGE_CONFIDENCE} or more; in the strip, green "
+              "frames: the judge agrees")
     else:
         print("no independent judge ships for this data set: the figure above is the steering "
               "classifier's own verdict (a success may be an adversarial example)")
@@ -313,7 +316,11 @@ def add_parsers(sub, positive_int, add_force) -> None:
                    help="weight of ||z - z0||^2 (default 0.05)")
     p.add_argument("--confidence", type=real(0, 1, open_lo=True), default=0.9,
                    help="a sample stops once the classifier gives the target this probability")
-    p.add_argument("--evaluator", help="classifier to steer with (default: the data set's)")
+    p.add_argument("--evaluator", help="data set whose classifiers steer and judge (default: "
+                   "the generator's)")
+    p.add_argument("--steer-with", choices=("robust", "evaluator"), default="robust",
+                   help="robust (default): the data set's adversarially trained classifier "
+                        "where one ships, else its evaluator; evaluator: the evaluator")
     p.add_argument("--show", type=positive_int, default=16, help="samples in the strip (default 16)")
 
     p = sub.add_parser("serve", help="explore a generator in the browser, on localhost")
