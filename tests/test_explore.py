@@ -263,6 +263,7 @@ def test_explore_takes_a_pretrained_generator(cond, tmp_path, monkeypatch, capsy
     (("interp", "UNCOND", "--psi", "big"), "psi must be a number >= 0"),
     (("interp", "UNCOND", "--seeds", "1,2,3"), "give the two end points"),
     (("truncation", "UNCOND", "--seeds", "7-2"), "expected at least one number, low to high"),
+    (("truncation", "UNCOND", "--measure", "3"), "--measure 3: precision and recall need at least 4"),
     (("control", "UNCOND", "--target", "12"), "--target 12: not a class of this generator; choose 0 to 9"),
     (("control", "COND", "--target", "1"), "this one is conditional"),
     (("control", "UNCOND", "--target", "1", "--confidence", "2"),

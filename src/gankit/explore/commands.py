@@ -161,6 +161,9 @@ def cmd_truncation(args) -> None:
     seeds = parse_ints(args.seeds, "--seeds")
     y = _class_of(g, args.class_)
     forms = ("zero",) if args.to_zero else FORM_CHOICES[args.form]
+    if 0 < args.measure < 4:  # the k = 3 nearest neighbours besides each sample itself
+        raise GankitError(f"--measure {args.measure}: precision and recall need at least 4 "
+                          "samples a row (hundreds to mean much); 0 draws no numbers")
     pictures.check_out(args.out, (".png",))
     measures = {}
     if args.measure:
@@ -303,7 +306,7 @@ def add_parsers(sub, positive_int, add_force) -> None:
                    help="samples per row for the precision and recall under it (default 500; "
                         "0: none)")
 
-    p = cmd("control", cmd_control, "steer samples toward a class with the evaluator's gradient")
+    p = cmd("control", cmd_control, "steer samples toward a class with a classifier's gradient")
     p.add_argument("--target", required=True, help="class to steer toward (index or name)")
     p.add_argument("--n", type=whole(1, MAX_SEEDS), default=64,
                    help=f"samples steered (default 64, at most {MAX_SEEDS})")
