@@ -8,8 +8,9 @@ then scaled back to the seed's own norm) and BigGAN's raw way (`keep_norm=False`
 `explore truncation --to-zero` draws), and measured as `gankit eval` measures: FID,
 precision and recall in the data set's evaluator's feature space against its held-out split,
 classes covered, and for a conditional G the share drawn as the class asked for. With
---record the table goes into docs/benchmarks.md and the default-truncation grid of each
-generator (psi 0.5 and 0.75 rows among them) into docs/truncation-NAME.png.
+--record the table goes into docs/benchmarks.md and each generator's truncation sheet (as
+`explore truncation` draws it: both forms side by side, a row per psi with its measured
+precision and recall under it) into docs/truncation-NAME.png.
 """
 
 import argparse
@@ -24,7 +25,7 @@ from record import DOC, machine, markdown_table, record  # noqa: E402
 
 from gankit import pretrained  # noqa: E402
 from gankit.explore import pictures  # noqa: E402
-from gankit.generator import Generator, load, truncate  # noqa: E402
+from gankit.generator import Generator, load  # noqa: E402
 from gankit.metrics import evaluate  # noqa: E402
 
 FASHION = Path(__file__).resolve().parents[2] / "shared" / "data" / "fashion-mnist-70k.npz"
@@ -33,14 +34,11 @@ HEADER = ["generator", "psi", "FID", "precision", "recall", "classes", "class ac
 
 
 def measure(g: Generator, psi: float, keep_norm: bool, n: int) -> dict:
-    """`gankit eval`'s default metrics of `g` with every z truncated at psi: `evaluate` draws
-    through `g.noise`, which is wrapped here for one call."""
-    g.noise = lambda k, seed=0, psi_=None: truncate(Generator.noise(g, k, seed), psi, keep_norm)
-    try:
+    """`gankit eval`'s default metrics of `g` with every z truncated at psi (`evaluate` draws
+    through `g.noise`, which `truncated_noise` wraps for the block)."""
+    with pictures.truncated_noise(g, psi, keep_norm):
         metrics = ["fid", "pr", "coverage"] + (["class_acc"] if g.n_classes else [])
         return evaluate(g, None, metrics, n=n)["metrics"]
-    finally:
-        del g.noise
 
 
 def cells(m: dict) -> list:
@@ -69,19 +67,18 @@ def main() -> None:
         if g.card["data"]["name"] == "fashion":  # its card names the file, not where it is here
             g.card["data"]["path"] = args.fashion
         drawn.append(name)
+        measures = {}
         for psi in psis:
             kept, raw = (measure(g, psi, keep, args.n) for keep in (True, False))
+            measures["sphere", psi], measures["zero", psi] = kept, raw
             rows.append([f"`{name}`", "inf" if math.isinf(psi) else f"{psi:g}",
                          *cells(kept), *cells(raw)])
             print(" | ".join(rows[-1]), flush=True)
         if args.record:
             y = 3 if g.n_classes else None  # one class per grid: the row is the seed's change
-            images = pictures.truncation_images(g, psis, list(range(10)), y)
-            out = DOC.parent / f"truncation-{name}.png"
-            pictures.write_grid(images, out, nrow=10,
-                                row_labels=["ψ = ∞" if math.isinf(v) else f"ψ = {v:g}"
-                                            for v in psis])
-            print(f"wrote {out}")
+            # `explore truncation`'s sheet: both forms, each row's precision and recall under it
+            sheet = pictures.truncation_sheet(g, psis, list(range(8)), y, measures=measures)
+            print(f"wrote {pictures.write_picture(sheet, DOC.parent / f'truncation-{name}.png')}")
     table = markdown_table(HEADER, rows)
     print(table)
     if args.record:
@@ -93,7 +90,8 @@ def main() -> None:
             "recall in the data set's evaluator's feature space against its held-out split; "
             "class acc.: the share drawn as the class asked for (conditional G). Grids: "
             + ", ".join(f"[{n}](truncation-{n}.png)" for n in drawn) + " (class 3 for a "
-            "conditional G).\n\n" + table))
+            "conditional G; both forms side by side, as `explore truncation` draws them, with each "
+            "row's precision and recall under it).\n\n" + table))
 
 
 if __name__ == "__main__":

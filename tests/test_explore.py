@@ -116,6 +116,41 @@ def test_raw_truncation_toward_zero_gives_one_image_for_every_seed(uncond):
     assert (rows[2] - rows[2, :1]).abs().amax() > 0.05   # untruncated seeds do differ
 
 
+def test_the_truncation_sheet_sets_both_forms_side_by_side_with_the_trade_under_each_row(uncond):
+    g, _ = uncond
+    psis, seeds = [0.0, math.inf], [0, 1, 2]
+    one = pictures.truncation_sheet(g, psis, seeds, forms=("sphere",))
+    both = pictures.truncation_sheet(g, psis, seeds)
+    measures = {(f, p): {"precision": 0.5, "recall": 0.25} for f in ("sphere", "zero") for p in psis}
+    noted = pictures.truncation_sheet(g, psis, seeds, measures=measures)
+    cell = 3 * (len(seeds) * 30 + 2)  # a row of 28 px images, 2 px padding, 3x
+    assert one.height == 3 * (len(psis) * 30 + 2) and one.width > cell   # the plain grid
+    # the second form is a second grid beside the first, under a title line
+    assert both.width == one.width + cell + pictures.SHEET_GAP and both.height > one.height
+    # each row gets a line for its precision and recall: dark pixels under every row
+    row = 3 * 32  # each row drawn as its own one-row grid
+    title = (both.height - len(psis) * row)
+    assert noted.width == both.width and noted.height == both.height + len(psis) * title
+    px = np.asarray(noted.convert("L"))
+    for k in range(len(psis)):
+        under = px[title + k * (row + title) + row:title + (k + 1) * (row + title)]
+        assert (under < 128).any(), f"no text under row {k}"
+    # the two forms part where psi is small (raw psi 0: G(0) for every seed), and agree at inf
+    px = np.asarray(both.convert("L"))
+    start = both.width - 2 * cell - pictures.SHEET_GAP
+    sphere, zero = px[title:, start:start + cell], px[title:, -cell:]
+    assert (sphere[:row] != zero[:row]).any() and (sphere[row:] == zero[row:]).all()
+
+
+def test_explore_truncation_measures_each_row(uncond, tmp_path, capsys):
+    _, u = uncond
+    code, out, err = run_cli(capsys, "truncation", u, "--psi", "0,inf", "--seeds", "0-1",
+                             "--measure", "16", "--out", tmp_path / "t.png")
+    assert code == 0, err
+    assert "measuring precision and recall of 16 samples per row" in out
+    assert "squeezed toward 0 it trades recall (variety) for precision" in out
+
+
 @pytest.mark.parametrize("psi", [-1, float("nan"), "abc"])
 def test_bad_psi_is_refused(psi):
     with pytest.raises(Exception, match="psi must be a number >= 0"):
@@ -182,9 +217,10 @@ def test_every_explore_command_writes_its_picture(uncond, cond, tmp_path, capsys
         (("interp", c, "--class", "dog", "--steps", "4"), "i.gif", None),
         (("classes", c, "--from", "0", "--to", "owl", "--steps", "5"), "c.gif", None),
         (("classes", c, "--from", "0", "--to", "2", "--steps", "5"), "c.png", (5, 1)),
-        (("truncation", u, "--psi", "0,0.5,inf", "--seeds", "0-3"), "t.png", (4, 3)),
-        (("truncation", u, "--psi", "0,inf", "--seeds", "0-2", "--to-zero"), "t0.png", (3, 2)),
-        (("truncation", c, "--class", "1"), "t2.png", (8, 7)),
+        (("truncation", u, "--psi", "0,0.5,inf", "--seeds", "0-3", "--measure", "0"), "t.png",
+         "sheet"),
+        (("truncation", u, "--psi", "0,inf", "--seeds", "0-2", "--to-zero"), "t0.png", "sheet"),
+        (("truncation", c, "--class", "1", "--measure", "0"), "t2.png", "sheet"),
         (("control", u, "--target", "7", "--n", "4", "--steps", "3"), "ctl.png", (4, 2)),
     ]
     for argv, name, cells in cases:
@@ -195,6 +231,8 @@ def test_every_explore_command_writes_its_picture(uncond, cond, tmp_path, capsys
         with Image.open(out) as img:
             if cells is None:   # an animated GIF, forth and back
                 assert img.is_animated and img.n_frames >= 6
+            elif cells == "sheet":  # the truncation sheet: tested on its own below
+                assert img.format == "PNG"
             else:               # cells of 28 px + 2 px padding, scaled 3x, plus a label margin
                 cols, rows = cells
                 assert img.height == 3 * (rows * 30 + 2)
@@ -225,6 +263,7 @@ def test_explore_takes_a_pretrained_generator(cond, tmp_path, monkeypatch, capsy
     (("interp", "UNCOND", "--psi", "big"), "psi must be a number >= 0"),
     (("interp", "UNCOND", "--seeds", "1,2,3"), "give the two end points"),
     (("truncation", "UNCOND", "--seeds", "7-2"), "expected at least one number, low to high"),
+    (("truncation", "UNCOND", "--measure", "3"), "--measure 3: precision and recall need at least 4"),
     (("control", "UNCOND", "--target", "12"), "--target 12: not a class of this generator; choose 0 to 9"),
     (("control", "COND", "--target", "1"), "this one is conditional"),
     (("control", "UNCOND", "--target", "1", "--confidence", "2"),
@@ -267,7 +306,7 @@ def test_control_turns_the_shipped_mnist_dcgan_toward_a_digit(capsys, tmp_path):
     after, before = map(float, re.search(r": ([\d.]+)% of 16 .*before: ([\d.]+)%", out).groups())
     assert after >= before + 20  # steering moved at least 3 of the 16 to the target
     # the independent judge's verdict is printed, and drawn: a green or red frame per "after"
-    judged = float(re.search(r"independent classifier: ([\d.]+)% are 3", out).group(1))
+    judged = float(re.search(r"independent classifiers: ([\d.]+)% are 3", out).group(1))
     assert 0 <= judged <= 100
     picture = np.asarray(Image.open(tmp_path / "c.png").convert("RGB")).astype(int)
     green = (picture[..., 1] > 200) & (picture[..., 0] < 60) & (picture[..., 2] < 60)
@@ -282,3 +321,42 @@ def test_mark_frames_each_image_green_or_red():
     assert torch.equal(framed[0, :, 0, 0], torch.tensor([-1.0, 1.0, -1.0]))   # green
     assert torch.equal(framed[1, :, -1, 2], torch.tensor([1.0, -1.0, -1.0]))  # red
     assert torch.equal(framed[:, :, 1:-1, 1:-1], x.expand(-1, 3, -1, -1)[:, :, 1:-1, 1:-1])
+
+
+class Fixed(nn.Module):
+    """A 'classifier' that gives every image the same logits."""
+
+    def __init__(self, logits):
+        super().__init__()
+        self.logits = torch.tensor(logits)
+
+    def forward(self, x):
+        return self.logits.expand(len(x), -1)
+
+
+def test_the_judge_names_a_class_only_where_every_classifier_is_sure_of_it():
+    x = torch.zeros(2, 1, 28, 28)
+    sure7, unsure7, sure3 = Fixed([0.0, 0, 9]), Fixed([0.0, 0.5, 1]), Fixed([0.0, 9, 0])
+    assert control.Judge([sure7], 0.9)(x).tolist() == [2, 2]
+    assert control.Judge([sure7, unsure7], 0.0)(x).tolist() == [2, 2]     # argmax agrees
+    assert control.Judge([sure7, unsure7], 0.9)(x).tolist() == [-1, -1]   # one is not sure
+    assert control.Judge([sure7, sure3], 0.0)(x).tolist() == [-1, -1]     # they disagree
+
+
+def test_mnist_steers_with_the_robust_classifier_and_is_judged_by_all_three(uncond):
+    g, _ = uncond
+    robust = control.steering_classifier(g)
+    assert robust.state_dict().keys() == control.robust_for(g).state_dict().keys()
+    assert control.evaluator_for(g).head.out_features == robust.head.out_features == 10
+    judge = control.judge_for(g)
+    assert len(judge.nets) == 3 and judge.confidence == control.JUDGE_CONFIDENCE == 0.9
+
+
+def test_the_eye_labels_cover_every_image_of_the_agreement_benchmark():
+    import json
+    from pathlib import Path
+
+    doc = json.loads((Path(__file__).parents[1] / "benchmarks" / "control_labels.json").read_text())
+    keys = {f"{s}/{r}.{c}" for s in ("evaluator", "robust") for r in range(4) for c in range(16)}
+    assert set(doc["labels"]) == keys and doc["how"]
+    assert set(doc["labels"].values()) <= {*map(str, range(10)), "none"}

@@ -67,7 +67,7 @@ def test_info_and_image_endpoints(server):
 
 @pytest.mark.parametrize("query, message", [
     ("class=7", "class 7: not a class"), ("psi=-1", "psi must be a number >= 0"),
-    ("seed=x", "seed='x' is not a whole number"), ("t=2", "t in [0, 1]"),
+    ("seed=x", "seed='x' is not a whole number"), ("t=2", "t=2 is outside [0, 1]"), ("t=nan", "t=nan is outside [0, 1]"),
     ("seed=18446744073709551616", "seeds are whole numbers from 0 to 2**63 - 1"),
     ("method=cubic", "method must be one of lerp, slerp"),
 ])
@@ -77,6 +77,9 @@ def test_bad_query_is_a_400_with_one_line(server, query, message):
     assert e.value.code == 400
     text = e.value.read().decode()
     assert message in text and "\n" not in text
+    # each answer names only the value that is wrong
+    assert ("method" in text) == query.startswith("method=")
+    assert ("t=" in text) == query.startswith("t=")
 
 
 def test_serve_command_serves_until_interrupted(tmp_path):
@@ -180,3 +183,110 @@ def test_an_idle_connection_is_closed_and_work_beyond_the_slots_is_refused(tmp_p
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+class BigAnswers(Explorer):
+    """An explorer whose every image is 8 MB: far more than the sockets' buffers hold, so the
+    server is still writing when the client goes away."""
+
+    def image(self, query):
+        return b"\0" * (8 << 20)
+
+
+@pytest.mark.parametrize("when", ["mid-answer", "before-answer"])
+def test_a_client_that_disconnects_mid_request_leaves_no_traceback(tmp_path, capfd, when):
+    import socket
+    import struct
+    import time
+
+    _, folder = tiny_snapshot(tmp_path / "g", 0, [])
+    # one slot: the next request is served only once the broken one's thread has finished
+    # (and would have printed its traceback)
+    srv = make_server(BigAnswers(load(folder)), port=0, max_workers=1)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{srv.server_address[1]}"
+
+    def get_when_free(path):
+        for _ in range(200):
+            try:
+                return get(url + path)
+            except urllib.error.HTTPError as e:
+                assert e.code == 503
+                time.sleep(0.05)
+        raise AssertionError("the broken connection's slot was never freed")
+
+    try:
+        capfd.readouterr()
+        client = socket.socket()
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        client.connect(srv.server_address)
+        client.sendall(b"GET /image.png?seed=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        if when == "mid-answer":
+            assert client.recv(100).startswith(b"HTTP/1.0 200")  # the answer has begun
+        # close with a reset (linger 0), as a browser tab closed mid-download does
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.close()
+        # the server still answers others, and its terminal stays clean
+        assert get_when_free("/info")[0] == 200
+        assert get_when_free("/image.png")[0] == 200
+        err = capfd.readouterr().err
+        assert "Traceback" not in err and "Error" not in err, err
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+SHARED = "seed=5&seed_b=7&t=0.25&method=lerp&psi=0.5&class=2"
+
+
+def test_a_shared_link_is_the_page_and_its_query_is_the_images(server):
+    """The page's URL is `/?source=NAME&` + the image's own query: the server answers the page
+    at any query, and the same query (source aside) draws the view's image."""
+    status, kind, page = get(server + "/?source=tiny&" + SHARED)
+    assert status == 200 and kind.startswith("text/html") and b"history.replaceState" in page
+    assert get(server + "/image.png?source=tiny&" + SHARED)[2] == get(server + "/image.png?" + SHARED)[2]
+
+
+def test_the_pages_state_lives_in_its_url(chromium, server):
+    page = chromium.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    # a link restores every control, and the view drawn is that link's image
+    page.goto(server + "/?source=tiny&" + SHARED)
+    page.wait_for_function("(document.getElementById('out').dataset.query || '') !== ''")
+    assert [page.input_value(f"#{id}") for id in ("seed", "seed_b", "t", "method", "psi", "class")] \
+        == ["5", "7", "0.25", "lerp", "0.5", "2"]
+    assert page.is_checked("#truncate") and page.is_hidden("#note")
+    shown = page.evaluate(PIXELS)
+    entries = page.evaluate("history.length")
+    # moving a control rewrites the URL (replaceState: no new history entry)
+    page.fill("#seed", "9")
+    page.wait_for_function("location.search.includes('seed=9&')")
+    url = page.url
+    assert "source=tiny" in url and "class=2" in url and "psi=0.5" in url
+    assert page.evaluate("history.length") == entries
+    # ... and opening that URL in a new tab gives the same view
+    again = chromium.new_page()
+    again.goto(url)
+    again.wait_for_function("(document.getElementById('out').dataset.query || '').includes('seed=9&')")
+    assert again.input_value("#seed") == "9" and again.evaluate(PIXELS) == page.evaluate(PIXELS)
+    assert again.evaluate(PIXELS) != shown
+    # a link the page cannot show says so in one note, and draws what it can
+    again.goto(server + "/?source=other&seed=3&class=9&method=cubic")
+    again.wait_for_function("(document.getElementById('out').dataset.query || '').includes('seed=3&')")
+    note = again.text_content("#note")
+    assert "made for other" in note and "class=9" in note and "method=cubic" in note
+    assert again.input_value("#method") == "slerp" and "source=tiny" in again.url
+    # a class may be given by name
+    again.goto(server + "/?class=owl")
+    again.wait_for_function("(document.getElementById('out').dataset.query || '').includes('class=2')")
+    assert errors == []
+    page.close()
+    again.close()
+
+
+def test_only_loopback_hosts_count_as_private():
+    from gankit.explore.server import is_loopback
+
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4") and not is_loopback("box")

@@ -136,7 +136,7 @@ def test_truncation_rows_are_labelled_with_psi(tmp_path, capsys):
     _, folder = tiny_snapshot(tmp_path / "u", 0, [str(i) for i in range(10)])
     out = tmp_path / "t.png"
     assert main(["explore", "truncation", str(folder), "--psi", "0.5,inf", "--seeds", "0-3",
-                 "--out", str(out)]) == 0
+                 "--form", "sphere", "--measure", "0", "--out", str(out)]) == 0
     expected = viz.grid_image(torch.zeros(8, 1, 28, 28), nrow=4,
                               row_labels=["ψ = 0.5", "ψ = ∞"])
     with Image.open(out) as img:

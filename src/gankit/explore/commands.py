@@ -159,10 +159,33 @@ def cmd_truncation(args) -> None:
     g = _load(args, "explore")
     psis = parse_psis(args.psi)
     seeds = parse_ints(args.seeds, "--seeds")
-    images = pictures.truncation_images(g, psis, seeds, _class_of(g, args.class_),
-                                        keep_norm=not args.to_zero)
-    _done(pictures.write_grid(images, args.out, nrow=len(seeds),
-                              row_labels=[_psi_label(p) for p in psis]))
+    y = _class_of(g, args.class_)
+    forms = ("zero",) if args.to_zero else FORM_CHOICES[args.form]
+    if 0 < args.measure < 4:  # the k = 3 nearest neighbours besides each sample itself
+        raise GankitError(f"--measure {args.measure}: precision and recall need at least 4 "
+                          "samples a row (hundreds to mean much); 0 draws no numbers")
+    pictures.check_out(args.out, (".png",))
+    measures = {}
+    if args.measure:
+        every = " (of every class: the rows show one)" if g.n_classes else ""
+        print(f"measuring precision and recall of {args.measure} samples per row{every} "
+              "(--measure 0 skips) ...", flush=True)
+        try:
+            measures = {(f, p): pictures.truncation_measure(g, p, pictures.FORMS[f][1], args.measure)
+                        for f in forms for p in psis}
+        except GankitError as e:
+            print(f"no precision or recall under the rows: {e}")
+    sheet = pictures.truncation_sheet(g, psis, seeds, y, forms, measures)
+    _done(pictures.write_picture(sheet, args.out))
+    if measures and "sphere" in forms:
+        inf = measures.get(("sphere", math.inf))
+        print("kept on its sphere, truncation evens out z's coordinates and keeps its norm: the "
+              "samples change little" + ("" if inf is None else
+              f" (precision {inf['precision']:.2f}, recall {inf['recall']:.2f} untruncated)") +
+              "; squeezed toward 0 it trades recall (variety) for precision")
+
+
+FORM_CHOICES = {"both": ("sphere", "zero"), "sphere": ("sphere",), "zero": ("zero",)}
 
 
 def cmd_control(args) -> None:
@@ -175,7 +198,8 @@ def cmd_control(args) -> None:
     if g.n_classes:
         raise GankitError("control steers an unconditional generator's noise; this one is "
                           "conditional (choose its class with --class in the other commands)")
-    classifier = control.evaluator_for(g, args.evaluator)
+    classifier = (control.steering_classifier(g, args.evaluator) if args.steer_with == "robust"
+                  else control.evaluator_for(g, args.evaluator))
     n_out = classifier.head.out_features
     # G is unconditional: the classes are the evaluator's, named by the card's data set
     names = [str(c) for c in g.card.get("class_names") or []]
@@ -195,7 +219,7 @@ def cmd_control(args) -> None:
     if judge_net is not None:  # frame the "after" images: green where the judge agrees
         control.judge(r, judge_net)
         before, after = before.expand(-1, 3, -1, -1), control.mark(after, r.accepted[:k])
-        label += " (judge: green yes, red no)"
+        label += " (judges: green yes, red no)"
     _done(pictures.write_grid(torch.cat([before, after]), args.out, nrow=k,
                               row_labels=["before", label]))
     was = (r.pred_before == target).float().mean().item()
@@ -203,8 +227,10 @@ def cmd_control(args) -> None:
           f"as {names[target]} after steering by the classifier steered with (before: {was:.1%})")
     if judge_net is not None:
         was = (r.judged_before == target).float().mean().item()
-        print(f"judged by an independent classifier: {r.judged_rate:.1%} are {names[target]} "
-              f"(before: {was:.1%}); in the strip, green frames: the judge agrees")
+        print(f"judged by independent classifiers: {r.judged_rate:.1%} are {names[target]} "
+              f"(before: {was:.1%}): every classifier that ships for the data set names it, "
+              f"each with probability {control.JUDGE_CONFIDENCE} or more; in the strip, green "
+              "frames: the judge agrees")
     else:
         print("no independent judge ships for this data set: the figure above is the steering "
               "classifier's own verdict (a success may be an adversarial example)")
@@ -271,11 +297,16 @@ def add_parsers(sub, positive_int, add_force) -> None:
                    help="comma list of thresholds >= 0, inf for none (default 0,0.25,0.5,1,1.5,2,inf)")
     p.add_argument("--seeds", default="0-7")
     p.add_argument("--class", dest="class_", help="class, for a conditional generator")
-    p.add_argument("--to-zero", action="store_true",
-                   help="BigGAN's raw truncation: z stays in [-psi, psi]^d, its norm not kept "
-                        "(psi 0 gives one image, G(0), for every seed)")
+    p.add_argument("--form", choices=tuple(FORM_CHOICES), default="both",
+                   help="both (default): the two forms side by side; sphere: z truncated and "
+                        "scaled back to its norm; zero: BigGAN's raw truncation, z in "
+                        "[-psi, psi]^d (psi 0 gives one image, G(0), for every seed)")
+    p.add_argument("--to-zero", action="store_true", help="the same as --form zero")
+    p.add_argument("--measure", type=whole(0, 100_000), default=500,
+                   help="samples per row for the precision and recall under it (default 500; "
+                        "0: none)")
 
-    p = cmd("control", cmd_control, "steer samples toward a class with the evaluator's gradient")
+    p = cmd("control", cmd_control, "steer samples toward a class with a classifier's gradient")
     p.add_argument("--target", required=True, help="class to steer toward (index or name)")
     p.add_argument("--n", type=whole(1, MAX_SEEDS), default=64,
                    help=f"samples steered (default 64, at most {MAX_SEEDS})")
@@ -288,7 +319,11 @@ def add_parsers(sub, positive_int, add_force) -> None:
                    help="weight of ||z - z0||^2 (default 0.05)")
     p.add_argument("--confidence", type=real(0, 1, open_lo=True), default=0.9,
                    help="a sample stops once the classifier gives the target this probability")
-    p.add_argument("--evaluator", help="classifier to steer with (default: the data set's)")
+    p.add_argument("--evaluator", help="data set whose classifiers steer and judge (default: "
+                   "the generator's)")
+    p.add_argument("--steer-with", choices=("robust", "evaluator"), default="robust",
+                   help="robust (default): the data set's adversarially trained classifier "
+                        "where one ships, else its evaluator; evaluator: the evaluator")
     p.add_argument("--show", type=positive_int, default=16, help="samples in the strip (default 16)")
 
     p = sub.add_parser("serve", help="explore a generator in the browser, on localhost")

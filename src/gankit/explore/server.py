@@ -1,14 +1,20 @@
 """`gankit serve`: a page on localhost that redraws a generator's image as its controls change.
 
 The standard library's threading HTTP server is enough for one user on localhost. Routes:
-  /            the page (page.html, self-contained: no scripts or styles from elsewhere)
+  /            the page (page.html, self-contained: no scripts or styles from elsewhere); its
+               state is its own query, ?source=NAME& + the image's query, so views can be shared
   /info        JSON: z size, class names (empty for an unconditional G), image shape
   /image.png   one image for ?seed=&seed_b=&t=&method=&psi=&class= (400 + one line if bad);
                a video generator's clip comes as an animated GIF
+Limits: MAX_WORKERS connections at once (one more is answered 503), IDLE_TIMEOUT seconds for
+any one read or write, one image drawn at a time (a lock), one image per request; a client
+that leaves mid-request is dropped without a word in the terminal.
 """
 
 import io
+import ipaddress
 import json
+import sys
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -53,8 +59,10 @@ class Explorer:
         t = _number(query, "t", float, 0.0)
         psi = check_psi(query.get("psi", ["inf"])[0] or "inf")
         method = query.get("method", ["slerp"])[0]
-        if method not in INTERPOLATIONS or not 0 <= t <= 1:
-            raise GankitError(f"method must be one of {', '.join(INTERPOLATIONS)} and t in [0, 1]")
+        if method not in INTERPOLATIONS:
+            raise GankitError(f"method={method!r}: method must be one of {', '.join(INTERPOLATIONS)}")
+        if not 0 <= t <= 1:  # also refuses nan
+            raise GankitError(f"t={t:g} is outside [0, 1]: t runs from 0 (seed A) to 1 (seed B)")
         y = None
         if self.g.n_classes:
             y = torch.tensor([self.g.class_index(query.get("class", ["0"])[0], "class")])
@@ -69,10 +77,14 @@ class Explorer:
         return buf.getvalue()
 
 
-IDLE_TIMEOUT = 30.0  # seconds a connection may sit without sending its request
+IDLE_TIMEOUT = 30.0  # seconds any one read or write on a connection may wait
 MAX_WORKERS = 32     # connections handled at once; one more is answered 503 at once
 BUSY = (b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain\r\nRetry-After: 1\r\n"
         b"Content-Length: 33\r\nConnection: close\r\n\r\nbusy: too many requests at once\r\n")
+
+
+# A client that went away mid-request: reset, broken pipe, or silent past the timeout.
+GONE = (ConnectionError, TimeoutError)
 
 
 class BoundedServer(ThreadingHTTPServer):
@@ -106,6 +118,12 @@ class BoundedServer(ThreadingHTTPServer):
         finally:
             self.slots.release()
 
+    def handle_error(self, request, client_address):
+        # A client that left (closed tab, superseded image, timed out) is routine, not a
+        # fault of the server: no traceback for it. Anything else is a bug and is printed.
+        if not isinstance(sys.exc_info()[1], GONE):
+            super().handle_error(request, client_address)
+
 
 def make_server(explorer: Explorer, host: str = "127.0.0.1", port: int = 0,
                 idle_timeout: float = IDLE_TIMEOUT,
@@ -114,6 +132,12 @@ def make_server(explorer: Explorer, host: str = "127.0.0.1", port: int = 0,
 
     class Handler(BaseHTTPRequestHandler):
         timeout = idle_timeout  # socket timeout: a silent connection is closed after it
+
+        def handle(self):
+            try:
+                super().handle()
+            except GONE:  # the client left: nothing to answer, and nothing to report
+                self.close_connection = True
 
         def _send(self, status, body: bytes, kind: str):
             self.send_response(status)
@@ -145,6 +169,13 @@ def make_server(explorer: Explorer, host: str = "127.0.0.1", port: int = 0,
     return BoundedServer((host, port), Handler, max_workers)
 
 
+def is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
 def serve(source: str | None, pretrained: str | None, host: str = "127.0.0.1", port: int = 8000):
     g = load(source, pretrained)
     g.require_images("gankit serve")
@@ -155,6 +186,9 @@ def serve(source: str | None, pretrained: str | None, host: str = "127.0.0.1", p
                           "or --port 0 for a free one") from None
     print(f"serving {pretrained or source} at http://{host}:{server.server_address[1]}/ "
           "(Ctrl-C stops)", flush=True)
+    if not is_loopback(host):
+        print(f"note: --host {host} listens beyond this machine: anyone who can reach it can "
+              "use the page (there is no password, and no HTTPS)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
