@@ -52,6 +52,9 @@ VARIANTS = {
     "fast": ["train.precision=bf16", "train.channels_last=true", "train.compile=true"],
 }
 PRESET = "dcgan64-folder"
+# The preset is 16 wide for a CPU: both sides race the paper's 64-wide networks, as
+# plain_dcgan64.py builds them.
+PAPER_WIDTH = ["model.g_hidden=64", "model.d_hidden=64", "loss.r1_gamma=0"]
 
 
 def write_images(root: Path, n: int, seed: int = 0) -> Path:
@@ -83,7 +86,7 @@ def step_flops(device: torch.device, batch: int) -> tuple[float, float]:
     from gankit.config import apply_overrides, load_preset
     from gankit.training.gan import GANTrainer
 
-    cfg = apply_overrides(load_preset(PRESET), [f"train.batch_size={batch}"])
+    cfg = apply_overrides(load_preset(PRESET), [f"train.batch_size={batch}", *PAPER_WIDTH])
     data = make_data(PRESET)
     torch.manual_seed(0)
     ours = flops_per_image(GANTrainer(cfg, data, device), batch)
@@ -145,7 +148,8 @@ def main() -> None:
                     g_cmd = [gankit, "train", "--preset", PRESET, "--out", str(run_dir)]
                     for s in [f"data.path={imgs / 'all'}", f"train.steps={steps}",
                               "train.time_limit=0", f"train.batch_size={args.batch}",
-                              f"train.device={name}", *VARIANTS[variant], *args.gankit_set]:
+                              f"train.device={name}", *PAPER_WIDTH, *VARIANTS[variant],
+                              *args.gankit_set]:
                         g_cmd += ["--set", s]
                     p_cmd = [sys.executable, plain, "--steps", str(steps), "--data", str(imgs),
                              "--batch", str(args.batch), "--workers", str(args.workers),
