@@ -15,6 +15,11 @@ import torch
 from gankit import artifacts
 from gankit.errors import GankitError
 from gankit.models import build_generator
+from gankit.models.size import FLOAT, check_fits, n_parameters, on_meta
+
+# What a card's constructor arguments may hold: a malformed or hostile card is refused before
+# PyTorch sees it (a negative width, a width no machine holds).
+MAX_CARD_INT = 1 << 20
 
 NAME = "generator"
 SNAPSHOT_WEIGHTS = f"{NAME}.safetensors"
@@ -76,13 +81,58 @@ def load_snapshot(path, device="cpu") -> tuple[torch.nn.Module, dict]:
         what = f"no {', '.join(missing)}" if missing else f"data_shape {shape!r}"
         raise GankitError(f"{meta_path} is not a valid generator card ({what}): re-export the "
                           "snapshot with gankit train, or restore its generator.json") from None
-    try:
-        G = build_generator(meta["model"], meta["kwargs"])
-    except (KeyError, TypeError) as e:
-        raise GankitError(f"{meta_path} is not a valid generator card ({type(e).__name__}: {e}): "
-                          "re-export the snapshot with gankit train") from None
+    G = build_checked(meta, meta_path)
     artifacts.load_into(G, state, weights, fix="the file is corrupt or from another model")
     return G.to(device).eval(), meta
+
+
+def _bad_card(meta_path, what: str) -> GankitError:
+    return GankitError(f"{meta_path} is not a valid generator card ({what}): re-export the "
+                       "snapshot with gankit train, or restore its generator.json")
+
+
+def build_checked(meta: dict, meta_path) -> torch.nn.Module:
+    """G as the card describes it, once its arguments are known to be sane and its weights
+    known to fit in memory (counted on the meta device first)."""
+    kwargs = meta["kwargs"]
+    if not isinstance(kwargs, dict) or not isinstance(meta["model"], str):
+        raise _bad_card(meta_path, "model must be a name and kwargs a mapping")
+    for key, value in kwargs.items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            continue
+        if not 0 <= value <= MAX_CARD_INT:
+            raise _bad_card(meta_path, f"kwargs.{key}={value} is outside 0..{MAX_CARD_INT:,}")
+
+    def build() -> torch.nn.Module:
+        try:
+            return build_generator(meta["model"], kwargs)
+        except GankitError as e:
+            raise _bad_card(meta_path, str(e)) from None
+        except (KeyError, TypeError, ValueError, RuntimeError, OverflowError, IndexError,
+                ZeroDivisionError) as e:  # arguments the constructor cannot take
+            first = (str(e).strip().splitlines() or [""])[0]
+            raise _bad_card(meta_path, f"{type(e).__name__}: {first}") from None
+
+    if not kwargs.get("content"):  # (a video G with shipped content loads that G: not on meta)
+        G = on_meta(build)
+        weights = n_parameters(G)
+        check_fits(weights * FLOAT, f"{meta_path}'s generator ({weights:,} weights)",
+                   "its widths are not those of a generator gankit trained; restore its "
+                   "generator.json")
+    G = build()
+    made = _output_shape(G)
+    if list(made) != list(meta["data_shape"]):
+        raise _bad_card(meta_path, f"data_shape {meta['data_shape']} but its network makes "
+                        f"{list(made)}")
+    return G
+
+
+def _output_shape(G: torch.nn.Module) -> tuple:
+    """What one sample of G looks like (one sample drawn on the CPU, in eval mode; a forward
+    pass on the meta device would cost seconds of start-up)."""
+    y = torch.zeros(1, dtype=torch.long) if getattr(G, "n_classes", 0) else None
+    with torch.no_grad():
+        return tuple(G.eval()(torch.zeros(1, int(G.z_dim)), y).shape[1:])
 
 
 __all__ = ["SNAPSHOT_META", "SNAPSHOT_WEIGHTS", "load_snapshot", "save_snapshot", "snapshot_paths"]

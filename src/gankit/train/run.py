@@ -17,6 +17,7 @@ from gankit.artifacts import atomic_write, write_json
 from gankit.config import Config, apply_overrides, from_dict
 from gankit.errors import GankitError
 from gankit.metrics import check_metrics, parse_metrics, training_metrics
+from gankit.models import check_batch_size, check_training_size
 from gankit.models.snapshot import SNAPSHOT_META, SNAPSHOT_WEIGHTS
 from gankit.train import checkpoint as ckpt
 from gankit.train.distributed import World, init_world, shutdown
@@ -72,7 +73,12 @@ def prepare(cfg: Config, world: World = World()):
                               f"{cfg.data.name!r} here has none (a folder has classes when every "
                               "image sits in a class subfolder): set model.n_classes=0")
         cfg.model.n_classes = len(names)
+    # counted on the meta device first: a width or batch that cannot fit is one line, not a
+    # failed allocation (the device check itself comes last, as before)
+    device = "cuda" if cfg.train.device == "cuda" else "cpu"
+    check_training_size(cfg.model, data.shape, device)
     models = build(cfg, data, cfg.train.seed + world.rank)
+    check_batch_size(models[0], models[1], data.shape, cfg.train.batch_size, device)
     trainer_class(cfg).check(cfg, data, models)
     if cfg.train.tensorboard:
         from gankit.train.tensorboard import require_tensorboard  # optional: tensorboard extra
