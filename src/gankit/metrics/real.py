@@ -102,7 +102,11 @@ def real_features(data_cfg: dict, extractor: str, extractor_sha: str, featurize_
                   f"({type(e).__name__}); computing them again", file=sys.stderr)
     x, n_total = real_images(data_cfg, n_real, seed)
     tensors = {k: v.contiguous() for k, v in featurize_fn(x).items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda tmp: save_file({**tensors, "n_total": torch.tensor(n_total)},
-                                             str(tmp)))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, lambda tmp: save_file({**tensors, "n_total": torch.tensor(n_total)},
+                                                 str(tmp)))
+    except OSError as e:  # a read-only cache costs time on the next call, not this result
+        print(f"note: the real features could not be cached in {path.parent} ({e.strerror}); "
+              "set GANKIT_CACHE to a folder you may write to", file=sys.stderr)
     return tensors, n_total

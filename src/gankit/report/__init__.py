@@ -10,7 +10,12 @@ no link out, so it opens offline, from a mail attachment or a copied folder.
 import base64
 import html
 import json
+import numbers
+import re
+import sys
 from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
 
 import gankit
 from gankit.errors import GankitError
@@ -18,8 +23,8 @@ from gankit.metrics.registry import metric_series
 from gankit.report import plots
 from gankit.artifacts import atomic_write
 from gankit.rundir import CONFIG, METRICS, SAMPLES, STATS, read_jsonl
-from gankit.train.health import TITLES, read_health
-from gankit.train.run import read_config
+from gankit.train.health import HEALTH_FILE, TITLES
+from gankit.train.run import check_writable, read_config, unwritable
 from gankit.train.protocol import trainer_class
 
 REPORT = "report.html"
@@ -56,6 +61,52 @@ def _img(data: bytes, alt: str, mime: str = "image/png", cls: str = "") -> str:
     return f'<img{c} alt="{html.escape(alt)}" src="{_uri(data, mime)}">'
 
 
+FRAME = re.compile(r"step-(\d+)\.png")  # samples/step-NNNNNN.png, the loop's names
+
+
+def _number(v) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
+def _require(rows: list[dict], keys, path: Path, every: list[dict] | None = None) -> list[dict]:
+    """The records of a log file that the report draws, each with a number for every key
+    (`step` a whole one); one that lacks one is named in one line (its place among `every`
+    record of the file): an edited or foreign file is never a traceback."""
+    for r in rows:
+        i = next(j for j, x in enumerate(every or rows, start=1) if x is r)
+        bad = [k for k in keys if not _number(r.get(k))
+               or (k == "step" and not isinstance(r.get(k), int))]
+        if bad:
+            named = ", ".join(repr(k) for k in bad[:2]) + (" ..." if len(bad) > 2 else "")
+            raise GankitError(f"{path}: record {i} ({json.dumps(r)[:60]}) has no number for "
+                              f"{named}: remove that line, or restore the file from a copy of "
+                              "the run")
+    return rows
+
+
+def sample_frames(run_dir: Path) -> list[Path]:
+    """samples/step-NNNNNN.png in step order; any other file there is left out with a note
+    (a copy, a picture a user saved beside them), and an unreadable grid is named."""
+    frames, stray = [], []
+    for p in sorted((run_dir / SAMPLES).glob("*.png")):
+        m = FRAME.fullmatch(p.name)
+        if not m:
+            stray.append(p.name)
+            continue
+        try:
+            with Image.open(p) as im:
+                im.verify()  # reads the whole file: a truncated PNG fails here
+        except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as e:
+            raise GankitError(f"{p} is not a readable PNG ({type(e).__name__}): remove it (the "
+                              "report shows the other grids) or restore it") from None
+        frames.append((int(m.group(1)), p))
+    if stray:
+        print(f"note: left out of the report: {', '.join(stray[:3])}"
+              f"{' ...' if len(stray) > 3 else ''} in {run_dir / SAMPLES} (not a sample grid "
+              "named step-NNNNNN.png)", file=sys.stderr)
+    return [p for _, p in sorted(frames)]
+
+
 def _last_per_step(rows: list[dict]) -> list[dict]:
     """After a restore, steps are logged again: keep each step's last line, in step order."""
     return sorted({r["step"]: r for r in rows}.values(), key=lambda r: r["step"])
@@ -65,10 +116,10 @@ def _metric_series(stats: list[dict], metrics: list[dict]) -> dict:
     """name -> [(step, value)] from evaluations during training and gankit eval records."""
     series: dict[str, list] = {}
     records = [(r["step"], r["metrics"]) for r in stats if "metrics" in r]
-    records += [(m["provenance"].get("step"), m["metrics"]) for m in metrics]
+    records += [((m.get("provenance") or {}).get("step"), m.get("metrics")) for m in metrics]
     for step, values in records:
-        if step is None:
-            continue
+        if not isinstance(step, int) or not isinstance(values, dict):
+            continue  # a gankit eval of a shipped or copied snapshot: no step to draw it at
         for name, v in metric_series(values).items():  # each metric says which curves it has
             series.setdefault(name, []).append((step, v))
     return series
@@ -104,11 +155,12 @@ def _config_html(cfg: dict) -> str:
     return "<table>" + "".join(rows) + "</table>"
 
 
-def _samples_html(run_dir: Path, frames: list[Path]) -> str:
+def _samples_html(run_dir: Path, frames: list[Path], keep_gif: bool = True) -> str:
     if not frames:
         return "<p>No sample grids yet.</p>"
     gif = plots.timeline_gif(frames)
-    atomic_write(run_dir / TIMELINE, lambda tmp: Path(tmp).write_bytes(gif))
+    if keep_gif:
+        atomic_write(run_dir / TIMELINE, lambda tmp: Path(tmp).write_bytes(gif))
     last = frames[-1]
     step = lambda p: int(p.stem.split("-")[-1])  # noqa: E731  samples/step-NNNNNN.png
     n = min(THUMBNAILS, len(frames))                  # evenly spaced, first and last included
@@ -122,15 +174,27 @@ def _samples_html(run_dir: Path, frames: list[Path]) -> str:
             f'<div class="thumbs">{thumbs}</div>')
 
 
-def build_report(run_dir: Path) -> str:
+def build_report(run_dir: Path, keep_gif: bool = True) -> str:
+    """The page; `keep_gif`: also write the timeline as RUN_DIR/timeline.gif."""
     kind = trainer_class(read_config(run_dir))  # what this kind of run logs, and how to draw it
     cfg = json.loads((run_dir / CONFIG).read_text())
     stats = read_jsonl(run_dir / STATS)
-    train_rows = _last_per_step([r for r in stats if kind.stat_names[0] in r])
-    checks, diagnoses = read_health(run_dir)
-    checks = _last_per_step(checks)
+    train_rows = [r for r in stats if kind.stat_names[0] in r]
+    drawn = [stat for _, lines, _ in kind.panels for stat, _, _ in lines
+             if train_rows and stat in train_rows[0]]
+    train_rows = _last_per_step(_require(train_rows, ["step", *drawn], run_dir / STATS, stats))
+    _require([r for r in stats if "metrics" in r], ["step"], run_dir / STATS, stats)
+    health = run_dir / HEALTH_FILE
+    records = read_jsonl(health)  # read_health's split, kept here to name a record's line
+    checks, diagnoses = ([r for r in records if "diagnosis" not in r],
+                         [r for r in records if "diagnosis" in r])
+    checks = _last_per_step(_require(checks, ["step", "diversity"], health, records))
+    _require(diagnoses, ["step"], health, records)
+    for d in diagnoses:
+        d.setdefault("message", ""), d.setdefault("advice", "")
+        d["diagnosis"] = str(d["diagnosis"])
     series = _metric_series(stats, read_jsonl(run_dir / METRICS))
-    frames = sorted((run_dir / SAMPLES).glob("step-*.png"))
+    frames = sample_frames(run_dir)
     health_on = cfg.get("health", {}).get("every", 0) > 0 and kind.monitored
     last = train_rows[-1] if train_rows else {}
     summary = (f"preset {cfg.get('preset')} · {last.get('step', 0)} steps · "
@@ -140,7 +204,7 @@ def build_report(run_dir: Path) -> str:
              f"</p>",
              *(("<h2>Diagnoses</h2>", _diagnoses_html(checks, diagnoses, health_on))
                if kind.monitored else ()),
-             "<h2>Samples</h2>", _samples_html(run_dir, frames),
+             "<h2>Samples</h2>", _samples_html(run_dir, frames, keep_gif),
              "<h2>Training curves</h2>"]
     if train_rows:
         parts.append(_img(plots.training_curves(train_rows, kind.panels, diagnoses),
@@ -165,9 +229,16 @@ def write_report(run_dir, out=None) -> Path:
     if not (run_dir / CONFIG).is_file():
         raise GankitError(f"{run_dir} is not a run directory (no config.json): give a directory "
                           "written by gankit train")
-    out = Path(out) if out else run_dir / REPORT
+    given = out is not None
+    out = Path(out) if given else run_dir / REPORT
     if not out.parent.is_dir():
         raise GankitError(f"--out {out}: the folder {out.parent} does not exist")
-    page = build_report(run_dir)
+    if given:
+        check_writable(out, "--out")
+    elif unwritable(out):
+        raise GankitError(f"{unwritable(out)}, where the report goes: give --out FILE.html in "
+                          "a folder you may write to")
+    keep_gif = unwritable(run_dir / TIMELINE) is None  # the GIF beside the run's grids too
+    page = build_report(run_dir, keep_gif)
     atomic_write(out, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
     return out

@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from gankit import rundir
@@ -30,6 +31,32 @@ RESUMABLE_KEYS = {"train.steps", "train.sample_every", "train.log_every", "train
                   *(f"health.{k}" for k in ("every", "n", "patience", "d_fake_floor", "d_gap",
                                             "collapse_drop", "min_coverage", "min_diversity", "grace",
                                             "max_restarts", "restart_lr"))}
+
+
+def unwritable(path) -> str | None:
+    """Why nothing can be written at `path` (None: it can): a folder that is there, or the
+    nearest existing folder above a file or folder to be made, must take new files. It is
+    probed by creating an unnamed temporary file there, which answers for root and read-only
+    mounts alike (os.access does not)."""
+    here = Path(path).expanduser().absolute()
+    here = here if here.is_dir() else here.parent
+    while not here.exists() and here != here.parent:
+        here = here.parent
+    if not here.is_dir():
+        return f"{here} is a file, not a folder"
+    try:
+        with tempfile.TemporaryFile(dir=here):
+            pass
+    except OSError as e:
+        return f"{here} cannot be written ({e.strerror})"
+    return None
+
+
+def check_writable(path, what: str) -> None:
+    """Refuse, before any work, a place nothing can be written to (`what`: the flag)."""
+    reason = unwritable(path)
+    if reason:
+        raise GankitError(f"{what} {path}: {reason}: choose a folder you may write to")
 
 
 def new_run_dir(out: str | None, preset: str, root: str = "runs") -> Path:
@@ -96,6 +123,7 @@ def prepare(cfg: Config, world: World = World()):
 
 def start(cfg: Config, out: str | None) -> tuple[Path, Path]:
     cfg.validate()
+    check_writable(out or "runs", "--out")  # before an hour of training, not after it
     world = init_world(cfg.train.device)
     try:
         data, models = prepare(cfg, world)
@@ -162,6 +190,8 @@ def tidy(run_dir: Path, done: int) -> None:
 
 def resume(run_dir: str, overrides: list[str]) -> tuple[Path, Path]:
     path = Path(run_dir)
+    if path.is_dir():
+        check_writable(path, "--resume")
     for item in overrides:
         key = item.partition("=")[0].strip()
         if key not in RESUMABLE_KEYS:
