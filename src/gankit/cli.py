@@ -34,6 +34,10 @@ def cmd_train(args) -> None:
             write_report(run_dir)
         print(f"run directory: {run_dir}")
         print(f"final samples: {grid}")
+        steps, done = run.read_config(run_dir).train.steps, int(Path(grid).stem.split("-")[-1])
+        if done < steps:  # the loop stops early only at train.time_limit
+            print(f"stopped at step {done} of {steps} by train.time_limit: gankit train "
+                  f"--resume {run_dir} continues it")
 
 
 def cmd_sample(args) -> None:

@@ -19,7 +19,10 @@ from PIL import Image, UnidentifiedImageError
 
 import gankit
 from gankit.errors import GankitError
+from gankit.data.toy import TOY_NAMES
+from gankit.data.video import VIDEO_NAMES
 from gankit.metrics.registry import metric_series
+from gankit.models import MODEL_NAMES, config_keys
 from gankit.report import plots
 from gankit.artifacts import atomic_write
 from gankit.rundir import CONFIG, METRICS, SAMPLES, STATS, read_jsonl
@@ -143,9 +146,29 @@ def _diagnoses_html(checks: list[dict], diagnoses: list[dict], health_on: bool) 
     return "\n".join(out)
 
 
+# data.* keys that only some sources read; the others are shown for every run
+SOURCE_KEYS = {"frames": VIDEO_NAMES, "digits": ("moving-mnist",), "n_clips": ("moving-mnist",),
+               "background": ("folder",), "fit": ("folder",), "stream_mb": ("folder",),
+               "workers": ("folder",), "n_toy": TOY_NAMES, "download": ("mnist", "fashion")}
+
+
+def _shown(cfg: dict) -> dict:
+    """The config a run used: data and model keys its data source and architecture do not
+    read (a video's frames in an image run, a toy's n_toy) are left out of the table."""
+    cfg = dict(cfg)
+    data, model = cfg.get("data"), cfg.get("model")
+    if isinstance(data, dict):
+        cfg["data"] = {k: v for k, v in data.items()
+                       if k not in SOURCE_KEYS or data.get("name") in SOURCE_KEYS[k]}
+    if isinstance(model, dict) and model.get("name") in MODEL_NAMES:
+        used = config_keys(model["name"])
+        cfg["model"] = {k: v for k, v in model.items() if k in used}
+    return cfg
+
+
 def _config_html(cfg: dict) -> str:
     rows = []
-    for section, values in cfg.items():
+    for section, values in _shown(cfg).items():
         if isinstance(values, dict):
             cells = ", ".join(f"{html.escape(k)}={html.escape(json.dumps(v))}"
                               for k, v in values.items())
@@ -158,6 +181,12 @@ def _config_html(cfg: dict) -> str:
 def _samples_html(run_dir: Path, frames: list[Path], keep_gif: bool = True) -> str:
     if not frames:
         return "<p>No sample grids yet.</p>"
+    if len(frames) == 1:  # a timeline of one grid would be a still picture
+        return (f'<h3>Samples (step {frames[0].stem.split("-")[-1].lstrip("0") or 0}, from the '
+                f'fixed noise batch)</h3><div class="final">'
+                f'{_img(frames[0].read_bytes(), "final samples")}</div>'
+                "<p>One sample grid so far: the timeline starts with the second "
+                "(train.sample_every sets how often one is drawn).</p>")
     gif = plots.timeline_gif(frames)
     if keep_gif:
         atomic_write(run_dir / TIMELINE, lambda tmp: Path(tmp).write_bytes(gif))
