@@ -35,6 +35,10 @@ def cmd_train(args) -> None:
             write_report(run_dir)
         print(f"run directory: {run_dir}")
         print(f"final samples: {grid}")
+        steps, done = run.read_config(run_dir).train.steps, int(Path(grid).stem.split("-")[-1])
+        if done < steps:  # the loop stops early only at train.time_limit
+            print(f"stopped at step {done} of {steps} by train.time_limit: gankit train "
+                  f"--resume {run_dir} continues it")
 
 
 def cmd_sample(args) -> None:
@@ -48,7 +52,15 @@ def cmd_sample(args) -> None:
 
 def cmd_eval(args) -> None:
     from gankit.metrics import evaluate_snapshot, summary_rows
+    from gankit.models.snapshot import snapshot_paths
+    from gankit.training.run import unwritable
 
+    if args.snapshot and not args.pretrained:  # its numbers are appended to metrics.jsonl
+        folder = snapshot_paths(args.snapshot)[0].parent
+        if unwritable(folder / "metrics.jsonl"):
+            raise GankitError(f"{unwritable(folder / 'metrics.jsonl')}, where gankit eval "
+                              "appends its numbers (metrics.jsonl): copy the run to a folder "
+                              "you may write to")
     record, out = evaluate_snapshot(args.snapshot, args.metrics, args.n, args.inception_weights,
                                     pretrained=args.pretrained, data_path=args.data)
     rows = summary_rows(record["metrics"])
@@ -92,6 +104,8 @@ def check_outputs(args) -> None:
     out = getattr(args, "out", None)
     if args.command == "train" or not out:
         return
+    from gankit.training.run import check_writable  # torch: only for commands that write
+
     path = Path(out)
     targets = [path] + ([path.with_suffix(".json")] if getattr(args, "method", "") == "train"
                         else [])  # attack train writes the card beside the weights
@@ -106,6 +120,7 @@ def check_outputs(args) -> None:
                               "--force to replace it")
         if not target.parent.is_dir():
             raise GankitError(f"--out {out}: the folder {target.parent} does not exist")
+        check_writable(target, "--out")
 
 
 def cmd_evaluator(args) -> None:

@@ -20,6 +20,8 @@ MAX_IMAGE_SIZE = 1024
 MAX_WIDTH = 4096
 MAX_BATCH = 65_536
 MAX_SAMPLES = 4096
+MAX_INT = 2**31 - 1  # any count past this is a typo (and overflows torch's int32 arguments)
+MAX_THREADS, MAX_WORKERS, MAX_D_STEPS, MAX_CLASSES, MAX_EVAL_N = 1024, 256, 1000, 10_000, 1_000_000
 
 
 @dataclass
@@ -40,9 +42,13 @@ class DataConfig:
     n_clips: int = 10_000        # moving-mnist: clips synthesised (held as uint8)
 
     def validate(self) -> None:
-        if self.stream_mb < 0 or self.workers < 0:
-            raise GankitError("data.stream_mb and data.workers must be >= 0 (stream_mb 0: always "
-                              "stream a folder; workers 0: read in the training process)")
+        if self.channels not in (0, 1, 3, 4):
+            raise GankitError(f"data.channels must be 0 (the source's own), 1 or 3 (4: a folder "
+                              f"with data.background=alpha), got {self.channels}")
+        if not (0 <= self.stream_mb and 0 <= self.workers <= MAX_WORKERS):
+            raise GankitError(f"data.stream_mb must be >= 0 and data.workers in 0..{MAX_WORKERS} "
+                              "(stream_mb 0: always stream a folder; workers 0: read in the "
+                              f"training process), got {self.stream_mb} and {self.workers}")
         if self.image_size < 0 or self.image_size > MAX_IMAGE_SIZE:
             raise GankitError(f"data.image_size must be in 0..{MAX_IMAGE_SIZE} (0: the source's "
                               f"own size), got {self.image_size}")
@@ -102,6 +108,12 @@ class ModelConfig:
         for key in ("z_dim", "g_hidden", "d_hidden", "n_layers"):
             if not 1 <= getattr(self, key) <= MAX_WIDTH:
                 raise GankitError(f"model.{key} must be in 1..{MAX_WIDTH}, got {getattr(self, key)}")
+        if not (-1 <= self.n_classes <= MAX_CLASSES and 0 <= self.content_side <= MAX_IMAGE_SIZE
+                and 0 <= self.d_mbstd <= MAX_BATCH):
+            raise GankitError(f"model.n_classes must be in -1..{MAX_CLASSES:,} (-1: the data's "
+                              f"classes), model.content_side in 0..{MAX_IMAGE_SIZE} and "
+                              f"model.d_mbstd in 0..{MAX_BATCH:,}, got {self.n_classes}, "
+                              f"{self.content_side} and {self.d_mbstd}")
         if self.n_classes < -1 or self.d_mbstd < 0 or not 0 <= self.t_dim <= MAX_WIDTH:
             raise GankitError(f"model.n_classes must be >= -1 (-1: the data's classes), "
                               f"model.d_mbstd and model.t_dim >= 0 (0: off / z_dim), got "
@@ -202,8 +214,12 @@ class TrainConfig:
                 or (self.ema_kimg and self.ema_decay)):
             raise GankitError("train.ema_kimg and train.ema_rampup must be finite and >= 0, and "
                               "only one of train.ema_decay and train.ema_kimg set (the other 0)")
-        if self.threads < 0:
-            raise GankitError(f"train.threads must be >= 0 (0: auto), got {self.threads}")
+        if not 0 <= self.threads <= MAX_THREADS:
+            raise GankitError(f"train.threads must be in 0..{MAX_THREADS} (0: auto), got "
+                              f"{self.threads}")
+        if self.d_steps > MAX_D_STEPS or self.eval_n > MAX_EVAL_N:
+            raise GankitError(f"train.d_steps must be at most {MAX_D_STEPS} and train.eval_n at "
+                              f"most {MAX_EVAL_N:,}, got {self.d_steps} and {self.eval_n:,}")
         if not 0 <= self.time_limit < math.inf:
             raise GankitError(f"train.time_limit must be >= 0 seconds (0: none), got {self.time_limit}")
         if self.eval_every < 0 or self.eval_n < 2:
@@ -233,6 +249,8 @@ class HealthConfig:
     restart_lr: float = 0.5      # each restore multiplies both learning rates by this
 
     def validate(self) -> None:
+        if self.n > MAX_SAMPLES:
+            raise GankitError(f"health.n must be at most {MAX_SAMPLES:,}, got {self.n:,}")
         if (self.every < 0 or self.n < 2 or self.patience < 1 or self.max_restarts < 0
                 or self.grace < 0):
             raise GankitError("health.every must be >= 0 (0: off), health.n at least 2, "
@@ -263,6 +281,12 @@ class Config:
     def validate(self) -> "Config":
         """Each section checks itself; then what only the sections together decide."""
         for section in SECTIONS:
+            for f in dataclasses.fields(getattr(self, section)):
+                value = getattr(getattr(self, section), f.name)
+                if (isinstance(value, int) and not isinstance(value, bool)
+                        and abs(value) > MAX_INT and f.name != "seed"):
+                    raise GankitError(f"{section}.{f.name} must be at most {MAX_INT:,}, "
+                                      f"got {value:.3g}")
             getattr(self, section).validate()
         if self.train.compile and self.loss.double_backward:
             raise GankitError("train.compile cannot be used with loss.r1_gamma > 0 or "

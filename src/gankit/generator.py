@@ -155,9 +155,23 @@ class Generator:
         """The class a user means (index or name) -> its index; refused for an unconditional G."""
         if not self.n_classes:
             raise GankitError(f"{flag} {value}: this generator is unconditional; drop {flag} "
-                              f"(to draw a chosen class, train a conditional preset: "
-                              f"{', '.join(conditional_presets())})")
+                              f"(to draw a chosen class, {self._conditional_hint()})")
         return parse_class(value, self.class_names, flag)
+
+    def _conditional_hint(self) -> str:
+        """How to train a conditional version of this generator's run, for messages."""
+        data = self.card.get("data") or {}
+        if data.get("name") == "folder":  # its classes are the folder's subfolders
+            root = Path(str(data.get("path") or "")).expanduser()
+            k = (sum(1 for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+                 if data.get("path") and root.is_dir() else 0)
+            return (f"train the run again with --set model.n_classes={k if k > 1 else -1} "
+                    f"(one class per subfolder of {data.get('path') or 'data.path'}"
+                    f"{'' if k > 1 else '; -1: as many as it has'})")
+        if data.get("name") in ("mnist", "fashion"):
+            return (f"train the run again with --set model.n_classes=10, or a conditional "
+                    f"preset: {', '.join(conditional_presets())}")
+        return f"train a conditional preset: {', '.join(conditional_presets())}"
 
     def require_conditional(self, what: str) -> int:
         if not self.n_classes:

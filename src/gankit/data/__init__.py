@@ -22,6 +22,7 @@ from gankit.data.base import ImageData, IndexSampler, ToyData, to_unit_range
 from gankit.data.stream import FolderDataset, StreamedImages
 from gankit.data.video import VIDEO_NAMES, VideoData, load_video
 from gankit.errors import GankitError
+from gankit.models.size import check_fits
 
 DATA_NAMES = ("mnist", "fashion", "folder", "toy-ring", "toy-grid", *VIDEO_NAMES)
 SPLITS = ("train", "test", "all")
@@ -68,6 +69,7 @@ def load_data(name: str, path: str | None = None, *, image_size: int | None = No
                               "not read from disk: leave data.path empty")
         if not isinstance(n_toy, int) or n_toy < 1:
             raise GankitError(f"data.n_toy must be a positive integer, got {n_toy!r}")
+        _fits(n_toy * (2 * 4 + 8), f"data.n_toy={n_toy:,} points", "lower data.n_toy")
         points, labels, centres, std = toy.sample(name, n_toy, seed)
         return ToyData(points=points, centres=centres, std=std, name=name, labels=labels)
 
@@ -79,6 +81,11 @@ def load_data(name: str, path: str | None = None, *, image_size: int | None = No
     if image_size is not None and (not isinstance(image_size, int) or image_size < 1):
         raise GankitError(f"data.image_size must be a positive integer, got {image_size!r}")
     if name in VIDEO_NAMES:
+        if name == "moving-mnist":  # uint8 clips, synthesised in memory
+            side = image_size or 64
+            _fits(n_clips * frames * side * side * (channels or 1),
+                  f"moving-mnist's {n_clips:,} clips of {frames} frames of {side}x{side}",
+                  "lower data.n_clips, data.frames or data.image_size")
         return load_video(name, path, image_size=image_size, channels=channels, frames=frames,
                           digits=digits, n_clips=n_clips, seed=seed, split=split)
 
@@ -93,6 +100,9 @@ def load_data(name: str, path: str | None = None, *, image_size: int | None = No
         files = folder.split_files(Path(path).expanduser(), files, split)
         if stream_mb is not None and sum(f.stat().st_size for f in files) > stream_mb * 1e6:
             return StreamedImages(FolderDataset(files, size, channels, background, fit))
+        _fits(len(files) * channels * size * size * 4 * 2,  # the images, and their stack
+              f"{len(files):,} images of {path} at {size}x{size}",
+              "set data.image_size smaller, or data.stream_mb lower to stream them from disk")
         pixels = torch.stack([folder.load_image(f, size, channels, background, fit)
                               for f in files])
         labels, classes = folder.folder_classes(path, files)
@@ -100,6 +110,13 @@ def load_data(name: str, path: str | None = None, *, image_size: int | None = No
                          name=name)
 
     images, labels, classes = mnist.load(name, path, split, download)
+    n, h, w = images.shape
+    side = image_size or w
+    # float32 copies: the whole file, then (resized, or repeated to 3 channels) the result
+    _fits(n * 4 * (h * w + side * side * (channels or 1)),
+          f"{n:,} images of {h}x{w} from {path or 'the bundled digits'} as float32"
+          + (f" at data.image_size={side}" if image_size else ""),
+          "set data.image_size smaller, or use a file of fewer or smaller images")
     if split != "all" and splits.is_split_file(name, path):
         train, test = splits.split_indices(name, len(images))
         keep = train if split == "train" else test
@@ -111,6 +128,10 @@ def load_data(name: str, path: str | None = None, *, image_size: int | None = No
         x = x.repeat(1, 3, 1, 1)
     return ImageData(images=x, labels=torch.from_numpy(labels), class_names=list(classes),
                      name=name)
+
+
+def _fits(need: int, what: str, fix: str) -> None:
+    check_fits(need, what, fix, "cpu")
 
 
 def resize(x: torch.Tensor, size: int, chunk: int = 4096) -> torch.Tensor:

@@ -24,6 +24,10 @@ FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
 BUNDLED_MNIST = "bundled/mnist-10k.npz"
+# The Fashion evaluator's 10,000 held-out images (bundled/README.md): the test split of
+# fashion-mnist-70k.npz, shipped so that gankit eval and attack need no download.
+BUNDLED_FASHION_TEST = "bundled/fashion-mnist-test-10k.npz"
+FASHION_FILE = "fashion-mnist-70k.npz"  # the file the Fashion evaluator's split is defined on
 
 # Where torchvision puts the raw files under its `root`, per data set.
 _TORCHVISION_DIR = {"mnist": "MNIST", "fashion": "FashionMNIST"}
@@ -35,6 +39,14 @@ _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 
 _SPLIT_PREFIXES = {"train": ["train"], "test": ["t10k"], "all": ["train", "t10k"]}
 _IDX_HINT = ("give a directory of MNIST IDX files (train-images-idx3-ubyte, ...) "
              "or an .npz with 'images' and 'labels'")
+_FASHION_HINT = (f"give the path of {FASHION_FILE} (or any .npz with 'images' and 'labels'), "
+                 "or a directory of Fashion-MNIST IDX files (train-images-idx3-ubyte, ... from "
+                 "https://github.com/zalandoresearch/fashion-mnist), or set data.download=true "
+                 "with a directory to fetch them into")
+
+
+def _hint(name: str) -> str:
+    return _FASHION_HINT if name == "fashion" else _IDX_HINT
 
 
 def read_idx(path: Path) -> np.ndarray:
@@ -141,12 +153,22 @@ def _check_labels(labels: np.ndarray, where) -> np.ndarray:
     return labels.astype(np.int64)
 
 
-def read_bundled() -> tuple[np.ndarray, np.ndarray]:
-    """The 10,000 MNIST digits shipped inside the package (see bundled/README.md)."""
-    ref = resources.files("gankit.data").joinpath(BUNDLED_MNIST)
+def read_bundled(name: str = "mnist") -> tuple[np.ndarray, np.ndarray]:
+    """The 10,000 MNIST digits shipped inside the package, or (fashion) the Fashion
+    evaluator's 10,000 held-out test images (see bundled/README.md)."""
+    file = BUNDLED_FASHION_TEST if name == "fashion" else BUNDLED_MNIST
+    ref = resources.files("gankit.data").joinpath(file)
     # as_file gives a real path even when the package is installed as a zip.
     with resources.as_file(ref) as path:
-        return read_npz(path, shown=f"gankit/data/{BUNDLED_MNIST}")
+        return read_npz(path, shown=f"gankit/data/{file}")
+
+
+def bundled_test_split(name: str, path: str | None) -> bool:
+    """Does the Fashion test split come from the package: no path, or the evaluator's file
+    named (as a shipped generator's card names it) but not on this machine?"""
+    if name != "fashion":
+        return False
+    return not path or (Path(path).name == FASHION_FILE and not Path(path).expanduser().exists())
 
 
 def download(root: Path, name: str) -> None:
@@ -167,22 +189,25 @@ def load(name: str, path: str | None, split: str, download_missing: bool
          ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """images uint8 (N, H, W), labels int64 (N,), class names for `mnist` or `fashion`."""
     classes = MNIST_CLASSES if name == "mnist" else FASHION_CLASSES
+    if split == "test" and not download_missing and bundled_test_split(name, path):
+        return (*read_bundled(name), classes)
     if not path:
         if download_missing:
             raise GankitError("data.download=true needs data.path: give the directory "
                               "to download into")
         if name == "fashion":
-            raise GankitError("data.path is empty: Fashion-MNIST is not bundled; "
-                              f"{_IDX_HINT}, or set data.download=true with a directory")
+            raise GankitError("data.path is empty, and of Fashion-MNIST only the evaluator's "
+                              "10,000 held-out test images are bundled (data.split=test): to "
+                              f"train, {_FASHION_HINT}")
         return (*read_bundled(), classes)
 
     root = Path(path).expanduser()
     if download_missing:
         download(root, name)
     if not root.exists():
-        raise GankitError(f"data.path '{root}' does not exist: {_IDX_HINT}")
+        raise GankitError(f"data.path '{root}' does not exist: {_hint(name)}")
     if root.is_file():
         if root.suffix.lower() != ".npz":
-            raise GankitError(f"data.path '{root}' is a file but not an .npz: {_IDX_HINT}")
+            raise GankitError(f"data.path '{root}' is a file but not an .npz: {_hint(name)}")
         return (*read_npz(root), classes)
     return (*read_idx_folder(root, name, split), classes)

@@ -22,6 +22,7 @@ from safetensors.torch import load_file, save_file
 
 from gankit.artifacts import atomic_write
 from gankit.config import DataConfig
+from gankit.data.mnist import bundled_test_split
 from gankit.data.splits import is_split_file
 from gankit.metrics.evaluator import EVALUATORS
 
@@ -35,15 +36,15 @@ def cache_dir() -> Path:
 def held_out(data_cfg: dict) -> bool:
     """Is the data the file the evaluator was trained on, so that its test split exists?
     A folder always has its fixed split (`data.folder.split_files`; all of a small one)."""
-    if data_cfg["name"] == "folder":
-        return True
+    if data_cfg["name"] == "folder" or bundled_test_split(data_cfg["name"], data_cfg.get("path")):
+        return True  # (the Fashion test split ships with gankit: data/bundled/README.md)
     return data_cfg["name"] in EVALUATORS and is_split_file(data_cfg["name"], data_cfg.get("path"))
 
 
 def _data_identity(data_cfg: dict) -> str:
     """What names a real data set for the cache: its source file's size and mtime, or 'bundled'."""
     path = data_cfg.get("path") or ""
-    if not path:
+    if not path or bundled_test_split(data_cfg["name"], path):
         return f"{data_cfg['name']}:bundled"
     p = Path(path).resolve()
     st = p.stat() if p.exists() else None
@@ -63,7 +64,8 @@ def _split(data_cfg: dict) -> str:
 def describe(data_cfg: dict, n_used: int, n_total: int) -> str:
     """The provenance's `real`, e.g.
     "mnist (bundled, evaluator's held-out test split): 2000 of 2000 images"."""
-    where = data_cfg.get("path") or "bundled"
+    bundled = not data_cfg.get("path") or bundled_test_split(data_cfg["name"], data_cfg["path"])
+    where = "bundled" if bundled else data_cfg["path"]
     return f"{data_cfg['name']} ({where}, {_split(data_cfg)}): {n_used} of {n_total} images"
 
 
@@ -102,7 +104,11 @@ def real_features(data_cfg: dict, extractor: str, extractor_sha: str, featurize_
                   f"({type(e).__name__}); computing them again", file=sys.stderr)
     x, n_total = real_images(data_cfg, n_real, seed)
     tensors = {k: v.contiguous() for k, v in featurize_fn(x).items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda tmp: save_file({**tensors, "n_total": torch.tensor(n_total)},
-                                             str(tmp)))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, lambda tmp: save_file({**tensors, "n_total": torch.tensor(n_total)},
+                                                 str(tmp)))
+    except OSError as e:  # a read-only cache costs time on the next call, not this result
+        print(f"note: the real features could not be cached in {path.parent} ({e.strerror}); "
+              "set GANKIT_CACHE to a folder you may write to", file=sys.stderr)
     return tensors, n_total

@@ -23,6 +23,8 @@ from gankit.models.blocks import UPSAMPLE_MODES
 from gankit.models.dcgan import (DCGANDiscriminator, DCGANDiscriminator28, DCGANDiscriminator64,
                                  DCGANGenerator, DCGANGenerator28, DCGANGenerator64)
 from gankit.models.mlp import MLPDiscriminator, MLPGenerator, ToyDiscriminator, ToyGenerator
+from gankit.models.size import (activation_bytes_per_sample, check_fits, gib, on_meta,
+                                weight_bytes)
 from gankit.models.vae import VAEDecoder, VAEEncoder
 from gankit.models.video import TGANGenerator, VideoDiscriminator, check_clip_shape
 
@@ -49,6 +51,10 @@ ARCHITECTURES = {
                          data_arg="shape"),
 }
 MODEL_NAMES = tuple(ARCHITECTURES)
+# Image sides any architecture takes: below 8 no conv stack has room for a layer (and an MLP's
+# "image" is a handful of pixels, nothing a metric or a person can judge); above 1024 the
+# networks outgrow any machine gankit is meant for.
+MIN_SIDE, MAX_SIDE = 8, 1024
 GENERATORS = {name: arch.G for name, arch in ARCHITECTURES.items()}  # what a snapshot names
 
 
@@ -79,6 +85,13 @@ def _check_data(name: str, arch: Architecture, data_shape: tuple) -> None:
     if len(data_shape) != 3:
         raise GankitError(f"model.name {name!r} needs image data; for toy data use "
                           "model.name=toy-mlp")
+    # (the DCGAN family and the fixed-size models say what they make themselves, below)
+    free = arch.data_arg != "image" and not arch.size
+    if max(data_shape[1:]) > MAX_SIDE or (free and min(data_shape[1:]) < MIN_SIDE):
+        raise GankitError(f"model.name {name!r} makes images {MIN_SIDE} to {MAX_SIDE} pixels "
+                          f"a side and the data is {data_shape[1]}x{data_shape[2]}: set "
+                          f"data.image_size in {MIN_SIDE}..{MAX_SIDE} (e.g. "
+                          f"{arch.size or (64 if arch.data_arg == 'image' else 28)})")
     if arch.data_arg == "image" and data_shape[1] != data_shape[2]:
         raise GankitError(f"model.name {name!r} makes square images but the data is "
                           f"{data_shape[1]}x{data_shape[2]}: set data.image_size to one side")
@@ -114,6 +127,28 @@ def model_kwargs(model, data_shape: tuple) -> tuple[dict, dict]:
     g = {**{arg: getattr(model, key) for arg, key in arch.G.config_args.items()}, **data}
     d = {**{arg: getattr(model, key) for arg, key in arch.D.config_args.items()}, **data}
     return g, d
+
+
+def check_training_size(model, data_shape: tuple, device="cpu") -> None:
+    """Refuse, before a weight is allocated, networks that cannot fit in memory
+    (`gankit.models.size`: built on the meta device and counted)."""
+    try:
+        G, D, _ = on_meta(lambda: build_models(model, data_shape))
+    except (NotImplementedError, RuntimeError):  # it loads weights (a shipped content G):
+        return                                   # the real build is the check
+    check_fits(weight_bytes(G, D), f"model.name {model.name!r} with model.g_hidden="
+               f"{model.g_hidden}, model.d_hidden={model.d_hidden}, model.z_dim={model.z_dim} "
+               f"on {'x'.join(map(str, data_shape))} data",
+               "lower the widths or data.image_size", device)
+
+
+def check_batch_size(G: nn.Module, D: nn.Module, data_shape: tuple, batch: int,
+                     device="cpu") -> None:
+    """Refuse a batch whose activations, with the weights, cannot fit in memory."""
+    per_sample = activation_bytes_per_sample(G, D, tuple(data_shape))
+    check_fits(weight_bytes(G, D) + batch * per_sample,
+               f"train.batch_size={batch:,} ({gib(per_sample)} of activations a sample)",
+               "lower train.batch_size (or the widths)", device)
 
 
 def build_generator(name: str, kwargs: dict) -> nn.Module:

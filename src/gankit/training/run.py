@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from gankit import rundir
@@ -17,6 +18,7 @@ from gankit.artifacts import atomic_write, write_json
 from gankit.config import Config, apply_overrides, from_dict
 from gankit.errors import GankitError
 from gankit.metrics import check_metrics, parse_metrics, training_metrics
+from gankit.models import check_batch_size, check_training_size
 from gankit.models.snapshot import SNAPSHOT_META, SNAPSHOT_WEIGHTS
 from gankit.training import checkpoint as ckpt
 from gankit.training.distributed import World, init_world, shutdown
@@ -29,6 +31,32 @@ RESUMABLE_KEYS = {"train.steps", "train.sample_every", "train.log_every", "train
                   *(f"health.{k}" for k in ("every", "n", "patience", "d_fake_floor", "d_gap",
                                             "collapse_drop", "min_coverage", "min_diversity", "grace",
                                             "max_restarts", "restart_lr"))}
+
+
+def unwritable(path) -> str | None:
+    """Why nothing can be written at `path` (None: it can): a folder that is there, or the
+    nearest existing folder above a file or folder to be made, must take new files. It is
+    probed by creating an unnamed temporary file there, which answers for root and read-only
+    mounts alike (os.access does not)."""
+    here = Path(path).expanduser().absolute()
+    here = here if here.is_dir() else here.parent
+    while not here.exists() and here != here.parent:
+        here = here.parent
+    if not here.is_dir():
+        return f"{here} is a file, not a folder"
+    try:
+        with tempfile.TemporaryFile(dir=here):
+            pass
+    except OSError as e:
+        return f"{here} cannot be written ({e.strerror})"
+    return None
+
+
+def check_writable(path, what: str) -> None:
+    """Refuse, before any work, a place nothing can be written to (`what`: the flag)."""
+    reason = unwritable(path)
+    if reason:
+        raise GankitError(f"{what} {path}: {reason}: choose a folder you may write to")
 
 
 def new_run_dir(out: str | None, preset: str, root: str = "runs") -> Path:
@@ -72,7 +100,12 @@ def prepare(cfg: Config, world: World = World()):
                               f"{cfg.data.name!r} here has none (a folder has classes when every "
                               "image sits in a class subfolder): set model.n_classes=0")
         cfg.model.n_classes = len(names)
+    # counted on the meta device first: a width or batch that cannot fit is one line, not a
+    # failed allocation (the device check itself comes last, as before)
+    device = "cuda" if cfg.train.device == "cuda" else "cpu"
+    check_training_size(cfg.model, data.shape, device)
     models = build(cfg, data, cfg.train.seed + world.rank)
+    check_batch_size(models[0], models[1], data.shape, cfg.train.batch_size, device)
     trainer_class(cfg).check(cfg, data, models)
     if cfg.train.tensorboard:
         from gankit.training.tensorboard import require_tensorboard  # optional: tensorboard extra
@@ -91,6 +124,7 @@ def prepare(cfg: Config, world: World = World()):
 def start(cfg: Config, out: str | None, progress=None, abort=None) -> tuple[Path, Path]:
     """A new run; `progress` and `abort` are the loop's hooks (`gankit.training.loop`)."""
     cfg.validate()
+    check_writable(out or "runs", "--out")  # before an hour of training, not after it
     world = init_world(cfg.train.device)
     try:
         data, models = prepare(cfg, world)
@@ -157,6 +191,8 @@ def tidy(run_dir: Path, done: int) -> None:
 
 def resume(run_dir: str, overrides: list[str], progress=None, abort=None) -> tuple[Path, Path]:
     path = Path(run_dir)
+    if path.is_dir():
+        check_writable(path, "--resume")
     for item in overrides:
         key = item.partition("=")[0].strip()
         if key not in RESUMABLE_KEYS:
