@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 
 import gankit
+from gankit import rundir
 from gankit.generator import Generator
 from gankit.metrics import evaluate
 
@@ -117,7 +118,7 @@ def train_and_measure(preset: str, overrides: list[str], metrics: list[str], n: 
         if budget is not None:
             budget.end, cpu = budget.cpu(), cpu - budget.excluded
         g = run.generator
-        grids = sorted((run.dir / "samples").glob("step-*.png"))
+        grids = sorted((run.dir / rundir.SAMPLES).glob(rundir.SAMPLE_GRIDS))
         if keep is not None and grids:  # the last grid the run drew
             keep.mkdir(parents=True, exist_ok=True)
             shutil.copy(grids[-1], keep / f"{name[:180]}.png")

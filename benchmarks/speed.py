@@ -369,7 +369,7 @@ PARTS = [
     ("health probes (sample diversity)", [("health.py", "probe")]),
     ("sample grids", [("loop.py", "save_samples")]),
     ("checkpoints (snapshot + state.pt)", [("loop.py", "save_checkpoint")]),
-    ("report.html", [("__init__.py", "write_report")]),
+    ("the report (HTML page, timeline GIF)", [("__init__.py", "write_report")]),
 ]
 
 

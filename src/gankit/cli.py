@@ -57,9 +57,9 @@ def cmd_eval(args) -> None:
 
     if args.snapshot and not args.pretrained:  # its numbers are appended to metrics.jsonl
         folder = snapshot_paths(args.snapshot)[0].parent
-        if unwritable(folder / "metrics.jsonl"):
-            raise GankitError(f"{unwritable(folder / 'metrics.jsonl')}, where gankit eval "
-                              "appends its numbers (metrics.jsonl): copy the run to a folder "
+        if unwritable(folder / rundir.METRICS):
+            raise GankitError(f"{unwritable(folder / rundir.METRICS)}, where gankit eval "
+                              f"appends its numbers ({rundir.METRICS}): copy the run to a folder "
                               "you may write to")
     record, out = evaluate_snapshot(args.snapshot, args.metrics, args.n, args.inception_weights,
                                     pretrained=args.pretrained, data_path=args.data)

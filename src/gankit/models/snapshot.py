@@ -48,7 +48,7 @@ def snapshot_paths(path) -> tuple[Path, Path]:
         run = p.parent
         raise GankitError(f"{path} is not a generator snapshot"
                           + (" but the run's training state (for gankit train --resume)"
-                             if p.name == "state.pt" else "")
+                             if p.name == rundir.STATE else "")
                           + f": give the run directory {run} or {run / SNAPSHOT_WEIGHTS}")
     weights, meta = artifacts.paths(p, name=NAME)
     if not weights.is_file() or not meta.is_file():

@@ -152,7 +152,7 @@ def load_target(spec: str, data: str | None = None, n: int | None = None,
         if not path.is_file():
             raise GankitError(f"--model {spec}: give mnist, fashion, a run directory or a "
                               "classifier file (gankit attack train writes one)")
-        if (path.parent / "config.json").is_file() and path.suffix != ".safetensors":
+        if (path.parent / rundir.CONFIG).is_file() and path.suffix != ".safetensors":
             raise GankitError(f"--model {spec} is a file of the run in {path.parent}: give the "
                               f"run directory {path.parent} itself to attack its discriminator")
         model, card = load_classifier(path)
