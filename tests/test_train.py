@@ -111,7 +111,7 @@ def test_resume_to_fewer_steps_is_refused_and_a_time_limit_gives_a_new_allowance
 def test_a_failed_start_leaves_no_run_directory(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise GankitError("planted failure while building the run")
-    monkeypatch.setattr(run, "Run", broken)
+    monkeypatch.setattr(run, "Training", broken)
     with pytest.raises(GankitError, match="planted"):
         run.start(tiny(2), str(tmp_path / "r"))
     assert not (tmp_path / "r").exists()
