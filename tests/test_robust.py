@@ -185,6 +185,9 @@ def test_attack_train_writes_a_classifier_that_model_accepts(adv, extra, label, 
     (["attack", "train", "--adv", "magic", "--out", "x.safetensors"], "--adv 'magic'"),
     (["attack", "train", "--out", "x.pt"], ".safetensors"),
     (["attack", "fgsm", "--model", "/no/such/model"], "/no/such/model"),
+    # fashion's held-out test images ship (attack fgsm --model fashion works offline); its
+    # training images do not
+    (["attack", "train", "--dataset", "fashion", "--out", "x.safetensors"], "--data"),
     (["attack", "fgsm", "--out", "x.jpg"], ".png"),
 ])
 def test_bad_attack_input_is_one_line_and_exit_2(args, words, capsys, tmp_path, monkeypatch):

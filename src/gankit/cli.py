@@ -255,8 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "0.05,0.1,0.2,0.25,0.3)")
         a.add_argument("--model", default="mnist", help="mnist or fashion (shipped evaluators), "
                        "a GAN run directory (its D) or a classifier file (default mnist)")
-        a.add_argument("--data", metavar="NPZ", help="the data set's .npz (Fashion-MNIST is not "
-                       "bundled)")
+        a.add_argument("--data", metavar="NPZ", help="the data set's .npz (default: the held-out "
+                       "test images shipped with gankit, MNIST's and Fashion-MNIST's)")
         a.add_argument("--n", type=_positive_int, default=2000,
                        help="held-out images to attack (default 2000)")
         a.add_argument("--out", default=f"attack-{name}.png",
@@ -273,7 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--eps", default="0.25", help="training budget on the [0, 1] scale (default 0.25)")
     a.add_argument("--out", required=True, help="FILE.safetensors (then --model FILE)")
     a.add_argument("--dataset", default="mnist", choices=("mnist", "fashion"))
-    a.add_argument("--data", metavar="NPZ", help="the data set's .npz (Fashion-MNIST is not bundled)")
+    a.add_argument("--data", metavar="NPZ", help="the data set's .npz (Fashion-MNIST's training "
+                   "images are not bundled: fashion-mnist-70k.npz)")
     a.add_argument("--epochs", type=_positive_int, default=6, help="default 6")
     a.add_argument("--steps", type=_positive_int, default=7, help="PGD steps for --adv pgd (default 7)")
     a.add_argument("--alpha", help="PGD step size on the [0, 1] scale (default 2.5 ε / steps)")
