@@ -8,7 +8,7 @@ region. Beside another process it ruins the step: the team keeps waiting for its
 member (two threads of dcgan-course-exact fell from 1,194 to 371 images/s beside one busy
 process on this project's 2-core machine). Measured there (ms per step of dcgan-course-exact,
 alone / beside a busy process): a passive wait (no spin) 136-145 / 204-216; a 30,000-turn
-spin 109-118 / 420-508; libgomp's default 102-119 / worse still.
+spin 109-118 / 420-508; 100,000 turns - / 784-976; libgomp's default (300,000) 102-119 alone.
 
 So gankit takes both halves: GOMP_SPINCOUNT=30000 with OMP_WAIT_POLICY=PASSIVE (spin that
 long, then sleep), and `ThreadGovernor` watches the other processes' CPU time while training
