@@ -128,7 +128,8 @@ class Generator:
     @property
     def class_names(self) -> list[str]:
         """The card's class names where they fit, else "0", "1", ...; [] when unconditional."""
-        names = self.card.get("class_names") or []
+        names = self.card.get("class_names")
+        names = names if isinstance(names, list) else []  # an edited card: any other value
         k = self.n_classes
         return [str(c) for c in names] if len(names) == k else [str(i) for i in range(k)]
 
