@@ -283,6 +283,13 @@ def test_wgan_with_batchnorm_in_the_critic_is_refused(tmp_path):
     assert not (tmp_path / "run").exists()    # refused before a run directory was made
 
 
+def test_a_trainer_built_directly_in_python_is_refused_by_the_same_rules():
+    from gankit.training.gan import GANTrainer
+    cfg = tiny(1, "loss.d_loss=wgan-gp")
+    with pytest.raises(GankitError, match="needs a critic without BatchNorm"):
+        GANTrainer(cfg, cfg.data.load(seed=cfg.train.seed), torch.device("cpu"))
+
+
 def test_resume_with_spectral_norm_is_bit_identical(tmp_path):
     more = ["model.d_bn=false", "model.d_spectral_norm=true", "loss.d_loss=hinge"]
     straight, _ = run.start(tiny(4, *more), str(tmp_path / "a"))

@@ -103,6 +103,9 @@ class GANTrainer:
         built here when not given (the training loop builds them once, seeded)."""
         self.cfg, self.device = cfg, device
         self.G, self.D, self.g_kwargs = models or build_models(cfg.model, data.shape)
+        # The loop checks before its run directory exists; a trainer built directly in Python
+        # is refused by the same rules (a cheap second pass for the loop's).
+        self.check(cfg, data, (self.G, self.D, self.g_kwargs))
         fmt = memory_format(cfg.train)
         self.G.to(device, memory_format=fmt)
         self.D.to(device, memory_format=fmt)

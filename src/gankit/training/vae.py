@@ -60,6 +60,7 @@ class VAETrainer:
             raise GankitError("model.name=vae trains in one process: run it without torchrun")
         self.cfg, self.device = cfg, device
         G, E, self.g_kwargs = models or build_models(cfg.model, data.shape)
+        self.check(cfg, data, (G, E, self.g_kwargs))  # as the GAN trainer: built directly too
         self.G, self.E = G.to(device), E.to(device)
         o = cfg.optim  # one optimiser for both halves, at the generator's learning rate
         self.opt = Adam(itertools.chain(self.E.parameters(), self.G.parameters()),
