@@ -28,7 +28,9 @@ from gankit.explore import pictures  # noqa: E402
 from gankit.generator import Generator, load  # noqa: E402
 from gankit.metrics import evaluate  # noqa: E402
 
-FASHION = Path(__file__).resolve().parents[2] / "shared" / "data" / "fashion-mnist-70k.npz"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+FASHION = SHARED / "fashion-mnist-70k.npz"
+EMOJI = SHARED / "emoji-64"  # emoji-cdcgan's folder: its evaluator and held-out split come from it
 HEADER = ["generator", "psi", "FID", "precision", "recall", "classes", "class acc.",
           "FID raw", "precision raw", "recall raw", "classes raw", "class acc. raw"]
 
@@ -54,6 +56,7 @@ def main() -> None:
     p.add_argument("--psi", default="0,0.25,0.5,0.75,1,1.5,inf")
     p.add_argument("--only", help="comma list of shipped generators (default: every image one)")
     p.add_argument("--fashion", default=str(FASHION), help="fashion-mnist-70k.npz")
+    p.add_argument("--emoji", default=str(EMOJI), help="the emoji-64 folder")
     p.add_argument("--record", action="store_true")
     args = p.parse_args()
     torch.set_num_threads(1)
@@ -66,6 +69,8 @@ def main() -> None:
             continue
         if g.card["data"]["name"] == "fashion":  # its card names the file, not where it is here
             g.card["data"]["path"] = args.fashion
+        if g.card["data"]["name"] == "folder":  # as `gankit eval --data FOLDER`
+            g.card["data"]["path"] = args.emoji
         drawn.append(name)
         measures = {}
         for psi in psis:
