@@ -85,6 +85,8 @@ def main() -> None:
     ap.add_argument("--resume", action="store_true", help="reuse the rows already recorded in "
                     "the section (a run cut short goes on where it stopped), and keep the "
                     "recorded rows of presets not run now")
+    ap.add_argument("--keep", help="write the runs into this directory and keep them (to look "
+                    "at a diagnosed run's sample grids), not into a temporary one")
     ap.add_argument("--rerun", default="", help="comma list of run labels to run again even "
                     "where --resume finds them recorded")
     args = ap.parse_args()
@@ -107,6 +109,9 @@ def main() -> None:
     n_runs = (len(PLANTED) if args.planted == "all" else 0) + len(every) if others else len(jobs)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
+        if args.keep:
+            Path(args.keep).mkdir(parents=True, exist_ok=True)
+            tmp = args.keep
         for (label, cell), (_, preset, overrides) in zip(keys, jobs):
             if (label, cell) in done:
                 rows.append(done[label, cell])
