@@ -85,7 +85,8 @@ class Training:
                  world: World = World(), models: tuple | None = None):
         """`models` (from `build`, seeded) are built here when not given."""
         self.cfg, self.dir, self.data, self.world = cfg, Path(run_dir), data, world
-        torch.set_num_threads(cfg.train.threads or auto_threads())  # see gankit.threads
+        threads = cfg.train.threads or auto_threads()  # see gankit.threads
+        torch.set_num_threads(threads)
         keep_freed_memory()
         seed = cfg.train.seed + world.rank  # each process its own batches and noise
         if models is None:
@@ -93,8 +94,8 @@ class Training:
         self.device = world.device(cfg.train.device)
         # train.threads=0 on a CPU, one process: every core while no other process wants one.
         self.governor = ThreadGovernor(
-            torch.get_num_threads() if not cfg.train.threads and self.device.type == "cpu"
-            and world.size == 1 and auto_threads() > 1 else 1)
+            threads if not cfg.train.threads and self.device.type == "cpu"
+            and world.size == 1 else 1)
         self.trainer_cls = trainer_class(cfg)
         self.trainer = self.trainer_cls(cfg, data, self.device, world, models)
         # One fixed noise batch for every sample grid, from its own generator so that drawing
