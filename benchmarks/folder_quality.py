@@ -15,7 +15,7 @@ One after the other, each alone as a whole process, as a user runs them:
      (benchmarks/plain_dcgan64.py --size S --white --preload: the DCGAN paper's networks for
      that side, 64 wide, batch 64, Adam 2e-4 (0.5, 0.999), BCE, transparency composited onto
      white, the folder decoded once into a tensor: with main.py's two DataLoader workers
-     decoding every epoch it took 1,439 steps in 600 s here; preloaded: not yet measured), for
+     decoding every epoch it took 1,439 steps in 600 s here, preloaded 1,483), for
      --seconds of training, writing G every --every seconds (not counted).
 Then every snapshot is measured alike with `gankit.metrics.evaluate` (FID, precision/recall,
 class coverage of --n samples, G in eval mode) in the folder's evaluator's features against
