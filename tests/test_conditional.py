@@ -181,14 +181,17 @@ def test_a_class_head_is_refused_where_it_cannot_work():
 
 
 def _ac_step(weight: float):
-    """One step of a tiny classifying cDCGAN with AC weight `weight`: (D before, trainer)."""
+    """One step of a tiny classifying cDCGAN with AC weight `weight`: (D before, trainer).
+    Weight 0 (a class head nothing trains, which the trainer refuses as a setting) is the
+    ablation: the trainer is built with weight 1 and its term switched off."""
     from gankit.training.gan import GANTrainer as Trainer
     cfg = apply_overrides(load_preset("cdcgan-mnist"),
                           ["train.batch_size=16", "model.g_hidden=4", "model.d_hidden=4",
                            "model.d_cond=projection", "model.d_classify=true",
-                           f"loss.ac_weight={weight}", "train.device=cpu"])
+                           f"loss.ac_weight={weight or 1.0}", "train.device=cpu"])
     torch.manual_seed(0)
     t = Trainer(cfg, load_data("mnist"), torch.device("cpu"))
+    t.ac_weight = weight
     before = {k: v.clone() for k, v in t.D.state_dict().items()}
     torch.manual_seed(1)
     t.train_step()
