@@ -252,3 +252,22 @@ def test_a_frozen_g_is_diagnosed_by_step_500(tmp_path):
     assert moved < 1e-4                                      # the plant took: G stayed where it began
     assert diagnoses and diagnoses[0]["step"] <= 500         # never called healthy
     assert set(codes(diagnoses)) <= {"mode_collapse", "d_overpowering"}
+
+
+def test_varied_digits_in_a_noisy_frame_read_as_many_classes_and_one_digit_as_one():
+    """Coverage is the most classes of three readings: varied digits inside a noisy grey frame
+    (the background-to-black reading alone calls them one class) are many classes; one digit
+    repeated is one class in every reading."""
+    from gankit.data import load_data
+    from gankit.training.health import DiversityProbe
+    data = load_data("mnist")
+    probe = DiversityProbe(data, 128, torch.zeros(128, 4))
+    g = torch.Generator().manual_seed(0)
+    digits = data.images[torch.randperm(len(data.images), generator=g)[:128]].clone()
+    noise = torch.rand(digits.shape, generator=g) * 0.8 - 0.4           # grey, noisy
+    framed = digits.clone()
+    for edge in (framed[..., :3, :], framed[..., -3:, :], framed[..., :, :3], framed[..., :, -3:]):
+        edge.copy_(noise[..., :edge.shape[-2], :edge.shape[-1]])
+    assert probe._features(framed)[1] >= 8
+    assert probe._features(digits[:1].repeat(128, 1, 1, 1))[1] == 1
+    assert probe._features(framed[:1].repeat(128, 1, 1, 1))[1] == 1
