@@ -109,14 +109,13 @@ def main() -> None:
     n_runs = (len(PLANTED) if args.planted == "all" else 0) + len(every) if others else len(jobs)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        if args.keep:
-            Path(args.keep).mkdir(parents=True, exist_ok=True)
-            tmp = args.keep
+        where = Path(args.keep or tmp)
+        where.mkdir(parents=True, exist_ok=True)
         for (label, cell), (_, preset, overrides) in zip(keys, jobs):
             if (label, cell) in done:
                 rows.append(done[label, cell])
                 continue
-            wall, diagnoses, stats = run(preset, overrides, Path(tmp))
+            wall, diagnoses, stats = run(preset, overrides, where)
             steps = max((s["step"] for s in stats), default=0)
             said = ", ".join(f"{d['diagnosis']} at {d['step']}" for d in diagnoses) or "none"
             rows.append([label, cell, steps, f"{wall:.0f}", said])

@@ -13,8 +13,8 @@ Two kinds of signs, on two schedules:
   cover. The evaluator's diversity sees each image with its background (the mean of its
   border) taken as black, so varied digits on a uniform grey background are read as digits,
   not as one grey class; coverage is the most classes of three readings (as drawn, background
-  to black, outer frame blacked). Mode collapse is a fall from the run's own best, or a run that never reached
-  the real data's variety (stuck from the start, or a frozen G).
+  to black, outer frame blacked). Mode collapse is a fall from the run's own best, or a run
+  that never reached the real data's variety (stuck from the start, or a frozen G).
 
 A root cause hides its consequences: a dead D leaves G without gradient (so no dead G, and
 no collapse, is called beside it); a dead G is beaten by any D (so no D overpowering, and no
@@ -80,15 +80,20 @@ FLAT_SCORES = 1e-4
 SAME_SAMPLES = 1e-3
 
 
+def frame_mask(x: torch.Tensor, border: int) -> torch.Tensor:
+    """(H, W) bool for images x (N, C, H, W): True on the outer `border` pixels."""
+    frame = torch.ones(x.shape[-2:], dtype=torch.bool, device=x.device)
+    frame[border:-border, border:-border] = False
+    return frame
+
+
 def background_to_black(x: torch.Tensor, border: int = 2) -> torch.Tensor:
     """Images (N, C, H, W) in [-1, 1] with each one's background (the mean of its `border`
     pixels wide frame) moved to -1 and its contrast stretched to fill [-1, 1], at most twice
     (so an image of faint noise stays faint): what the evaluator, trained on black
     backgrounds, should see of digits on any uniform background."""
-    frame = torch.ones_like(x[:1, :1], dtype=torch.bool)
-    frame[..., border:-border, border:-border] = False
     flat = x.flatten(2)                                                     # (N, C, HW)
-    bg = x[:, :, frame[0, 0]].mean(2, keepdim=True)                         # (N, C, 1)
+    bg = x[:, :, frame_mask(x, border)].mean(2, keepdim=True)               # (N, C, 1)
     far = (flat - bg).abs().amax(2, keepdim=True)                          # (N, C, 1)
     gain = (2 / far.clamp_min(1e-6)).clamp(max=2.0)
     return (-1 + (flat - bg).abs() * gain).clamp(-1, 1).view_as(x)
@@ -96,9 +101,7 @@ def background_to_black(x: torch.Tensor, border: int = 2) -> torch.Tensor:
 
 def frame_to_black(x: torch.Tensor, border: int = 3) -> torch.Tensor:
     """Images (N, C, H, W) in [-1, 1] with their outer `border` pixels set to -1 (black)."""
-    inner = torch.zeros_like(x[:1, :1], dtype=torch.bool)
-    inner[..., border:-border, border:-border] = True
-    return torch.where(inner, x, -1.0)
+    return x.masked_fill(frame_mask(x, border), -1.0)
 
 
 def mean_pairwise_distance(x: torch.Tensor) -> float:
