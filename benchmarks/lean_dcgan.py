@@ -4,8 +4,9 @@
     python benchmarks/lean_dcgan.py --preset dcgan32-folder --data ../shared/data/emoji-64
 
 pytorch/examples' DCGAN style with the preset's own layers and settings (built by
-`gankit.models.build_models` from the preset, so both sides run the same networks, on the same
-images that gankit trains on): batches indexed straight from one tensor in a shuffled order,
+`gankit.models.build_models` from the preset, so both sides run the same networks, on the
+same images that gankit trains on; as torch's own modules, `as_torch_layers`: G's first layer
+an nn.ConvTranspose2d, which gankit computes as a matrix product): batches indexed straight from one tensor in a shuffled order,
 one G(z) per step whose graph is reused for G's update (D is not frozen: its parameter
 gradients are computed there and zeroed at the next step, as the example does), BCE on logits
 with the non-saturating G loss, Adam with the preset's learning rates and betas, the preset's
@@ -25,6 +26,7 @@ from torchvision.utils import save_image
 
 from gankit.config import apply_overrides, load_preset
 from gankit.models import build_models
+from gankit.models.blocks import as_torch_layers
 
 
 def main() -> None:
@@ -48,7 +50,7 @@ def main() -> None:
 
     start = time.perf_counter()
     torch.manual_seed(t.seed)
-    G, D, _ = build_models(cfg.model, data.shape)
+    G, D = map(as_torch_layers, build_models(cfg.model, data.shape)[:2])  # torch's own layers
     opt_g = torch.optim.Adam(G.parameters(), lr=o.lr_g, betas=(o.beta1, o.beta2))
     opt_d = torch.optim.Adam(D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2))
     G_ema = copy.deepcopy(G).requires_grad_(False) if t.ema_decay > 0 else None

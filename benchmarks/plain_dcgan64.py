@@ -19,7 +19,8 @@ ToTensor and Normalize to [-1, 1], a shuffled DataLoader (`--workers`, 2 as in m
 cudnn.benchmark on, Adam at 2e-4 with betas (0.5, 0.999), batch 64, and per batch: D's
 update on the real batch, then on G(z).detach(), then G's update on that same G(z) through D.
 The networks are the DCGAN paper's 64x64 pair built by gankit (`gankit.models.build_models`
-with the `dcgan64-folder` preset's model section), so both sides run the same layers; gankit's
+with the `dcgan64-folder` preset's model section, as torch's own modules: `as_torch_layers`),
+so both sides run the same layers; gankit's
 D gives logits (B,), hence BCEWithLogitsLoss where main.py has a Sigmoid and BCELoss. float32,
 no autocast, no channels_last, no compile. main.py's per-step loss print and its sample grids
 every 100 batches are left out; one sample grid is written at the end (`--out`).
@@ -40,6 +41,7 @@ from torchvision.utils import save_image
 
 from gankit.config import ModelConfig
 from gankit.models import build_models
+from gankit.models.blocks import as_torch_layers
 
 Z_DIM = 100
 MODEL = dict(name="dcgan64", z_dim=Z_DIM, g_hidden=64, d_hidden=64)
@@ -61,7 +63,7 @@ def build(device: torch.device, lr: float = 2e-4, beta1: float = 0.5, size: int 
     """(netG, netD, optimizerG, optimizerD, criterion) on `device`; also G's kwargs."""
     netG, netD, g_kwargs = build_models(ModelConfig(**model_section(size)), (3, size, size))
     build.g_kwargs = g_kwargs
-    netG, netD = netG.to(device), netD.to(device)
+    netG, netD = as_torch_layers(netG).to(device), netD.to(device)  # torch's own layers
     optimizerD = torch.optim.Adam(netD.parameters(), lr=lr, betas=(beta1, 0.999))
     optimizerG = torch.optim.Adam(netG.parameters(), lr=lr, betas=(beta1, 0.999))
     return netG, netD, optimizerG, optimizerD, nn.BCEWithLogitsLoss()

@@ -53,6 +53,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from gankit import rundir
 from gankit.config import apply_overrides, load_preset, preset_names
 from gankit.data import ImageData, load_data
+from gankit.models.blocks import as_torch_layers
 from gankit.training.gan import GANTrainer as Trainer
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -127,7 +128,7 @@ def time_case(preset: str, batch: int, device: torch.device, steps: int, rounds:
     trainer = Trainer(cfg, data, device)
     # Same initial weights, in the layout a plain script has (the preset's channels_last is
     # gankit's, not the course's).
-    G, D = (copy.deepcopy(m).to(memory_format=torch.contiguous_format)
+    G, D = (as_torch_layers(copy.deepcopy(m)).to(memory_format=torch.contiguous_format)
             for m in (trainer.G, trainer.D))
     o = cfg.optim
     opt_g = torch.optim.Adam(G.parameters(), lr=o.lr_g, betas=(o.beta1, o.beta2))

@@ -21,8 +21,11 @@ def test_gankit_step_equals_the_plain_loop_on_the_same_batch_and_noise():
     G, D = copy.deepcopy(trainer.G), copy.deepcopy(trainer.D)
     start = [p.detach().clone() for p in G.parameters()]
     o = cfg.optim
-    opt_g = torch.optim.Adam(G.parameters(), lr=o.lr_g, betas=(o.beta1, o.beta2))
-    opt_d = torch.optim.Adam(D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2))
+    # torch's fused Adam, as gankit's (their equality is the next test's): the loop over
+    # parameters rounds differently, which Adam's normalisation magnifies where a gradient
+    # is near zero (G's last bias)
+    opt_g = torch.optim.Adam(G.parameters(), lr=o.lr_g, betas=(o.beta1, o.beta2), fused=True)
+    opt_d = torch.optim.Adam(D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2), fused=True)
 
     for step in range(3):
         real = trainer.sampler.next("cpu")
@@ -37,26 +40,58 @@ def test_gankit_step_equals_the_plain_loop_on_the_same_batch_and_noise():
     assert all(not torch.equal(a, b) for a, b in zip(start, G.parameters()))  # both moved
 
 
-def test_gankit_adam_is_torch_adam_bit_for_bit_and_resumes():
-    """gankit.training.optim.Adam calls torch's methods past their dynamo wrappers: same update."""
+def test_gankit_adam_is_torch_fused_adam_bit_for_bit_and_resumes():
+    """gankit.training.optim.Adam calls torch's methods past their dynamo wrappers, with torch's
+    fused kernel on a CPU: the same update as torch.optim.Adam(fused=True), and within rounding
+    of torch's default (a loop over parameters)."""
     from gankit.training.optim import Adam
     torch.manual_seed(0)
-    ours, theirs = torch.nn.Linear(6, 3), torch.nn.Linear(6, 3)
+    ours, theirs, loop = torch.nn.Linear(6, 3), torch.nn.Linear(6, 3), torch.nn.Linear(6, 3)
     theirs.load_state_dict(ours.state_dict())
+    loop.load_state_dict(ours.state_dict())
     opts = [Adam(ours.parameters(), lr=1e-2, betas=(0.0, 0.99)),
-            torch.optim.Adam(theirs.parameters(), lr=1e-2, betas=(0.0, 0.99))]
+            torch.optim.Adam(theirs.parameters(), lr=1e-2, betas=(0.0, 0.99), fused=True),
+            torch.optim.Adam(loop.parameters(), lr=1e-2, betas=(0.0, 0.99))]
+    assert opts[0].defaults["fused"] and not opts[2].defaults["fused"]
     for step in range(6):
         x = torch.randn(4, 6)
-        for net, opt in zip((ours, theirs), opts):
+        for net, opt in zip((ours, theirs, loop), opts):
             opt.zero_grad()
             net(x).square().mean().backward()
             opt.step()
         if step == 2:  # a resume in the middle: state_dict round trip into a new optimiser
             opts[0] = Adam(ours.parameters(), lr=1e-2, betas=(0.0, 0.99))
             opts[0].load_state_dict(copy.deepcopy(opts[1].state_dict()))
-    for a, b in zip(ours.parameters(), theirs.parameters()):
+    for a, b, c in zip(ours.parameters(), theirs.parameters(), loop.parameters()):
         assert torch.equal(a, b)
+        torch.testing.assert_close(a, c)
     assert not torch.equal(ours.weight, torch.nn.Linear(6, 3).weight)
+    assert Adam(ours.parameters(), foreach=True).defaults["fused"] is None  # the caller's choice
+
+
+def test_the_projection_is_a_transposed_conv_computed_as_a_matrix_product():
+    """models.blocks.Projection, G's first layer (z, 1x1, to k x k maps): the output and the
+    gradients of nn.ConvTranspose2d with the same weights, in either memory layout, and the
+    same state dict."""
+    from torch import nn
+    from gankit.models.blocks import Projection
+    torch.manual_seed(0)
+    for fmt in (torch.contiguous_format, torch.channels_last):
+        for bias in (False, True):
+            ours = Projection(5, 7, 4, 1, 0, bias=bias).to(memory_format=fmt)
+            theirs = nn.ConvTranspose2d(5, 7, 4, 1, 0, bias=bias)
+            theirs.load_state_dict(ours.state_dict())
+            z = torch.randn(3, 5, 1, 1).to(memory_format=fmt)
+            a, b = ours(z), theirs(z)
+            torch.testing.assert_close(a, b)
+            assert a.is_contiguous(memory_format=fmt)
+            g = torch.randn_like(b)
+            (a * g).sum().backward()
+            (b * g).sum().backward()
+            for p, q in zip(ours.parameters(), theirs.parameters()):
+                torch.testing.assert_close(p.grad, q.grad)
+    x = torch.randn(2, 5, 3, 3)  # not 1x1: torch's own path
+    torch.testing.assert_close(ours(x), nn.functional.conv_transpose2d(x, ours.weight, ours.bias))
 
 
 def test_a_one_step_run_imports_neither_dynamo_nor_torchvision(tmp_path):

