@@ -58,11 +58,15 @@ def section_body(section: str) -> str | None:
     return text.split(start, 1)[1].split(end, 1)[0].strip("\n")
 
 
-def record_rows(section: str, rows: list[list], note: str) -> None:
-    """Replace, in a recorded table, the rows whose first cell is one of `rows`' first cells
-    (all of a preset's rows at once), keep every other row, and add `note` (which command
-    re-measured which rows, when) below the table: a rerun of a few presets need not redo a
-    table that takes half an hour."""
+def key_of(line: str, cells: int) -> tuple[str, ...]:
+    return tuple(c.strip() for c in line.split("|")[1:1 + cells])
+
+
+def record_rows(section: str, rows: list[list], note: str, key_cells: int = 1) -> None:
+    """Replace, in a recorded table, the rows whose first `key_cells` cells are those of one
+    of `rows` (with 1, all of a preset's rows at once), keep every other row, and add `note`
+    (which command re-measured which rows, when) below the table: a rerun of a few presets
+    need not redo a table that takes half an hour."""
     with open(DOC.parent / ".benchmarks.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         body = section_body(section)
@@ -72,10 +76,12 @@ def record_rows(section: str, rows: list[list], note: str) -> None:
         lines = body.splitlines()
         table = [i for i, line in enumerate(lines) if line.startswith("|")]
         first, last = table[0], table[-1]                  # header, separator, rows..., last row
-        rerun = {str(r[0]) for r in rows}
-        kept = [line for line in lines[first + 2:last + 1] if first_cell(line) not in rerun]
-        ordered = sorted(kept + [table_row(r) for r in rows],
-                         key=lambda line: first_cell(line).strip("`"))
+        new = [table_row(r) for r in rows]
+        rerun = {key_of(line, key_cells) for line in new}
+        kept = [line for line in lines[first + 2:last + 1]
+                if key_of(line, key_cells) not in rerun]
+        ordered = sorted(kept + new, key=lambda line: [int(c) if c.isdigit() else c.strip("`")
+                                                       for c in key_of(line, key_cells)])
         _replace(section, "\n".join(lines[:first + 2] + ordered + lines[last + 1:] + ["", note]))
 
 

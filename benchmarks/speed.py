@@ -223,6 +223,8 @@ def main() -> None:
     ap.add_argument("--breakdown-child", nargs=3, help=argparse.SUPPRESS)
     ap.add_argument("--section", default="",
                     help="docs/benchmarks.md section for --whole (default speed-whole[-busy])")
+    ap.add_argument("--whole-merge", action="store_true", help="with --record: replace only "
+                    "the rows of these presets, steps and setting in the recorded table")
     ap.add_argument("--whole-busy", action="store_true",
                     help="--whole beside a CPU-bound process")
     ap.add_argument("--shared", action="store_true", help="images/s alone and beside a busy process")
@@ -311,12 +313,16 @@ def whole_commands(preset: str, steps: int, tmp: Path, sides: list[str]) -> list
     return [(side, cmds[side]) for side in sides if not (side == "course" and folder)]
 
 
+SIDES = ("gankit", "lean", "course")
+
+
 def record_whole(args) -> None:
     """Whole processes raced in rounds; each round starts with the next side (gankit, lean,
     course, then lean, course, gankit, ...), so a slow spell of the machine hits each alike.
     With --whole-busy every round runs beside one CPU-bound process."""
     import tempfile
     sides = args.whole_sides.split(",")
+    section = args.section or ("speed-whole-busy" if args.whole_busy else "speed-whole")
     rows = []
     for preset in args.whole_presets.split(","):
         for steps in [int(s) for s in args.whole_steps.split(",")]:
@@ -340,18 +346,26 @@ def record_whole(args) -> None:
                          f"{med['gankit']:.1f}",
                          *(f"{med[s]:.1f}" if s in med else "-" for s in ("lean", "course")),
                          ratio("lean"), ratio("course"),
-                         " / ".join(":".join(f"{walls[s][i]:.0f}" for s in walls)
+                         " / ".join(":".join(f"{walls[s][i]:.0f}" for s in SIDES if s in walls)
                                     for i in range(args.pairs))])
+            if args.record and args.whole_merge:  # each row as it comes; the others are kept
+                record_rows(section, rows[-1:], f"Rows of {preset} at {steps} steps "
+                            f"({':'.join(walls)}) rerun on {time.strftime('%Y-%m-%d')}: "
+                            f"`python benchmarks/speed.py {' '.join(sys.argv[1:])}`.", key_cells=3)
     table = markdown_table(["preset", "steps", "beside", "gankit s", "lean loop s",
                             "course loop s", "lean / gankit", "course / gankit",
-                            f"rounds (wall s, {':'.join(sides)}, as run)"], rows)
-    publish(args, args.section or ("speed-whole-busy" if args.whole_busy else "speed-whole"),
+                            "rounds (wall s, gankit:lean[:course])"], rows)
+    if args.whole_merge:
+        print(table)
+        return
+    publish(args, section,
             f"Whole processes, wall seconds, medians of {args.pairs} rounds in rotating order"
             + (", each beside one CPU-bound process (`while True: pass`)" if args.whole_busy
                else ", alone on the machine")
             + "; gankit with its preset's defaults (health monitor, sample grids, checkpoints, "
             "report), the lean loop (benchmarks/lean_dcgan.py: pytorch/examples' style) and "
-            "the course's loop (benchmarks/plain_dcgan.py) with torch's default threads.", table)
+            "the course's loop (benchmarks/plain_dcgan.py) with torch's defaults (threads, "
+            "OpenMP wait, Adam) and torch's own layers (`as_torch_layers`).", table)
 
 
 # Where a run's time goes: (label, [(file, function), ...]) whose cumulative wall time cProfile
@@ -492,8 +506,9 @@ def busy() -> subprocess.Popen:
 
 def images_per_s(preset: str, steps: int, threads: int, wait: str, tmp: Path) -> float:
     """Median training images/s of a short run, from its stats.jsonl. `threads` 0 is the
-    preset's own setting; `wait` the OpenMP wait policy ("" leaves libgomp's default, which
-    spins before it sleeps: what a plain script gets)."""
+    preset's own setting; `wait` the OpenMP wait policy: "" is libgomp's default, a 300,000-turn
+    spin before each sleep (what a plain script gets), "PASSIVE" with gankit's own spin count
+    (gankit.threads)."""
     if preset == "dcgan64-folder":
         return float("nan")  # needs a user's image folder
     out = tmp / f"run-{preset}-{threads}-{time.monotonic_ns()}"
@@ -506,6 +521,8 @@ def images_per_s(preset: str, steps: int, threads: int, wait: str, tmp: Path) ->
     if preset in ("dcgan-fashion", "cdcgan-fashion", "sngan-fashion", "vae-fashion"):
         cmd += ["--set", f"data.path={FASHION}"]
     env = {**USER_ENV, "OMP_WAIT_POLICY": wait}
+    if not wait:  # or gankit would set its own spin count (gankit.threads)
+        env["GOMP_SPINCOUNT"] = "300000"
     timed_child(cmd, tmp, env)
     return median_img_per_s(out)
 
@@ -514,7 +531,7 @@ def record_shared(args) -> None:
     import tempfile
     presets = args.shared_presets.split(",") if args.shared_presets else preset_names()
     cores = len(os.sched_getaffinity(0))
-    settings = ((0, "PASSIVE", "preset's own (auto: passive wait, every core)"),
+    settings = ((0, "PASSIVE", "preset's own (auto: brief spin, every free core)"),
                 (1, "PASSIVE", "one thread"),
                 (cores, "", f"{cores} threads, libgomp's default wait (a plain script's)"))
     rows = []
@@ -544,7 +561,8 @@ def record_shared(args) -> None:
     publish(args, "speed-shared", "Training images/s (median of the logged windows after the "
             "first) of each preset alone, then beside one CPU-bound process (`while True: "
             "pass`), with the preset's own thread setting (train.threads=0: auto, every core "
-            "with OMP_WAIT_POLICY=PASSIVE, which gankit sets; see gankit/threads.py), with one "
+            "with a 30,000-turn spin before a thread sleeps, one thread fewer for each core "
+            "other processes keep busy; see gankit/threads.py), with one "
             f"thread, and with {cores} threads and libgomp's default wait, as a plain script "
             "runs.", table)
 

@@ -40,6 +40,17 @@ def test_record_rows_replaces_one_presets_rows_and_keeps_the_rest(tmp_path, monk
     assert text.startswith("# Benchmarks\n\nbefore\n") and text.endswith("after\n")
 
 
+def test_record_rows_keyed_on_two_cells_replaces_only_the_rows_that_match_both(tmp_path,
+                                                                               monkeypatch):
+    """speed.py --whole: a preset's 3,000-step row rerun keeps its 300-step row, in order."""
+    monkeypatch.setattr(record, "DOC", tmp_path / "benchmarks.md")
+    record.DOC.write_text(DOC.replace("| own |", "| 300 |").replace("| one |", "| 3000 |"))
+    record.record_rows("speed-shared", [["`a`", 3000, 20], ["`c`", 300, 7]], "rerun", key_cells=2)
+    rows = [line for line in record.DOC.read_text().splitlines() if line.startswith("| `")]
+    assert rows == ["| `a` | 300 | 1 |", "| `a` | 3000 | 20 |", "| `b` | 300 | 3 |",
+                    "| `b` | 3000 | 4 |", "| `b-small` | 300 | 5 |", "| `c` | 300 | 7 |"]
+
+
 def test_record_rows_needs_the_whole_table_first(tmp_path, monkeypatch):
     monkeypatch.setattr(record, "DOC", tmp_path / "benchmarks.md")
     record.DOC.write_text("# Benchmarks\n")
