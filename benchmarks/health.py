@@ -101,12 +101,13 @@ def main() -> None:
     rerun = set(filter(None, args.rerun.split(",")))
     done = {k: v for k, v in recorded_rows.items() if k[0] not in rerun}
     labels = {label for label, _, _ in jobs}
-    # kept as recorded: other presets' rows (not the planted runs of an older benchmark)
-    others = [v for (label, _), v in recorded_rows.items()
-              if label not in labels and label in set(preset_names())]
+    # kept as recorded: the rows of presets and planted runs not run now (not the planted
+    # runs of an older benchmark, whose plant differs)
+    others = [v for (label, cell), v in recorded_rows.items() if label not in labels and (
+        label in set(preset_names()) or label in PLANTED and cell == run_cell(*PLANTED[label]))]
     keys = [(label, run_cell(preset, overrides)) for label, preset, overrides in jobs]
     every = [p for p in preset_names() if monitored(p)]
-    n_runs = (len(PLANTED) if args.planted == "all" else 0) + len(every) if others else len(jobs)
+    n_runs = len(jobs) + len(others)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         where = Path(args.keep or tmp)
@@ -132,7 +133,7 @@ def main() -> None:
 def table(rows: list, others: list) -> list:
     """The planted runs first, then every preset's row, the default's first."""
     from gankit.config import DEFAULT_PRESET
-    planted = [r for r in rows if r[0] in PLANTED]
+    planted = sorted((r for r in rows + others if r[0] in PLANTED), key=lambda r: list(PLANTED).index(r[0]))
     presets = [r for r in rows + others if r[0] not in PLANTED]
     return planted + sorted(presets, key=lambda r: (r[0] != DEFAULT_PRESET, r[0]))
 
@@ -162,7 +163,7 @@ def recorded(section: str) -> dict:
 
 def write(rows: list, n_jobs: int, section: str, kept: int = 0) -> None:
     done = "" if len(rows) == n_jobs else f" ({len(rows)} of {n_jobs} runs done so far)"
-    kept = (f"; the rows of {kept} other presets are kept as an earlier run recorded them"
+    kept = (f"; the rows of {kept} other runs are kept as an earlier run recorded them"
             if kept else "")
     record(section, f"Command: `python benchmarks/health.py {' '.join(sys.argv[1:])}`"
            f"{done}{kept}. Machine: {machine()}. The planted failures, then each preset at its own "

@@ -82,3 +82,27 @@ def test_a_stopped_health_rerun_keeps_the_rows_it_had_not_reached(tmp_path, monk
     table = [line for line in doc.read_text().splitlines() if line.startswith("| ")][1:]
     assert [line.split("|")[1].strip() for line in table] == ["a", "b", "c"]
     assert "| b | `b` | 20 | 2 | none |" in table
+
+
+def test_a_health_rerun_of_one_preset_keeps_the_planted_rows_and_the_others(tmp_path,
+                                                                            monkeypatch):
+    """`--presets x --planted none --record --resume --rerun x` replaces x's row only: the
+    recorded planted runs (of today's plants) and the other presets' rows stay."""
+    import health
+    import gankit.config
+    doc = tmp_path / "benchmarks.md"
+    monkeypatch.setattr(record, "DOC", doc)
+    monkeypatch.setattr(health, "PLANTED", {"plant": ("a", ["x=1"]), "old plant": ("a", ["y=2"])})
+    monkeypatch.setattr(gankit.config, "preset_names", lambda: ["a", "b"])
+    monkeypatch.setattr(health, "monitored", lambda p: True)
+    health.write([["plant", "`a` x=1", 5, "1", "d_overpowering at 5"],
+                  ["old plant", "`a` y=1", 5, "1", "none"],     # a plant since changed
+                  ["a", "`a`", 10, "1", "none"], ["b", "`b`", 30, "3", "mode_collapse at 9"]],
+                 4, "health-runs")
+    monkeypatch.setattr(health, "run", lambda preset, overrides, tmp: (2.0, [], [{"step": 40}]))
+    monkeypatch.setattr(sys, "argv", ["health.py", "--presets", "b", "--planted", "none",
+                                      "--record", "--resume", "--rerun", "b"])
+    health.main()
+    table = [line for line in doc.read_text().splitlines() if line.startswith("| ")][1:]
+    assert table == ["| plant | `a` x=1 | 5 | 1 | d_overpowering at 5 |",
+                     "| a | `a` | 10 | 1 | none |", "| b | `b` | 40 | 2 | none |"]
