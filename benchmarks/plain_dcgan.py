@@ -4,8 +4,8 @@
 
 The models are the preset's own (built by `gankit.models.build_models` from the preset's
 `model` section, so both sides run the same layers; as torch's own modules,
-`as_torch_layers`: G's first layer an nn.ConvTranspose2d, as the course writes it); everything else is the loop as the
-course's week-2 notebook writes it: a shuffled DataLoader over the digits, D's update on
+`as_torch_layers`: G's first layer an nn.ConvTranspose2d, as the course writes it);
+everything else is the loop as the course's week-2 notebook writes it: a shuffled DataLoader over the digits, D's update on
 G(z).detach() and a real batch, then G's update on a second G(z') through D, BCE on logits,
 Adam with the preset's learning rates and betas, torch's default threads, nothing written
 but a final sample grid (as the course shows one at the end).
@@ -39,7 +39,8 @@ def course_loop(preset: dict, images: torch.Tensor, seed: int = 0):
                             drop_last=True)
 
     torch.manual_seed(seed)
-    gen, disc, _ = map(as_torch_layers, build_models(ModelConfig(**preset["model"]), (1, 28, 28)))
+    gen, disc, _ = build_models(ModelConfig(**preset["model"]), (1, 28, 28))
+    gen = as_torch_layers(gen)
     gen_opt = torch.optim.Adam(gen.parameters(), lr=lr_g, betas=betas)
     disc_opt = torch.optim.Adam(disc.parameters(), lr=lr_d, betas=betas)
     criterion = nn.BCEWithLogitsLoss()
