@@ -106,7 +106,6 @@ def main() -> None:
     others = [v for (label, cell), v in recorded_rows.items() if label not in labels and (
         label in set(preset_names()) or label in PLANTED and cell == run_cell(*PLANTED[label]))]
     keys = [(label, run_cell(preset, overrides)) for label, preset, overrides in jobs]
-    every = [p for p in preset_names() if monitored(p)]
     n_runs = len(jobs) + len(others)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -133,7 +132,8 @@ def main() -> None:
 def table(rows: list, others: list) -> list:
     """The planted runs first, then every preset's row, the default's first."""
     from gankit.config import DEFAULT_PRESET
-    planted = sorted((r for r in rows + others if r[0] in PLANTED), key=lambda r: list(PLANTED).index(r[0]))
+    planted = sorted((r for r in rows + others if r[0] in PLANTED),
+                     key=lambda r: list(PLANTED).index(r[0]))
     presets = [r for r in rows + others if r[0] not in PLANTED]
     return planted + sorted(presets, key=lambda r: (r[0] != DEFAULT_PRESET, r[0]))
 

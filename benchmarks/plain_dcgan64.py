@@ -20,8 +20,7 @@ cudnn.benchmark on, Adam at 2e-4 with betas (0.5, 0.999), batch 64, and per batc
 update on the real batch, then on G(z).detach(), then G's update on that same G(z) through D.
 The networks are the DCGAN paper's 64x64 pair built by gankit (`gankit.models.build_models`
 with the `dcgan64-folder` preset's model section, as torch's own modules: `as_torch_layers`),
-so both sides run the same layers; gankit's
-D gives logits (B,), hence BCEWithLogitsLoss where main.py has a Sigmoid and BCELoss. float32,
+so both sides run the same layers; gankit's D gives logits (B,), hence BCEWithLogitsLoss where main.py has a Sigmoid and BCELoss. float32,
 no autocast, no channels_last, no compile. main.py's per-step loss print and its sample grids
 every 100 batches are left out; one sample grid is written at the end (`--out`).
 

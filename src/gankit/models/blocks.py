@@ -32,10 +32,9 @@ class Projection(nn.ConvTranspose2d):
     computed as the one matrix product it is: (B, c_in) @ (c_in, c_out * k * k).
 
     Same module, weights and output as `nn.ConvTranspose2d` (snapshots load either way), only
-    faster: on a CPU, oneDNN's transposed convolution takes 3 to 4 times as long as the matrix
+    faster: on a CPU, oneDNN's transposed convolution takes about 4 times as long as the matrix
     product for this shape, forward and backward (z 64 -> 256 x 3 x 3 at batch 128, one
-    thread: 11.2 ms against 2.6 ms; z 100 -> 256 x 4 x 4: 25.7 against 7.9 ms), and every
-    DCGAN generator starts with it. A channels_last weight gives a channels_last output with
+    thread, alone: 14.8 ms against 3.5 ms), and every DCGAN generator starts with it. A channels_last weight gives a channels_last output with
     no copy (its memory is laid out (c_in, k, k, c_out)). Other inputs take torch's path.
     """
 

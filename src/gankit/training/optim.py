@@ -11,8 +11,8 @@ torch's, bit for bit (tests/test_speed_math.py checks it against torch.optim.Ada
 
 And it takes torch's fused kernel (`fused=True`: one pass over each parameter) where the
 parameters allow it, unless the caller chooses: torch defaults to it nowhere and to a Python
-loop of about ten small kernels per parameter on a CPU, which took 7.2 ms per step for
-dcgan-course-exact's G on one thread against 1.0 ms fused (same update up to rounding).
+loop of about ten small kernels per parameter on a CPU, which took 9.0 to 9.6 ms per step
+for dcgan-course-exact's G on one thread, alone, against 0.8 to 0.9 ms fused (same update up to rounding).
 """
 
 import torch
