@@ -5,8 +5,8 @@
 
 pytorch/examples' DCGAN style with the preset's own layers and settings (built by
 `gankit.models.build_models` from the preset, so both sides run the same networks, on the
-same images that gankit trains on; as torch's own modules, `as_torch_layers`: G's first layer
-an nn.ConvTranspose2d, which gankit computes as a matrix product): batches indexed straight
+same images that gankit trains on; as torch's own modules, `as_torch_layers`: every
+transposed conv an nn.ConvTranspose2d, some of which gankit computes as matrix products): batches indexed straight
 from one tensor in a shuffled order, one G(z) per step whose graph is reused for G's update (D is not frozen: its parameter
 gradients are computed there and zeroed at the next step, as the example does), BCE on logits
 with the non-saturating G loss, Adam with the preset's learning rates and betas, the preset's

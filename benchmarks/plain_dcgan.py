@@ -4,7 +4,7 @@
 
 The models are the preset's own (built by `gankit.models.build_models` from the preset's
 `model` section, so both sides run the same layers; as torch's own modules,
-`as_torch_layers`: G's first layer an nn.ConvTranspose2d, as the course writes it);
+`as_torch_layers`: every transposed conv an nn.ConvTranspose2d, as the course writes it);
 everything else is the loop as the course's week-2 notebook writes it: a shuffled
 DataLoader over the digits, D's update on G(z).detach() and a real batch, then G's update on
 a second G(z') through D, BCE on logits, Adam with the preset's learning rates and betas,

@@ -69,29 +69,53 @@ def test_gankit_adam_is_torch_fused_adam_bit_for_bit_and_resumes():
     assert Adam(ours.parameters(), foreach=True).defaults["fused"] is None  # the caller's choice
 
 
-def test_the_projection_is_a_transposed_conv_computed_as_a_matrix_product():
-    """models.blocks.Projection, G's first layer (z, 1x1, to k x k maps): the output and the
-    gradients of nn.ConvTranspose2d with the same weights, in either memory layout, and the
-    same state dict."""
+def test_the_matmul_transposed_conv_is_nn_conv_transpose2d_computed_otherwise():
+    """models.blocks.MatmulConvTranspose2d (G's z projection, maps of at most 3x3, one-channel
+    last layers): the output and the gradients of nn.ConvTranspose2d with the same weights,
+    in either memory layout, with and without bias and padding; its autograd Function passes
+    gradcheck and gradgradcheck (a double backward, as a penalty on G would take)."""
     from torch import nn
-    from gankit.models.blocks import Projection
+    from gankit.models.blocks import MatmulConvTranspose2d, _MatmulConvTranspose
     torch.manual_seed(0)
-    for fmt in (torch.contiguous_format, torch.channels_last):
-        for bias in (False, True):
-            ours = Projection(5, 7, 4, 1, 0, bias=bias).to(memory_format=fmt)
-            theirs = nn.ConvTranspose2d(5, 7, 4, 1, 0, bias=bias)
-            theirs.load_state_dict(ours.state_dict())
-            z = torch.randn(3, 5, 1, 1).to(memory_format=fmt)
-            a, b = ours(z), theirs(z)
-            torch.testing.assert_close(a, b)
-            assert a.is_contiguous(memory_format=fmt)
-            g = torch.randn_like(b)
-            (a * g).sum().backward()
-            (b * g).sum().backward()
-            for p, q in zip(ours.parameters(), theirs.parameters()):
-                torch.testing.assert_close(p.grad, q.grad)
-    x = torch.randn(2, 5, 3, 3)  # not 1x1: torch's own path
-    torch.testing.assert_close(ours(x), nn.functional.conv_transpose2d(x, ours.weight, ours.bias))
+    shapes = [(5, 7, 1, 4, 1, 0), (6, 4, 3, 4, 1, 0), (6, 1, 5, 4, 2, 1), (6, 1, 4, 3, 2, 0),
+              (3, 2, 3, 3, 2, 1)]                                 # c_in, c_out, size, k, s, p
+    for c_in, c_out, size, k, s, p in shapes:
+        for fmt in (torch.contiguous_format, torch.channels_last):
+            for bias in (False, True):
+                ours = MatmulConvTranspose2d(c_in, c_out, k, s, p, bias=bias).to(memory_format=fmt)
+                theirs = nn.ConvTranspose2d(c_in, c_out, k, s, p, bias=bias)
+                theirs.load_state_dict(ours.state_dict())
+                x = torch.randn(3, c_in, size, size).to(memory_format=fmt).requires_grad_(True)
+                a, b = ours(x), theirs(x)
+                torch.testing.assert_close(a, b)
+                assert a.is_contiguous(memory_format=fmt)
+                g = torch.randn_like(b)
+                ours_grads = torch.autograd.grad((a * g).sum(), [x, *ours.parameters()])
+                their_grads = torch.autograd.grad((b * g).sum(), [x, *theirs.parameters()])
+                for u, v in zip(ours_grads, their_grads):
+                    torch.testing.assert_close(u, v)
+        x = torch.randn(2, c_in, size, size, dtype=torch.double, requires_grad=True)
+        w = torch.randn(c_in, c_out, k, k, dtype=torch.double, requires_grad=True)
+        conv = lambda x, w: _MatmulConvTranspose.apply(x, w, s, p)  # noqa: E731
+        assert torch.autograd.gradcheck(conv, (x, w))
+        assert torch.autograd.gradgradcheck(conv, (x, w))
+    x = torch.randn(2, 5, 3, 3)  # output padding: torch's own path
+    ours = MatmulConvTranspose2d(5, 2, 3, 2, 1, output_padding=1)
+    torch.testing.assert_close(ours(x), nn.functional.conv_transpose2d(
+        x, ours.weight, ours.bias, stride=2, padding=1, output_padding=1))
+
+
+def test_up_conv_computes_as_a_matrix_product_only_where_that_was_measured_faster():
+    """blocks.matmul_pays: inputs of at most 3x3 and one-channel outputs take the matrix
+    product, the rest torch's layer; the speed benchmarks' peers get torch's layer back."""
+    from torch import nn
+    from gankit.models.blocks import MatmulConvTranspose2d, as_torch_layers, up_conv
+    kinds = [type(up_conv(*args, "transposed", False)) for args in [
+        (64, 256, 3, 2, 0, 1), (256, 128, 4, 1, 0, 3), (64, 1, 4, 2, 0, 13),
+        (128, 64, 4, 2, 1, 8), (64, 3, 4, 2, 1, 32)]]
+    assert kinds == [MatmulConvTranspose2d] * 3 + [nn.ConvTranspose2d] * 2
+    net = nn.Sequential(up_conv(64, 256, 3, 2, 0, 1, "transposed", False))
+    assert type(as_torch_layers(net)[0]) is nn.ConvTranspose2d
 
 
 def test_a_one_step_run_imports_neither_dynamo_nor_torchvision(tmp_path):
