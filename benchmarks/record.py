@@ -66,7 +66,8 @@ def record_rows(section: str, rows: list[list], note: str, key_cells: int = 1) -
     """Replace, in a recorded table, the rows whose first `key_cells` cells are those of one
     of `rows` (with 1, all of a preset's rows at once), keep every other row, and add `note`
     (which command re-measured which rows, when) below the table: a rerun of a few presets
-    need not redo a table that takes half an hour."""
+    need not redo a table that takes half an hour. A note "X rerun on DATE: ..." replaces an
+    earlier note on the same X, whose rows it has replaced."""
     with open(DOC.parent / ".benchmarks.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         body = section_body(section)
@@ -82,7 +83,13 @@ def record_rows(section: str, rows: list[list], note: str, key_cells: int = 1) -
                 if key_of(line, key_cells) not in rerun]
         ordered = sorted(kept + new, key=lambda line: [int(c) if c.isdigit() else c.strip("`")
                                                        for c in key_of(line, key_cells)])
-        _replace(section, "\n".join(lines[:first + 2] + ordered + lines[last + 1:] + ["", note]))
+        after = lines[last + 1:]
+        if " rerun on " in note:
+            same = note.split(" rerun on ")[0] + " rerun on "
+            after = [line for line in after if not line.startswith(same)]
+        while after and not after[-1].strip():
+            after.pop()
+        _replace(section, "\n".join(lines[:first + 2] + ordered + after + ["", note]))
 
 
 def _replace(section: str, body: str) -> None:

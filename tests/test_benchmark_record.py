@@ -51,6 +51,19 @@ def test_record_rows_keyed_on_two_cells_replaces_only_the_rows_that_match_both(t
                     "| `b` | 3000 | 4 |", "| `b-small` | 300 | 5 |", "| `c` | 300 | 7 |"]
 
 
+def test_a_rerun_note_replaces_the_earlier_note_on_the_same_rows(tmp_path, monkeypatch):
+    """speed.py --whole-merge run twice on the same rows: one note (the latest), not two."""
+    monkeypatch.setattr(record, "DOC", tmp_path / "benchmarks.md")
+    record.DOC.write_text(DOC)
+    for day, value in (("2026-12-06", 30), ("2026-12-07", 31)):
+        record.record_rows("speed-shared", [["`b`", "own", value]], f"Rows of b rerun on {day}: x.")
+    record.record_rows("speed-shared", [["`a`", "own", 9]], "Rows of a rerun on 2026-12-07: y.")
+    text = record.DOC.read_text()
+    assert "Rows of b rerun on 2026-12-06" not in text
+    assert text.count("Rows of b rerun on 2026-12-07: x.") == 1
+    assert "Rows of a rerun on 2026-12-07: y." in text and "| `b` | own | 31 |" in text
+
+
 def test_record_rows_needs_the_whole_table_first(tmp_path, monkeypatch):
     monkeypatch.setattr(record, "DOC", tmp_path / "benchmarks.md")
     record.DOC.write_text("# Benchmarks\n")
