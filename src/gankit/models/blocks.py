@@ -29,14 +29,15 @@ def up_conv(c_in: int, c_out: int, kernel: int, stride: int, padding: int, size_
 
 def matmul_pays(size_in: int, c_out: int) -> bool:
     """Whether a transposed conv from size_in x size_in maps to c_out channels is faster on a
-    CPU as a matrix product (`MatmulConvTranspose2d`) than in oneDNN's kernel, as measured
-    here (forward and backward, channels_last, 2 threads, alone; oneDNN : matrix product):
-    maps of at most 3x3, where oneDNN's blocking has little to block (z 64 -> 256 x 3 x 3:
-    8.5 : 2.6 ms; 256 x 3 x 3 -> 128 x 6 x 6 at batch 128: 59.6 : 28.5 ms, at 32: 13.0 :
-    10.5), and one output channel, a grey image's last layer (64 x 13 x 13 -> 1 x 28 x 28:
-    10.7 : 7.4 ms; 32 x 14 x 14 -> 1 x 28 x 28: 3.3 : 2.2). From 4x4 maps up with several
-    output channels oneDNN is as fast or faster (128 x 8 x 8 -> 64 x 16 x 16: 0.74x;
-    16 x 32 x 32 -> 3 x 64 x 64: 0.46x), so those layers stay nn.ConvTranspose2d."""
+    CPU as a matrix product (`MatmulConvTranspose2d`) than in oneDNN's kernel, as measured by
+    benchmarks/transposed_conv.py (forward and backward, channels_last, batch 128, 2 threads,
+    alone; torch : matrix product over several runs on a shared 2-core machine): maps of at
+    most 3x3, where oneDNN's blocking has little to block (z 64 -> 256 x 3 x 3: 2.5x to 3.9x;
+    256 x 3 x 3 -> 128 x 6 x 6: 0.95x to 2.1x, 1.2x typical), and one output channel, a grey
+    image's last layer (64 x 13 x 13 -> 1 x 28 x 28: 1.45x to 2.4x; 32 x 14 x 14 -> 1 x 28
+    x 28: 1.4x to 1.5x). The course's DCGAN step as a whole: 1.08x (in-process, 2 threads).
+    From 4x4 maps up with several output channels torch's is as fast or faster (0.31x to
+    0.99x), so those layers stay nn.ConvTranspose2d."""
     return size_in * size_in <= 9 or c_out == 1
 
 
