@@ -36,8 +36,10 @@ def matmul_pays(size_in: int, c_out: int) -> bool:
     256 x 3 x 3 -> 128 x 6 x 6: 0.95x to 2.1x, 1.2x typical), and one output channel, a grey
     image's last layer (64 x 13 x 13 -> 1 x 28 x 28: 1.45x to 2.4x; 32 x 14 x 14 -> 1 x 28
     x 28: 1.4x to 1.5x). The course's DCGAN step as a whole: 1.08x (in-process, 2 threads).
-    From 4x4 maps up with several output channels torch's is as fast or faster (0.31x to
-    0.99x), so those layers stay nn.ConvTranspose2d."""
+    From 4x4 maps up with several output channels torch's was as fast or faster at the
+    presets' widths (0.31x to 0.99x), so those layers stay nn.ConvTranspose2d; at the DCGAN
+    paper's 64-wide 64-pixel G (batch 64) two of them were faster as products (512 x 4 x 4 ->
+    256 x 8 x 8: 1.42x; 64 x 32 x 32 -> 3 x 64 x 64: 1.05x, one run each), not taken yet."""
     return size_in * size_in <= 9 or c_out == 1
 
 
@@ -101,7 +103,7 @@ class _MatmulConvTranspose(torch.autograd.Function):
 class MatmulConvTranspose2d(nn.ConvTranspose2d):
     """An `nn.ConvTranspose2d` computed as matrix products where that is faster
     (`matmul_pays`): the same module, weights, state dict and output (snapshots load either
-    way; up to float rounding), channels_last in, channels_last out.
+    way; up to float rounding), its output in its input's memory layout.
 
     z (1x1) to a generator's first k x k map is the one product (B, c_in) @ (c_in, c_out * k
     * k), on any device; larger inputs take `_MatmulConvTranspose` on a CPU. Elsewhere (a GPU
